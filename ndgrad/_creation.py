@@ -1,0 +1,361 @@
+"""Tensor creation: from data, filled, ranges, and random draws on torch's CPU streams."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import dtype as _DType
+from ._tensor import Tensor, _check_floating
+
+
+def _sizes(size: Sequence) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    try:
+        out = tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"size must be a tuple of ints, but got {size!r}") from None
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
+    return out
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        _check_floating(arr)
+    return Tensor._make(arr, bool(requires_grad))
+
+
+def _float(dtype: _DType | None) -> np.dtype:
+    return (dtype or _dtype._Default.float).np
+
+
+def _check_device(device: Any) -> None:
+    if device is not None:
+        from ._tensor import device as _device
+
+        _device(device)
+
+
+# *** from data ***
+
+def _to_array(data: Any) -> np.ndarray:
+    """NumPy array of data with torch's dtype inference (Python floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, (list, tuple)):
+        items = [_to_array(d) if isinstance(d, (Tensor, list, tuple)) else d for d in data]
+        arr = np.array(items)
+        if arr.dtype == object:
+            raise ValueError("expected a sequence of numbers with a regular shape")
+        if arr.dtype.kind == "f" and not _has_numpy_float(data):
+            arr = arr.astype(_dtype._Default.float.np)
+        return arr
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f" and isinstance(data, float):
+        arr = arr.astype(_dtype._Default.float.np)
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return arr
+
+
+def _has_numpy_float(data: Any) -> bool:
+    # torch.tensor([np.float64(1.)]) stays float64; plain Python floats take the default dtype
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            if _has_numpy_float(d):
+                return True
+        elif isinstance(d, (np.floating, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
+                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) == np.float64:
+            return True
+    return False
+
+
+def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor (always a copy) holding data.
+
+    Example::
+        >>> ndgrad.tensor([[1, 2], [3, 4]], dtype=ndgrad.float32)
+        tensor([[1., 2.],
+                [3., 4.]])
+    """
+    _check_device(device)
+    arr = _to_array(data)
+    arr = np.array(arr, dtype=dtype.np if dtype is not None else None, copy=True)
+    _dtype.from_numpy_dtype(arr.dtype)
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype: _DType | None = None, device: Any = None) -> Tensor:
+    """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows.
+
+    Example::
+        >>> a = np.zeros(2); t = ndgrad.as_tensor(a); a[0] = 1; t
+        tensor([1., 0.], dtype=torch.float64)
+    """
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or dtype.np == data._data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
+        return Tensor._make(data if dtype is None else data.astype(dtype.np, copy=False))
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ndarray.
+
+    Example::
+        >>> ndgrad.from_numpy(np.array([1, 2]))
+        tensor([1, 2])
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+# *** filled ***
+
+def zeros(*size: Any, dtype: _DType | None = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None) -> Tensor:
+    """A tensor of zeros.
+
+    Example::
+        >>> ndgrad.zeros(2, 3).shape
+        torch.Size([2, 3])
+    """
+    return _finish(np.zeros(_sizes(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: _DType | None = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None) -> Tensor:
+    """A tensor of ones.
+
+    Example::
+        >>> ndgrad.ones(2)
+        tensor([1., 1.])
+    """
+    return _finish(np.ones(_sizes(size), dtype=_float(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: _DType | None = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None) -> Tensor:
+    """An uninitialised tensor."""
+    return _finish(np.empty(_sizes(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with fill_value (its dtype inferred as torch does).
+
+    Example::
+        >>> ndgrad.full((2,), 7)
+        tensor([7, 7])
+    """
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = _dtype.scalar_dtype(fill_value)
+    return _finish(np.full(_sizes((size,)), fill_value, dtype=dtype.np), requires_grad)
+
+
+def _like(input: Tensor, dtype: _DType | None) -> tuple:
+    return input._data.shape, (dtype.np if dtype is not None else input._data.dtype)
+
+
+def zeros_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros with input's shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Ones with input's shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dtype=dt), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialised tensor with input's shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _finish(np.empty(shape, dtype=dt), requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: _DType | None = None,
+              device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """fill_value with input's shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+
+
+# *** ranges ***
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from start (inclusive) to end (exclusive) by step.
+
+    Example::
+        >>> ndgrad.arange(3)
+        tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dtype = _dtype._Default.float if any(isinstance(v, float) for v in vals) else _dtype.int64
+    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
+    if n < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype.is_floating_point:
+        arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]).astype(dtype.np)
+    else:
+        arr = np.arange(vals[0], vals[0] + n * vals[2], vals[2], dtype=np.int64)[:n].astype(dtype.np)
+    return _finish(arr, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included.
+
+    Example::
+        >>> ndgrad.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    dt = _float(dtype)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    s, e = work.type(start), work.type(end)
+    if steps <= 1:
+        arr = np.full(steps, s, dtype=work)
+    else:
+        # torch fills the first half forward from start and the second half backward from end
+        step = (e - s) / work.type(steps - 1)
+        i = np.arange(steps)
+        half = steps // 2
+        arr = np.where(i < half, s + step * i.astype(work), e - step * (steps - i - 1).astype(work))
+    return _finish(arr.astype(dt), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
+             dtype: _DType | None = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps).
+
+    Example::
+        >>> ndgrad.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
+    dt = _float(dtype)
+    exps = linspace(start, end, steps, dtype=_dtype.float64)._data
+    return _finish(np.power(float(base), exps).astype(dt), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """An n x m identity matrix.
+
+    Example::
+        >>> ndgrad.eye(2)
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    return _finish(np.eye(n, n if m is None else m, dtype=_float(dtype)), requires_grad)
+
+
+# *** random ***
+
+def _gen(generator: Any) -> Any:
+    from . import _random
+
+    return generator if generator is not None else _random.default_generator
+
+
+def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1), the same numbers torch draws after the same manual_seed.
+
+    Example::
+        >>> _ = ndgrad.manual_seed(0); ndgrad.rand(2)
+        tensor([0.4963, 0.7682])
+    """
+    dt = _float(dtype)
+    return _finish(_gen(generator).uniform(_sizes(size), dt), requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples, the same numbers torch draws after the same manual_seed.
+
+    Example::
+        >>> _ = ndgrad.manual_seed(0); ndgrad.randn(2)
+        tensor([ 1.5410, -0.2934])
+    """
+    dt = _float(dtype)
+    return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
+
+
+def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType | None = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high): randint(high, size) or randint(low, high, size).
+
+    Example::
+        >>> ndgrad.randint(0, 10, (3,)).shape
+        torch.Size([3])
+    """
+    args = list(args)
+    if size is None:
+        size = args.pop()
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    dt = (dtype or _dtype.int64).np
+    return _finish(_gen(generator).randint(int(low), int(high), _sizes((size,)), dt), requires_grad)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: _DType | None = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1.
+
+    Example::
+        >>> sorted(ndgrad.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    dt = (dtype or _dtype.int64).np
+    return _finish(_gen(generator).randperm(int(n), dt), requires_grad)
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: _DType | None = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std (numbers or tensors).
+
+    Example::
+        >>> ndgrad.normal(0.0, 1.0, size=(2, 3)).shape
+        torch.Size([2, 3])
+    """
+    gen = _gen(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        dt = like._data.dtype
+        m = mean._data if isinstance(mean, Tensor) else np.asarray(mean, dtype=dt)
+        s = std._data if isinstance(std, Tensor) else np.asarray(std, dtype=dt)
+        return _finish(gen.normal_tensor(m, s, dt), requires_grad)
+    if size is None:
+        raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
+    return _finish(gen.normal(_sizes((size,)), _float(dtype), float(mean), float(std)),
+                   requires_grad)

@@ -1,0 +1,388 @@
+"""OpDef and @primitive: one declaration makes the public function, the Tensor method, the
+grad_fn node class and the test-table entry of a differentiable op."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, next_sequence_nr
+
+REGISTRY: dict[str, "OpDef"] = {}
+PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
+METHODS: dict[str, Callable] = {}  # Tensor.<name>
+_NUMBER = (int, float, bool)
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+# *** saved values ***
+# A VJP's parameters name what it needs: an input by its forward name (saved as the Tensor),
+# `result` (the output, saved without a reference cycle), `<input>_shape` / `<input>_dtype`
+# (metadata only), `needs_input_grad`; keyword-only parameters receive the op's attributes.
+
+def _save_input(x: Any) -> Any:
+    return (x, x._vc[0]) if isinstance(x, Tensor) else (x, None)
+
+
+def _unpack_input(entry: Any, node: "OpNode") -> Any:
+    x, version = entry
+    if version is not None and x._vc[0] != version:
+        raise RuntimeError(_version_error(x, node, version))
+    return x
+
+
+def _version_error(t: Tensor, node: "OpNode", expected: int) -> str:
+    kind = {"float16": "Half", "float32": "Float", "float64": "Double"}.get(t.dtype.name, "")
+    return (f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [torch.{kind}Tensor {list(t._data.shape)}], which is output "
+            f"{t._output_nr} of {node.name()}, is at version {t._vc[0]}; expected version "
+            f"{expected} instead. Hint: the backtrace further above can show the operation that "
+            "failed to compute its gradient. The variable in question was changed in there or "
+            "anywhere later. Good luck!")
+
+
+class OpNode(Node):
+    """A recorded application of an OpDef; `apply` runs its VJP on the saved values."""
+
+    __slots__ = ("_saved", "_attrs", "_keep")
+    _op: "OpDef"
+
+    def apply(self, grads: list) -> tuple:
+        op = self._op
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        args = []
+        for kind, val in zip(op.save_kinds, saved):
+            if kind == 0:
+                args.append(_unpack_input(val, self))
+            elif kind == 1:
+                arr, vc, version = val
+                if vc[0] != version:
+                    raise RuntimeError(_version_error(Tensor._make(arr), self, version))
+                t = Tensor._make(arr, True, self)
+                t._vc = vc
+                args.append(t)
+            else:
+                args.append(val)
+        g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
+        out = op.vjp_fn(g, *args, **self._attrs)
+        if type(out) is not tuple:
+            out = (out,)
+        if self._keep is not None:
+            out = tuple(out[i] for i in self._keep)
+        if len(out) != len(self.next_functions):
+            raise RuntimeError(f"the VJP of '{op.name}' returned {len(out)} gradients for "
+                               f"{len(self.next_functions)} inputs")
+        return out
+
+    def _release(self) -> None:
+        if self._op.saves_tensors:
+            self._saved = None
+
+
+def _materialize(grads: list, saved: Any, op: "OpDef") -> tuple:
+    # multi-output ops get zeros for outputs that received no gradient
+    return tuple(grads)
+
+
+# *** the op declaration ***
+
+class OpDef:
+    """One differentiable (or explicitly non-differentiable) primitive."""
+
+    def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
+                 promote: str | None, differentiable: bool, n_outputs: int, tests: dict) -> None:
+        self.name = name
+        self.forward = forward
+        self.grad_fn = grad_fn
+        self.inputs = inputs
+        self.promote = promote
+        self.differentiable = differentiable
+        self.n_outputs = n_outputs
+        self.tests = tests
+        self.vjp_fn: Callable | None = None
+        self.jvp_fn: Callable | None = None
+        self.save_specs: tuple = ()
+        self.save_kinds: tuple = ()
+        self.saves_tensors = False
+        self._node_classes: dict[str, type] = {}
+        self.public: Callable = _make_public(self)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.public(*args, **kwargs)
+
+    def node_class(self, name: str) -> type:
+        cls = self._node_classes.get(name)
+        if cls is None:
+            cls = type(name, (OpNode,), {"__slots__": (), "_op": self})
+            self._node_classes[name] = cls
+        return cls
+
+    def vjp(self, fn: Callable) -> Callable:
+        """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
+        self.vjp_fn = fn
+        specs, kinds = [], []
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        for p in params:
+            if p.kind is p.KEYWORD_ONLY or p.kind is p.VAR_KEYWORD:
+                continue
+            if p.name == "result":
+                specs.append(("result", None)); kinds.append(1)
+            elif p.name == "needs_input_grad":
+                specs.append(("needs", None)); kinds.append(2)
+            elif p.name in self.inputs:
+                specs.append(("input", self.inputs.index(p.name))); kinds.append(0)
+            elif p.name.endswith("_shape") and p.name[:-6] in self.inputs:
+                specs.append(("shape", self.inputs.index(p.name[:-6]))); kinds.append(2)
+            elif p.name.endswith("_dtype") and p.name[:-6] in self.inputs:
+                specs.append(("dtype", self.inputs.index(p.name[:-6]))); kinds.append(2)
+            else:
+                raise TypeError(f"VJP of '{self.name}': parameter '{p.name}' names no input, "
+                                "no 'result' and no '<input>_shape'")
+        self.save_specs = tuple(specs)
+        self.save_kinds = tuple(kinds)
+        self.saves_tensors = any(k in (0, 1) for k in kinds)
+        return fn
+
+    def jvp(self, fn: Callable) -> Callable:
+        """Register the forward-mode rule fn(<input>_t..., <saved...>, *, <attrs>)."""
+        self.jvp_fn = fn
+        return fn
+
+
+def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple | None = None,
+              promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
+              export: bool = True, method: bool = True, **tests: Any) -> Callable[[Callable], OpDef]:
+    """Declare an op: the decorated function is its forward on NumPy arrays.
+
+    grad_fn: the PyTorch node name, or a function of the attributes returning it.
+    inputs: names of the tensor arguments (default: leading parameters without defaults).
+    promote: 'binary' (torch type promotion, Python scalars allowed), 'float' (ints become the
+    default float dtype), 'same' (any dtype kept), None (tensors passed through as they are).
+    export / method: also make it ndgrad.<name> / Tensor.<name> (False for ops that a
+    composite wraps).
+    tests: samples / domain / tolerances / skips for the op test table.
+    """
+
+    def deco(forward: Callable) -> OpDef:
+        if name in REGISTRY:
+            raise ValueError(f"op '{name}' is declared twice")
+        sig = inspect.signature(forward)
+        names = inputs
+        if names is None:
+            names = tuple(p.name for p in sig.parameters.values()
+                          if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
+        op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
+                   n_outputs, tests)
+        if differentiable and not grad_fn:
+            raise ValueError(f"differentiable op '{name}' needs grad_fn=")
+        REGISTRY[name] = op
+        if export:
+            PUBLIC[name] = op.public
+            if method:
+                METHODS[name] = op.public
+        return op
+
+    return deco
+
+
+def composite(name: str, *, method: bool = True, export: bool = True) -> Callable:
+    """Register a function written with public ops (no rule of its own) as ndgrad.<name> and,
+    if method, Tensor.<name>."""
+
+    def deco(fn: Callable) -> Callable:
+        if export:
+            PUBLIC[name] = fn
+        if method:
+            METHODS[name] = fn
+        return fn
+
+    return deco
+
+
+# *** calling an op ***
+
+def _scalar(x: Any) -> Any:
+    if isinstance(x, _NUMBER):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+def result_dtype(a: Any, b: Any) -> np.dtype:
+    """torch.result_type for two operands (Tensors or Python numbers), as a NumPy dtype."""
+    dims, zeros, scalars = [], [], []
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            (dims if x._data.ndim else zeros).append(_dtype._FROM_NP[x._data.dtype])
+        else:
+            scalars.append(_dtype.scalar_dtype(x))
+    return _dtype.result_type_of(dims, zeros, scalars).np
+
+
+def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    a, b = inputs
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a._data, b._data
+            if da.dtype == db.dtype:
+                return inputs, [da, db]
+            dt = result_dtype(a, b)
+            return inputs, [da.astype(dt, copy=False), db.astype(dt, copy=False)]
+        b = _scalar(b)
+        da = a._data
+        if da.dtype.kind == "f" and not isinstance(b, complex):
+            return (a, b), [da, b]
+        dt = result_dtype(a, b)
+        return (a, b), [da.astype(dt, copy=False), np.asarray(b, dtype=dt)]
+    if isinstance(b, Tensor):
+        a = _scalar(a)
+        dt = result_dtype(a, b)
+        return (a, b), [np.asarray(a, dtype=dt), b._data.astype(dt, copy=False)]
+    raise TypeError(f"expected at least one Tensor argument, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
+
+
+def _prep_float(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    arrays = []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(x).__name__}")
+        d = x._data
+        arrays.append(d if d.dtype.kind == "f" else d.astype(_dtype._Default.float.np))
+    return inputs, arrays
+
+
+def _prep_plain(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    arrays = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x._data)
+        elif x is None or isinstance(x, _NUMBER):
+            arrays.append(x)
+        else:
+            raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
+    return inputs, arrays
+
+
+def _prep_scalar_attr(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    # one tensor and a Python-number attribute (`other` / `exponent` / `self`) promoted together
+    (a,) = inputs
+    s = attrs.get("other", attrs.get("exponent", attrs.get("base")))
+    d = a._data
+    if d.dtype.kind == "f" and not isinstance(s, complex):
+        return inputs, [d]
+    return inputs, [d.astype(result_dtype(a, _scalar(s)), copy=False)]
+
+
+_PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None: _prep_plain,
+         "scalar": _prep_scalar_attr}
+
+
+def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
+    """Run op's forward on the inputs' arrays and, if any input requires grad, record a node."""
+    inputs, arrays = _PREP[op.promote](inputs, attrs)
+    out = op.forward(*arrays, **attrs)
+    if STATE.enabled and op.differentiable:
+        for x in inputs:
+            if isinstance(x, Tensor) and x._requires_grad:
+                return _record(op, inputs, attrs, out)
+    if op.n_outputs == 1:
+        return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
+    return tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+
+
+def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+    name = op.grad_fn if type(op.grad_fn) is str else op.grad_fn(**attrs)
+    node = object.__new__(op._node_classes.get(name) or op.node_class(name))
+    node._seq = next_sequence_nr()
+    node._prehooks = node._posthooks = node._tensor_prehooks = node._retains = None
+    node._metadata = None
+    node._attrs = attrs
+    edges, meta = [], []
+    keep = None
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x._requires_grad:
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (x._get_accumulator(), 0))
+            meta.append((x._data.shape, x._data.dtype))
+        elif x is not None:  # torch gives wrapped Python numbers an empty edge, None nothing
+            edges.append((None, 0))
+            meta.append(None)
+        else:
+            keep = keep or [j for j in range(i)]
+            continue
+        if keep is not None:
+            keep.append(i)
+    node._keep = keep
+    node.next_functions = tuple(edges)
+    node._meta = tuple(meta)
+    if op.n_outputs == 1:
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor._make(out, out.dtype.kind == "f", node if out.dtype.kind == "f" else None)
+        results = (result,)
+    else:
+        results = tuple(
+            Tensor._make(o, True, node, i) if o.dtype.kind == "f" else Tensor._make(o)
+            for i, o in enumerate(np.asarray(o) if type(o) is not np.ndarray else o for o in out))
+        result = results
+    saved = []
+    for kind, idx in op.save_specs:
+        if kind == "input":
+            saved.append(_save_input(inputs[idx]))
+        elif kind == "result":
+            r = results[0]
+            saved.append((r._data, r._vc, r._vc[0]))
+        elif kind == "shape":
+            saved.append(inputs[idx]._data.shape)
+        elif kind == "dtype":
+            saved.append(inputs[idx].dtype)
+        else:
+            saved.append(tuple(e[0] is not None for e in edges))
+    node._saved = tuple(saved)
+    return result
+
+
+# *** public functions, generated from the forward's signature ***
+
+def _make_public(op: OpDef) -> Callable:
+    sig = inspect.signature(op.forward)
+    params, attrs, defaults = [], [], {}
+    star_done = False
+    for p in sig.parameters.values():
+        text = p.name
+        if p.default is not p.empty:
+            defaults[f"_d_{p.name}"] = p.default
+            text += f"=_d_{p.name}"
+        if p.kind is p.KEYWORD_ONLY and not star_done:
+            params.append("*")
+            star_done = True
+        params.append(text)
+        if p.name not in op.inputs:
+            attrs.append(p.name)
+    tensor_args = "".join(f"{n}, " for n in op.inputs)
+    attr_dict = "{" + ", ".join(f"'{a}': {a}" for a in attrs) + "}"
+    src = (f"def {op.name}({', '.join(params)}):\n"
+           f"    return _call(_op, ({tensor_args}), {attr_dict})\n")
+    namespace: dict[str, Any] = {"_call": call, "_op": op, **defaults}
+    exec(compile(src, f"<ndgrad op {op.name}>", "exec"), namespace)
+    fn = namespace[op.name]
+    fn.__doc__ = op.forward.__doc__
+    fn.__wrapped_op__ = op  # type: ignore[attr-defined]
+    return fn

@@ -1,0 +1,521 @@
+"""class Tensor: a NumPy array plus autograd metadata; its math lives in ndgrad._ops."""
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import dtype as _DType
+from .autograd.grad_mode import STATE as _GRAD
+
+_NP_TO_DTYPE = _dtype._FROM_NP
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as `torch.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class device:
+    """Where a tensor lives; ndgrad computes on the CPU."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | "device" = "cpu", index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind = str(type).split(":")[0]
+        if kind != "cpu":
+            raise RuntimeError(f"ndgrad supports only the 'cpu' device, got {type!r}")
+        self.type, self.index = kind, index
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+_CPU = device("cpu")
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+_TORCH_TYPE_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+}
+_GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
+
+
+def _check_floating(arr: np.ndarray) -> None:
+    if arr.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Example::
+        >>> x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = (
+        "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc", "_base",
+        "_hooks", "_accumulator", "_retains_grad", "_post_acc_hooks", "__weakref__", "__dict__",
+    )
+    __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to the Tensor's reflected op
+
+    # *** construction ***
+
+    def __init__(self, *args: Any, dtype: _DType | None = None, device: Any = None) -> None:
+        # legacy torch.Tensor(...) constructor: sizes -> uninitialised float, data -> float copy
+        d = dtype or _dtype.get_default_dtype()
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0], dtype=d.np)
+        else:
+            arr = np.empty(tuple(int(a) for a in args), dtype=d.np)
+        Tensor._init(self, arr, False, None)
+
+    def _init(self, arr: np.ndarray, requires_grad: bool, grad_fn: Any, output_nr: int = 0) -> None:
+        self._data = arr
+        self._requires_grad = requires_grad
+        self._grad_fn = grad_fn
+        self._output_nr = output_nr
+        self._grad = None
+        self._vc = [0]
+        self._base = None
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+        self._post_acc_hooks = None
+
+    @classmethod
+    def _make(cls, arr: np.ndarray, requires_grad: bool = False, grad_fn: Any = None,
+              output_nr: int = 0) -> "Tensor":
+        t = object.__new__(cls)
+        t._data = arr
+        t._requires_grad = requires_grad
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._grad = None
+        t._vc = [0]
+        t._base = None
+        t._hooks = None
+        t._accumulator = None
+        t._retains_grad = False
+        t._post_acc_hooks = None
+        return t
+
+    # *** metadata ***
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _DType:
+        return _NP_TO_DTYPE[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = "torch.strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        return False
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return "torch." + _TORCH_TYPE_NAMES[self.dtype.name] + "Tensor"
+        return self.to(dtype)
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    # *** autograd attributes ***
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None:
+            msg = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                msg += (" If you want to use a computed variable in a subgraph that doesn't "
+                        "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(msg)
+        if value:
+            _check_floating(self._data)
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set requires_grad in place (leaves only) and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def grad(self) -> "Tensor | None":
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype "
+                    f"'{_GRAD_DTYPE_NAMES.get(value.dtype.name, value.dtype.name)}' to a tensor "
+                    f"with grad_dtype '{_TORCH_TYPE_NAMES[self.dtype.name]}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype).")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Make backward() fill .grad of this non-leaf tensor too."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
+
+    def _get_accumulator(self) -> Any:
+        """The AccumulateGrad node of a leaf; held weakly so that it dies with the graph."""
+        ref = self._accumulator
+        acc = ref() if ref is not None else None
+        if acc is None:
+            from .autograd.graph import AccumulateGrad
+
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return acc
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call hook(grad) when the gradient w.r.t. this tensor is computed; a non-None return
+        value replaces the gradient.
+
+        Example::
+            >>> x = ndgrad.ones(2, requires_grad=True)
+            >>> h = x.register_hook(lambda g: g * 2)
+            >>> x.sum().backward(); x.grad
+            tensor([2., 2.])
+        """
+        from .autograd.graph import RemovableHandle
+
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn._register_tensor_prehook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call hook(tensor) on a leaf after its .grad has been accumulated."""
+        from .autograd.graph import RemovableHandle
+
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        return RemovableHandle(self._post_acc_hooks, hook)
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad.
+
+        Example::
+            >>> w = ndgrad.ones(3, requires_grad=True)
+            >>> (w * 3).sum().backward()
+            >>> w.grad
+            tensor([3., 3., 3.])
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data and version counter, cut from the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        self._grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data
+
+    # *** conversion ***
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data.copy() if force else self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        raise RuntimeError("ndgrad computes on the CPU; CUDA is not available")
+
+    def float(self) -> "Tensor":
+        return self.to(_dtype.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dtype.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dtype.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dtype.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dtype.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(_dtype.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(_dtype.int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(_dtype.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dtype.bool_)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """Convert dtype (device 'cpu' is accepted and ignored); returns self if nothing changes.
+
+        Example::
+            >>> ndgrad.tensor([1, 2]).to(ndgrad.float64)
+            tensor([1., 2.], dtype=torch.float64)
+        """
+        target = kwargs.get("dtype")
+        copy = kwargs.get("copy", False)
+        for a in args:
+            if isinstance(a, _DType):
+                target = a
+            elif isinstance(a, Tensor):
+                target = a.dtype
+            elif isinstance(a, (str, device)):
+                device(a)  # validates
+        if target is None or target.np == self._data.dtype:
+            return self.clone() if copy else self
+        from ._ops.pointwise import _to_copy
+
+        return _to_copy(self, dtype=target)
+
+    # *** Python protocol ***
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from ._printing import format_tensor
+
+        if self._grad_fn is not None:
+            suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
+        elif self._requires_grad:
+            suffixes = ["requires_grad=True"]
+        else:
+            suffixes = []
+        return format_tensor(self._data, self.dtype.name, _dtype.get_default_dtype().name, suffixes)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        t = type(self)._make(self._data.copy(), self._requires_grad)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    # *** in-place helpers shared by the in-place methods ***
+
+    def _check_inplace(self) -> None:
+        if self._requires_grad and self._grad_fn is None and _GRAD.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+
+    def _bump(self) -> None:
+        self._vc[0] += 1
+
+
+def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor._make(arr, requires_grad)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim

@@ -1,0 +1,158 @@
+"""The backward walk: reachability, dependency counts, a heap on sequence numbers; no recursion."""
+from __future__ import annotations
+
+import heapq
+from typing import Any, Sequence
+
+from .grad_mode import STATE
+from .graph import AccumulateGrad, Node, accumulate_grad
+
+
+def _collect(roots: list[Node]) -> dict[Node, int]:
+    """Count, for every node reachable from roots, how many edges point at it (iteratively)."""
+    deps: dict[Node, int] = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    for r in roots:
+        deps.setdefault(r, 0)
+    return deps
+
+
+def _needed(deps: dict[Node, int], targets: set[Node]) -> set[Node]:
+    """Nodes with a path to a target; children always have smaller sequence numbers."""
+    needed: set[Node] = set()
+    for node in sorted(deps, key=lambda n: n._seq if type(n) is not AccumulateGrad else -1):
+        if node in targets or any(c in needed for c, _ in node.next_functions if c is not None):
+            needed.add(node)
+    return needed
+
+
+def _validate(node: Node, grads: Sequence[Any]) -> list:
+    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
+    from .._ops.reduction import sum_to
+
+    out = list(grads)
+    if len(out) != len(node.next_functions):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node.next_functions)}, got {len(out)})")
+    for i, g in enumerate(out):
+        meta = node._meta[i] if i < len(node._meta) else None
+        if g is None or meta is None:
+            continue
+        shape, dt = meta
+        if g._data.shape != shape:
+            try:
+                g = sum_to(g, shape)
+            except ValueError:
+                raise RuntimeError(
+                    f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                    f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+                ) from None
+        if g._data.dtype != dt:
+            g = g.to(_np_to_dtype(dt))
+        out[i] = g
+    return out
+
+
+def _np_to_dtype(np_dtype: Any) -> Any:
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(np_dtype)
+
+
+def _call_prehooks(node: Node, grads: list) -> list:
+    for nr in range(len(grads)):
+        hooks = node._tensor_hooks(nr)
+        if hooks:
+            for h in list(hooks.values()):
+                if grads[nr] is not None:
+                    r = h(grads[nr])
+                    if r is not None:
+                        grads[nr] = r
+    if node._retains:
+        for nr, ref in node._retains.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                g = grads[nr]
+                t._grad = g.detach().clone() if t._grad is None else t._grad + g
+    if node._prehooks:
+        for h in list(node._prehooks.values()):
+            r = h(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    return grads
+
+
+def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
+            create_graph: bool, captures: dict | None = None, accumulate: bool = True) -> list:
+    """Run backward from (node, output_nr) roots seeded with root_grads.
+
+    captures maps (node, output_nr) edges to result slots (autograd.grad, backward(inputs=));
+    with captures only the nodes on a path to a captured edge run. Returns the captured grads.
+    """
+    buffers: dict[Node, list] = {}
+    owned: set[int] = set()
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.setdefault(node, [None] * node.n_outputs)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        owned.add(id(g._data))
+    deps = _collect(list(buffers))
+    captured: list = [None] * (len(set(captures.values())) if captures else 0)
+    needed = None
+    if captures is not None:
+        needed = _needed(deps, {n for n, _ in captures})
+    heap = [(-n._seq, id(n), n) for n in buffers if deps[n] == 0]
+    heapq.heapify(heap)
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            grads = buffers.pop(node, None) or [None] * node.n_outputs
+            grads = _call_prehooks(node, grads)
+            if captures is not None:
+                for nr, g in enumerate(grads):
+                    slot = captures.get((node, nr))
+                    if slot is not None and g is not None:
+                        captured[slot] = g if captured[slot] is None else captured[slot] + g
+            if type(node) is AccumulateGrad:
+                if accumulate and captures is None:
+                    accumulate_grad(node.variable, grads[0], create_graph, owned)
+                continue
+            if needed is not None and node not in needed:
+                continue
+            if all(g is None for g in grads):
+                outs: list = [None] * len(node.next_functions)
+            else:
+                outs = _validate(node, node.apply(grads))
+                if node._posthooks:
+                    for h in list(node._posthooks.values()):
+                        r = h(tuple(outs), tuple(grads))
+                        if r is not None:
+                            outs = list(r)
+            if not retain_graph:
+                node._release()
+            for (child, nr), g in zip(node.next_functions, outs):
+                if child is None:
+                    continue
+                if g is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.n_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0 and (needed is None or child in needed):
+                    heapq.heappush(heap, (-child._seq, id(child), child))
+    finally:
+        STATE.enabled = prev_mode
+    return captured
