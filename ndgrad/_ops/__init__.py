@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from . import linalg, nn, pointwise, reduction, shape  # noqa: F401  (registration)
-from ._registry import METHODS, PUBLIC, REGISTRY, call, composite
+from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
@@ -57,11 +57,8 @@ def _make_inplace(fn):
     return method
 
 
-_INPLACE = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "sigmoid",
-            "tanh", "relu", "reciprocal", "sign", "clamp")
-for _name in _INPLACE:
-    if _name in METHODS:
-        METHODS[_name + "_"] = _make_inplace(METHODS[_name])
+for _name in INPLACE:
+    METHODS[_name + "_"] = _make_inplace(METHODS[_name])
 METHODS["true_divide"] = METHODS["div"]
 METHODS["negative"] = METHODS["neg"]
 PUBLIC["true_divide"] = PUBLIC["div"]

@@ -15,6 +15,7 @@ from ..autograd.graph import Node, next_sequence_nr
 REGISTRY: dict[str, "OpDef"] = {}
 PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
 METHODS: dict[str, Callable] = {}  # Tensor.<name>
+INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
 _NUMBER = (int, float, bool)
 
 _FREED_MSG = (
@@ -166,7 +167,8 @@ class OpDef:
 
 def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple | None = None,
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
-              export: bool = True, method: bool = True, **tests: Any) -> Callable[[Callable], OpDef]:
+              export: bool = True, method: bool = True, inplace: bool = False,
+              **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -174,7 +176,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     promote: 'binary' (torch type promotion, Python scalars allowed), 'float' (ints become the
     default float dtype), 'same' (any dtype kept), None (tensors passed through as they are).
     export / method: also make it ndgrad.<name> / Tensor.<name> (False for ops that a
-    composite wraps).
+    composite wraps); inplace: also Tensor.<name>_.
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -195,20 +197,30 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             PUBLIC[name] = op.public
             if method:
                 METHODS[name] = op.public
+            if inplace:
+                INPLACE.append(name)
         return op
 
     return deco
 
 
-def composite(name: str, *, method: bool = True, export: bool = True) -> Callable:
+COMPOSITE_TESTS: dict[str, dict] = {}  # test-table entries of composites, by public name
+
+
+def composite(name: str, *, method: bool = True, export: bool = True, inplace: bool = False,
+              **tests: Any) -> Callable:
     """Register a function written with public ops (no rule of its own) as ndgrad.<name> and,
-    if method, Tensor.<name>."""
+    if method, Tensor.<name> (inplace: Tensor.<name>_ too); tests: its op-table entry."""
 
     def deco(fn: Callable) -> Callable:
         if export:
             PUBLIC[name] = fn
         if method:
             METHODS[name] = fn
+        if inplace:
+            INPLACE.append(name)
+        if tests:
+            COMPOSITE_TESTS[name] = dict(tests, fn=fn)
         return fn
 
     return deco
@@ -294,10 +306,26 @@ _PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None
          "scalar": _prep_scalar_attr}
 
 
+def _broadcast_error(shapes: list) -> str | None:
+    """torch's message for the first pair of shapes that does not broadcast."""
+    for i in range(len(shapes)):
+        for j in range(i + 1, len(shapes)):
+            a, b = shapes[i], shapes[j]
+            for k in range(1, min(len(a), len(b)) + 1):
+                if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+                    return (f"The size of tensor a ({a[-k]}) must match the size of tensor b "
+                            f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
+    return None
+
+
 def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     """Run op's forward on the inputs' arrays and, if any input requires grad, record a node."""
     inputs, arrays = _PREP[op.promote](inputs, attrs)
-    out = op.forward(*arrays, **attrs)
+    try:
+        out = op.forward(*arrays, **attrs)
+    except ValueError as e:
+        shapes = [np.shape(a) for a in arrays if a is not None]
+        raise RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}") from None
     if STATE.enabled and op.differentiable:
         for x in inputs:
             if isinstance(x, Tensor) and x._requires_grad:

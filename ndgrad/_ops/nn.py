@@ -25,7 +25,11 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
            samples=[(((3,), (3,), None, None), {"reduction": "mean"}),
                     (((2, 3), (2, 3), (3,), (3,)), {"reduction": "sum"}),
                     (((2, 3), (2, 3), None, None), {"reduction": "none"})],
-           target_range=(0.0, 1.0), nondiff_inputs=("weight", "pos_weight"))
+           domain={"input": (-2.0, 2.0), "target": (0.0, 1.0), "weight": (0.5, 1.5),
+                   "pos_weight": (0.5, 2.0)},
+           nondiff_inputs=("weight", "pos_weight"),
+           torch_fn=lambda torch, x, t, w, pw, reduction: torch.nn.functional
+           .binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, reduction=reduction))
 def binary_cross_entropy_with_logits(input, target, weight, pos_weight, *, reduction="mean"):
     # loss = (1 - t) x - w_pos log σ(x), with w_pos = (p - 1) t + 1
     log_sig = _log_sigmoid(input)

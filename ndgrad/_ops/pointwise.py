@@ -21,7 +21,7 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # *** binary arithmetic ***
 
-@primitive("add", grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+@primitive("add", inplace=True, grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
 
@@ -37,7 +37,7 @@ def _(grad, *, alpha):
     return grad, (grad if alpha == 1 else grad * alpha)
 
 
-@primitive("sub", grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+@primitive("sub", inplace=True, grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -64,7 +64,7 @@ def _(grad, *, alpha):
 
 
 @primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"other": 2.5})
+           attrs={"other": 2.5}, torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
     return np.subtract(other, input if alpha == 1 else np.multiply(input, alpha)).astype(
         input.dtype, copy=False)
@@ -88,7 +88,7 @@ def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+@primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def mul(input, other):
     """input * other.
 
@@ -105,7 +105,7 @@ def _(grad, input, other, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("div", grad_fn="DivBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True,
+@primitive("div", inplace=True, grad_fn="DivBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True,
            domain=(0.5, 2.0))
 def div(input, other):
     """input / other; integer inputs give the default float dtype.
@@ -140,7 +140,7 @@ def _(grad, input, *, exponent):
 
 
 @primitive("pow_tensor", grad_fn="PowBackward1", export=False, promote="binary",
-           shapes=BINARY_SHAPES, domain=(0.5, 2.0))
+           shapes=BINARY_SHAPES, domain=(0.5, 2.0), torch_fn=lambda torch, x, e: torch.pow(x, e))
 def _pow_tensor(input, exponent):
     return np.power(input, exponent)
 
@@ -157,7 +157,7 @@ def _(grad, input, exponent, result, needs_input_grad):
 
 
 @primitive("pow_scalar_base", grad_fn="PowBackward2", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"base": 2.5})
+           attrs={"base": 2.5}, torch_fn=lambda torch, x, base: torch.pow(base, x))
 def _pow_scalar_base(input, *, base):
     return np.power(np.asarray(base, dtype=input.dtype), input)
 
@@ -169,7 +169,7 @@ def _(grad, result, *, base):
     return grad * (result * float(np.log(base)))
 
 
-@composite("pow")
+@composite("pow", inplace=True)
 def pow(input, exponent) -> Tensor:
     """input ** exponent; either side may be a Python number.
 
@@ -184,7 +184,7 @@ def pow(input, exponent) -> Tensor:
     return _pow_scalar_base.public(exponent, base=input)
 
 
-@composite("square")
+@composite("square", inplace=True)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (recorded as PowBackward0, as torch does)."""
     return _pow_scalar.public(input, exponent=2)
@@ -192,7 +192,7 @@ def square(input: Tensor) -> Tensor:
 
 # *** unary math ***
 
-@primitive("neg", grad_fn="NegBackward0", promote="same", shapes=UNARY_SHAPES)
+@primitive("neg", inplace=True, grad_fn="NegBackward0", promote="same", shapes=UNARY_SHAPES)
 def neg(input):
     """-input."""
     return np.negative(input)
@@ -203,7 +203,7 @@ def _(grad):
     return -grad
 
 
-@primitive("exp", grad_fn="ExpBackward0", promote="float", shapes=UNARY_SHAPES)
+@primitive("exp", inplace=True, grad_fn="ExpBackward0", promote="float", shapes=UNARY_SHAPES)
 def exp(input):
     """e ** input."""
     return np.exp(input)
@@ -214,7 +214,7 @@ def _(grad, result):
     return grad * result
 
 
-@primitive("log", grad_fn="LogBackward0", promote="float", shapes=UNARY_SHAPES, domain=(0.5, 3.0))
+@primitive("log", inplace=True, grad_fn="LogBackward0", promote="float", shapes=UNARY_SHAPES, domain=(0.5, 3.0))
 def log(input):
     """Natural logarithm."""
     return np.log(input)
@@ -225,7 +225,7 @@ def _(grad, input):
     return grad / input
 
 
-@primitive("sqrt", grad_fn="SqrtBackward0", promote="float", shapes=UNARY_SHAPES,
+@primitive("sqrt", inplace=True, grad_fn="SqrtBackward0", promote="float", shapes=UNARY_SHAPES,
            domain=(0.5, 3.0))
 def sqrt(input):
     """Square root."""
@@ -237,7 +237,7 @@ def _(grad, result):
     return grad / (result * 2)
 
 
-@primitive("reciprocal", grad_fn="ReciprocalBackward0", promote="float", shapes=UNARY_SHAPES,
+@primitive("reciprocal", inplace=True, grad_fn="ReciprocalBackward0", promote="float", shapes=UNARY_SHAPES,
            domain=(0.5, 2.0))
 def reciprocal(input):
     """1 / input."""
@@ -249,7 +249,7 @@ def _(grad, result):
     return grad * -(result * result)
 
 
-@primitive("abs", grad_fn="AbsBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
+@primitive("abs", inplace=True, grad_fn="AbsBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
 def abs(input):
     """|input|."""
     return np.abs(input)
@@ -260,13 +260,13 @@ def _(grad, input):
     return grad * sign(input)
 
 
-@primitive("sign", differentiable=False, promote="same", shapes=UNARY_SHAPES)
+@primitive("sign", inplace=True, differentiable=False, promote="same", shapes=UNARY_SHAPES)
 def sign(input):
     """-1, 0 or 1 by the sign of input (no gradient flows through sign)."""
     return np.sign(input)
 
 
-@primitive("sigmoid", grad_fn="SigmoidBackward0", promote="float", shapes=UNARY_SHAPES)
+@primitive("sigmoid", inplace=True, grad_fn="SigmoidBackward0", promote="float", shapes=UNARY_SHAPES)
 def sigmoid(input):
     """1 / (1 + exp(-input)), computed without overflow."""
     e = np.exp(-np.abs(input))
@@ -278,7 +278,7 @@ def _(grad, result):
     return grad * (result * (1 - result))  # σ' = σ(1 - σ)
 
 
-@primitive("tanh", grad_fn="TanhBackward0", promote="float", shapes=UNARY_SHAPES)
+@primitive("tanh", inplace=True, grad_fn="TanhBackward0", promote="float", shapes=UNARY_SHAPES)
 def tanh(input):
     """Hyperbolic tangent."""
     return np.tanh(input)
@@ -289,7 +289,7 @@ def _(grad, result):
     return grad * (1 - result * result)  # tanh' = 1 - tanh²
 
 
-@primitive("relu", grad_fn="ReluBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
+@primitive("relu", inplace=True, grad_fn="ReluBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
 def relu(input):
     """max(input, 0)."""
     return np.maximum(input, 0).astype(input.dtype, copy=False)
@@ -307,7 +307,8 @@ def _where_prep_value(x, dt):
 
 
 @primitive("where", grad_fn="WhereBackward0", export=False, inputs=("condition", "input", "other"),
-           shapes=BINARY_SHAPES)
+           samples=[(((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (3,), (2, 1)), {})],
+           bool_inputs=("condition",), torch_fn=lambda torch, c, x, y: torch.where(c, x, y))
 def _where(condition, input, other):
     return np.where(condition, input, other)
 
@@ -411,33 +412,36 @@ def logical_not(input):
     return np.logical_not(input)
 
 
-@primitive("bitwise_and", differentiable=False, promote="binary")
+@primitive("bitwise_and", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
 def bitwise_and(input, other):
     return np.bitwise_and(input, other)
 
 
-@primitive("bitwise_or", differentiable=False, promote="binary")
+@primitive("bitwise_or", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
 def bitwise_or(input, other):
     return np.bitwise_or(input, other)
 
 
-@primitive("bitwise_xor", differentiable=False, promote="binary")
+@primitive("bitwise_xor", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
 def bitwise_xor(input, other):
     return np.bitwise_xor(input, other)
 
 
-@primitive("bitwise_not", differentiable=False, promote="same")
+@primitive("bitwise_not", differentiable=False, promote="same", shapes=UNARY_SHAPES,
+           int_inputs={"input": (0, 8)})
 def bitwise_not(input):
     return np.invert(input)
 
 
-@primitive("floor_divide", differentiable=False, promote="binary")
+@primitive("floor_divide", inplace=True, differentiable=False, promote="binary",
+           shapes=BINARY_SHAPES, domain=(0.5, 3.0))
 def floor_divide(input, other):
     """Division rounded down (no gradient)."""
     return np.floor_divide(input, other)
 
 
-@primitive("remainder", grad_fn="RemainderBackward0", promote="binary")
+@primitive("remainder", inplace=True, grad_fn="RemainderBackward1", promote="binary",
+           shapes=BINARY_SHAPES, domain={"input": (0.1, 0.9), "other": (1.1, 2.0)})
 def remainder(input, other):
     """Python-style modulus: the result has the sign of other."""
     return np.mod(input, other)
@@ -451,7 +455,8 @@ def _(grad, input, other, needs_input_grad):
 # *** copies ***
 
 @primitive("_to_copy", grad_fn="ToCopyBackward0", export=False, shapes=UNARY_SHAPES,
-           attrs={"dtype": _dtype.float32})
+           attrs={"dtype": _dtype.float64},
+           torch_fn=lambda torch, x, dtype: x.to(torch.float64, copy=True))
 def _to_copy(input, *, dtype):
     return input.astype(dtype.np)
 
@@ -475,3 +480,9 @@ def clone(input, *, memory_format=None):
 @clone.vjp
 def _(grad, *, memory_format):
     return grad
+
+
+@composite("contiguous", export=False)
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
+    return input if input._data.flags.c_contiguous else clone(input)

@@ -33,7 +33,8 @@ def _infer_size(shape: tuple, numel: int) -> tuple:
 # *** reshaping ***
 
 @primitive("view", grad_fn="ViewBackward0", export=False, samples=[((2, 3), {"size": (3, 2)}),
-                                                    ((2, 3), {"size": (-1,)})])
+                                                    ((2, 3), {"size": (-1,)})],
+           torch_fn=lambda torch, x, size: x.view(size))
 def _view(input, *, size):
     shape = _infer_size(size, input.size)
     try:
@@ -49,7 +50,8 @@ def _(grad, input_shape, *, size):
     return grad.reshape(input_shape)
 
 
-@primitive("_unsafe_view", grad_fn="UnsafeViewBackward0", export=False, samples=[((2, 3), {"size": (6,)})])
+@primitive("_unsafe_view", grad_fn="UnsafeViewBackward0", export=False, samples=[((2, 3), {"size": (6,)})],
+           torch_fn=lambda torch, x, size: torch.ops.aten._unsafe_view(x, size))
 def _unsafe_view(input, *, size):
     return input.reshape(_infer_size(size, input.size))
 
@@ -115,7 +117,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 # *** dims ***
 
-@primitive("transpose", grad_fn="TransposeBackward0",
+@primitive("transpose", grad_fn="TransposeBackward0", inputs=("input",),
            samples=[((2, 3), {"dim0": 0, "dim1": 1}), ((2, 3, 4), {"dim0": -1, "dim1": 0})])
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view).
@@ -151,7 +153,8 @@ def _(grad):
     return grad.t()
 
 
-@primitive("permute", grad_fn="PermuteBackward0", export=False, samples=[((2, 3, 4), {"dims": (2, 0, 1)})])
+@primitive("permute", grad_fn="PermuteBackward0", export=False, samples=[((2, 3, 4), {"dims": (2, 0, 1)})],
+           torch_fn=lambda torch, x, dims: x.permute(dims))
 def _permute(input, *, dims):
     n = input.ndim
     if len(dims) != n:
@@ -178,7 +181,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return _permute.public(input, dims=_size_args(dims))
 
 
-@primitive("unsqueeze", grad_fn="UnsqueezeBackward0", samples=[((3,), {"dim": 0}),
+@primitive("unsqueeze", grad_fn="UnsqueezeBackward0", inputs=("input",), samples=[((3,), {"dim": 0}),
                                                               ((2, 3), {"dim": -1})])
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at `dim` (a view).
@@ -223,7 +226,8 @@ def _(grad, input_shape, *, dim):
     return grad.reshape(input_shape)
 
 
-@primitive("squeeze_", grad_fn="SqueezeBackward4", export=False, samples=[((1, 3), {"dim": 0})])
+@primitive("squeeze_", grad_fn="SqueezeBackward4", export=False, samples=[((1, 3), {"dim": 0})],
+           torch_fn=lambda torch, x, dim: x.clone().squeeze_(dim))
 def _squeeze_dim_(input, *, dim):
     # torch's matmul squeezes its result in place; the recorded node is squeeze_(dim)'s
     return squeeze.forward(input, dim)
@@ -235,7 +239,8 @@ def _(grad, input_shape, *, dim):
 
 
 @primitive("expand", grad_fn="ExpandBackward0", export=False, samples=[((3,), {"size": (2, 3)}),
-                                                        ((2, 1), {"size": (-1, 4)})])
+                                                        ((2, 1), {"size": (-1, 4)})],
+           torch_fn=lambda torch, x, size: x.expand(size))
 def _expand(input, *, size):
     n_new = len(size) - input.ndim
     if n_new < 0:
@@ -272,7 +277,8 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return _expand.public(input, size=tuple(other._data.shape))
 
 
-@primitive("alias", grad_fn="AliasBackward0", export=False, samples=[((2,), {})])
+@primitive("alias", grad_fn="AliasBackward0", export=False, samples=[((2,), {})],
+           torch_fn=lambda torch, x: x[...])
 def _alias(input):
     return input.view()
 
@@ -283,6 +289,11 @@ def _(grad):
 
 
 # *** indexing ***
+
+def _torch_index(torch, index: tuple) -> tuple:
+    """The same index for real torch (test oracle): arrays become tensors."""
+    return tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)
+
 
 def _normalize_index(index):
     """Turn Tensors and lists in an index into NumPy arrays; report if it is advanced."""
@@ -332,7 +343,8 @@ def _index_name(index, advanced: bool = False) -> str:
 @primitive("getitem", export=False, grad_fn=lambda index, advanced: _index_name(index, advanced),
            samples=[((3, 4), {"index": (1,), "advanced": False}),
                     ((3, 4), {"index": (slice(0, 2), slice(None, None, 2)), "advanced": False}),
-                    ((3, 4), {"index": (np.array([0, 2, 0]),), "advanced": True})])
+                    ((3, 4), {"index": (np.array([0, 2, 0]),), "advanced": True})],
+           torch_fn=lambda torch, x, index, advanced: x[_torch_index(torch, index)])
 def _getitem(input, *, index, advanced):
     return input[index]
 
@@ -343,7 +355,9 @@ def _(grad, input_shape, *, index, advanced):
 
 
 @primitive("_index_backward", grad_fn="IndexPutBackward0", export=False,
-           samples=[((3,), {"shape": (4,), "index": (np.array([0, 2, 0]),), "advanced": True})])
+           samples=[((3,), {"shape": (4,), "index": (np.array([0, 2, 0]),), "advanced": True})],
+           torch_fn=lambda torch, g, shape, index, advanced: torch.zeros(shape, dtype=g.dtype)
+           .index_put((torch.tensor(index[0]),), g, accumulate=True))
 def _index_backward(grad, *, shape, index, advanced):
     out = np.zeros(shape, dtype=grad.dtype)
     if advanced:

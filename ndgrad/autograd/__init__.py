@@ -9,10 +9,11 @@ from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
 )
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, accumulate_grad
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "Node", "graph"]
+           "is_grad_enabled", "Node", "graph", "gradcheck", "gradgradcheck"]
 
 
 def _as_tuple(x: Any) -> tuple:

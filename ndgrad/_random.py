@@ -1,0 +1,473 @@
+"""Bit-exact NumPy re-implementation of PyTorch's CPU random streams (mt19937 engine + ATen CPU samplers).
+
+Verified against torch 2.13 (CPU build). Paths that depend on torch's CPU capability / vendor are noted inline."""
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
+           "get_rng_state", "set_rng_state", "CPU_CAPABILITY", "MKL_BERNOULLI"]
+
+DEFAULT_SEED = 67280421310721          # c10's default_rng_seed_val
+_U64 = (1 << 64) - 1
+_N = 624                                # MERSENNE_STATE_N
+
+
+def _cpu_info() -> tuple[str, bool]:
+    """Mimic ATen's dispatch choice ("default"/"avx2"/"avx512") and whether the CPU is Intel."""
+    flags: set[str] = set()
+    intel = False
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("vendor_id"):
+                    intel = "GenuineIntel" in line
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    cap = "default"
+    if {"avx512vl", "avx512bw", "avx512dq", "fma"} <= flags:
+        cap = "avx512"
+    elif {"avx2", "fma"} <= flags:
+        cap = "avx2"
+    env = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+    order = ["default", "avx2", "avx512"]
+    if env in order and order.index(env) < order.index(cap):
+        cap = env
+    return cap, intel
+
+
+# CPU_CAPABILITY decides (a) whether gcc contracted `a*b+c` into an FMA inside ATen's samplers (it does for the
+# avx2/avx512 kernels, not for "default") and (b) which Box-Muller kernel torch.randn uses for float32 tensors of
+# >= 16 elements: avx2 -> avx_mathfun.h polynomials (emulated bit for bit below); default/avx512 -> scalar glibc
+# logf/cosf/sinf, approximated here by float64 NumPy rounded to float32 (within 1 ulp of glibc).
+# MKL_BERNOULLI: on Intel CPUs torch's MKL build samples `bernoulli_(float p)` with MKL's VSL stream instead of
+# mt19937; that path is not reproduced (AMD/other CPUs use mt19937 and match bit for bit).
+CPU_CAPABILITY, MKL_BERNOULLI = _cpu_info()
+
+# byte layout of torch's CPUGeneratorImplState (what torch.get_rng_state() returns), 5056 bytes
+_STATE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_y", "normal_valid",
+                             "next_float", "float_valid"],
+                   "formats": ["<u8", "<i4", "<i4", "<u8", ("<u8", _N), "<f8", "<i4", "<f4", "u1"],
+                   "offsets": [0, 8, 12, 16, 24, 5024, 5040, 5048, 5052], "itemsize": 5056})
+
+
+# ---------------------------------------------------------------- exact fused multiply-add (vectorised)
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _add_round_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b rounded to odd (sticky last bit): lets a second rounding to a narrower format be exact."""
+    s, e = _two_sum(a, b)
+    fix = (e != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(s)
+    return np.where(fix, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+
+
+def _fma64(a, b, c) -> np.ndarray:
+    a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+    p = a * b
+    sp = 134217729.0                                   # Veltkamp split -> exact product p + pe
+    ta = sp * a; ah = ta - (ta - a); al = a - ah
+    tb = sp * b; bh = tb - (tb - b); bl = b - bh
+    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s, se = _two_sum(c, p)
+    out = s + _add_round_odd(se, pe)
+    return np.where(np.isfinite(out), out, a * b + c)
+
+
+def _fma32(a, b, c) -> np.ndarray:
+    # the float32 product is exact in float64; round-to-odd in float64 then to float32 == single rounding
+    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
+    return _add_round_odd(p, np.asarray(c, np.float64)).astype(np.float32)
+
+
+def _madd(x: np.ndarray, a, b, dt: np.dtype) -> np.ndarray:
+    """x*a + b as compiled in ATen: contracted to an FMA in the avx2/avx512 kernels, plain in 'default'."""
+    if CPU_CAPABILITY == "default":
+        return (x * dt.type(a) + dt.type(b)).astype(dt)
+    return _fma64(x, a, b) if dt == np.float64 else _fma32(x, dt.type(a), dt.type(b))
+
+
+# ---------------------------------------------------------------- avx_mathfun.h (log256_ps / sincos256_ps)
+# Emulated in float32 with exactly the FMA contractions gcc emitted for torch's AVX2 NormalFill16<float>.
+_LOGP = [7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
+         -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1]
+_f = np.float32
+
+
+def _log256(x: np.ndarray) -> np.ndarray:
+    invalid = x <= 0
+    bits = np.maximum(x, _f(1.17549435e-38)).view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(np.float32) + _f(1)
+    x = ((bits & ~0x7F800000) | 0x3F000000).view(np.float32)
+    small = x < _f(0.707106781186547524)
+    e = e - small.astype(np.float32)
+    x = (x + _f(-1)) + np.where(small, x, _f(0))
+    z = x * x
+    y = np.full_like(x, _f(_LOGP[0]))
+    for p in _LOGP[1:]:
+        y = _fma32(y, x, _f(p))
+    y = _fma32(y * x, z, e * _f(-2.12194440e-4))
+    x = x + (y - z * _f(0.5))
+    return np.where(invalid, _f(np.nan), _fma32(e, _f(0.693359375), x))
+
+
+def _sincos256(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    neg_sin = np.signbit(x)
+    x = np.abs(x)
+    j = (x * _f(1.27323954473516)).astype(np.int32)
+    j = (j + 1) & ~1
+    y = j.astype(np.float32)
+    neg_sin ^= (j & 4) != 0
+    poly = (j & 2) == 0
+    neg_cos = (~(j - 2) & 4) != 0
+    for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
+        x = _fma32(y, _f(dp), x)
+    z = x * x
+    yc = _fma32(np.full_like(x, _f(2.443315711809948E-005)), z, _f(-1.388731625493765E-003))
+    yc = _fma32(yc, z, _f(4.166664568298827E-002)) * z
+    yc = _fma32(yc, z, -(z * _f(0.5))) + _f(1)
+    ys = _fma32(np.full_like(x, _f(-1.9515295891E-4)), z, _f(8.3321608736E-3))
+    ys = _fma32(x, _fma32(ys, z, _f(-1.6666654611E-1)) * z, x)
+    s, c = np.where(poly, ys, yc), np.where(poly, yc, ys)
+    return np.where(neg_sin, -s, s), np.where(neg_cos, -c, c)
+
+
+def _box_muller16(d: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """ATen NormalFill16 on rows of 16 uniforms: (1-u[:8]) -> radius, u[8:] -> angle."""
+    if d.dtype == np.float64:
+        rad = np.sqrt(-2.0 * np.log(1.0 - d[:, :8]))
+        th = (2.0 * math.pi) * d[:, 8:]
+        return np.concatenate([_fma64(rad * np.cos(th), std, mean), _fma64(rad * np.sin(th), std, mean)], 1)
+    u1 = _f(1) - d[:, :8]
+    if CPU_CAPABILITY == "avx2":
+        rad = np.sqrt(_f(-2) * _log256(u1))
+        s, c = _sincos256(_f(2.0 * math.pi) * d[:, 8:])
+    else:   # scalar glibc logf/cosf/sinf: approximated to <= 1 ulp
+        rad = np.sqrt(_f(-2) * np.log(u1.astype(np.float64)).astype(np.float32))
+        th = ((2.0 * math.pi) * d[:, 8:].astype(np.float64)).astype(np.float32).astype(np.float64)
+        s, c = np.sin(th).astype(np.float32), np.cos(th).astype(np.float32)
+    return np.concatenate([_fma32(rad * c, _f(std), _f(mean)), _fma32(rad * s, _f(std), _f(mean))], 1)
+
+
+# ---------------------------------------------------------------- randperm helpers
+def _small_perm(n: int, w: np.ndarray) -> np.ndarray:
+    """Result of `for i in range(n-1): swap(r[i], r[w[i]])` (w[i] >= i) on r = arange(n), without a Python loop.
+
+    r[i] is the value at position w[i] just before step i; tracing that backwards only ever needs "the last
+    earlier step with the same target" (prev) and "the last step targeting position k" (last)."""
+    w = np.concatenate([w.astype(np.int64), np.arange(max(n - 1, 0), n, dtype=np.int64)])
+    order = np.argsort(w, kind="stable")
+    ws = w[order]
+    same = ws[1:] == ws[:-1]
+    prev = np.full(n, -1, np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    last = np.full(n, -1, np.int64)
+    ends = np.append(~same, True)
+    last[ws[ends]] = order[ends]
+    step = np.where(w == np.arange(n), prev, last)
+    out, cur = w.copy(), prev.copy()
+    act = np.nonzero(cur >= 0)[0]
+    while act.size:
+        c = cur[act]
+        nxt = step[c]
+        done = nxt < 0
+        out[act[done]] = c[done]
+        act = act[~done]
+        cur[act] = nxt[~done]
+    return out
+
+
+def _apply_swaps(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Generic: apply transpositions (a[t], b[t]) in order t to arange(n), by tracing each position backwards."""
+    t = np.nonzero(a != b)[0]
+    pos = np.arange(n, dtype=np.int64)
+    if not t.size:
+        return pos
+    m = len(a)
+    key = np.concatenate([a[t], b[t]]) * m + np.concatenate([t, t])
+    order = np.argsort(key)
+    key, other, when = key[order], np.concatenate([b[t], a[t]])[order], np.concatenate([t, t])[order]
+    tim, act = np.full(n, m, np.int64), np.arange(n)
+    while act.size:
+        p = pos[act]
+        idx = np.searchsorted(key, p * m + tim[act]) - 1     # last swap touching p before the current time
+        hit = idx >= 0
+        idx = np.maximum(idx, 0)
+        hit &= key[idx] >= p * m
+        act, idx = act[hit], idx[hit]
+        pos[act], tim[act] = other[idx], when[idx]
+    return pos
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"expected float32 or float64, got {dt}")
+    return dt
+
+
+Shape = Sequence[int]
+
+
+class Generator:
+    """torch.Generator(device='cpu') look-alike: mt19937 state plus the cached Box-Muller sample."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        if str(device) != "cpu":
+            raise ValueError(f"only cpu generators are supported, got {device!r}")
+        self.device = "cpu"
+        self._bg = np.random.MT19937(0)
+        self.manual_seed(DEFAULT_SEED)
+
+    # ------------------------------------------------------------ seeding and state
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        if not -(1 << 63) <= seed <= _U64:
+            raise RuntimeError("Overflow when unpacking long long")
+        self._seed = seed & _U64                       # torch keeps the 64-bit value ...
+        self._bg._legacy_seeding(self._seed & 0xFFFFFFFF)   # ... but mt19937 only sees its low 32 bits
+        self._fresh = True                             # torch's (left=1, next=0) just-seeded state
+        self._next_double: Optional[float] = None
+        self._next_float: Optional[float] = None
+        return self
+
+    def seed(self) -> int:
+        s = int.from_bytes(os.urandom(8), "little")
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> np.ndarray:
+        st = np.zeros((), _STATE)
+        pos = int(self._bg.state["state"]["pos"])
+        st["seed"], st["seeded"] = self._seed, 1
+        st["left"], st["next"] = (1, 0) if self._fresh else (_N + 1 - pos, pos)
+        st["state"] = self._bg.state["state"]["key"]
+        if self._next_double is not None:
+            st["normal_y"], st["normal_valid"] = self._next_double, 1
+        if self._next_float is not None:
+            st["next_float"], st["float_valid"] = self._next_float, 1
+        return st.reshape(1).view(np.uint8).copy()
+
+    def set_state(self, state: np.ndarray) -> "Generator":
+        raw = np.ascontiguousarray(np.asarray(state), dtype=np.uint8).reshape(-1)
+        if raw.size != _STATE.itemsize:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE.itemsize} "
+                               f"but found the input RNG state size to be {raw.size}")
+        st = raw.view(_STATE)[0]
+        left, nxt = int(st["left"]), int(st["next"])
+        if not (st["seeded"] and 0 < left <= _N and nxt <= _N):
+            raise RuntimeError("Invalid mt19937 state")
+        key = st["state"].astype(np.uint32)
+        self._bg.state = {"bit_generator": "MT19937",
+                          "state": {"key": key, "pos": _N if left == 1 else _N + 1 - left}}
+        self._seed, self._fresh = int(st["seed"]), (left == 1 and nxt == 0)
+        self._next_double = float(st["normal_y"]) if st["normal_valid"] else None
+        self._next_float = float(st["next_float"]) if st["float_valid"] else None
+        return self
+
+    # ------------------------------------------------------------ raw engine draws
+    def _raw(self, n: int) -> np.ndarray:
+        """n consecutive 32-bit mt19937 outputs (CPUGeneratorImpl::random), as uint64."""
+        if n <= 0:
+            return np.zeros(0, np.uint64)
+        self._fresh = False
+        return self._bg.random_raw(n)
+
+    def _raw64(self, n: int) -> np.ndarray:
+        """CPUGeneratorImpl::random64: (first draw << 32) | second draw."""
+        r = self._raw(2 * n)
+        return (r[0::2] << np.uint64(32)) | r[1::2]
+
+    def _unit(self, n: int, dt: np.dtype) -> np.ndarray:
+        """uniform_real_distribution<T>(0, 1): 24 bits of random() (float) / 53 bits of random64() (double)."""
+        if dt == np.float64:
+            return (self._raw64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+        return (self._raw(n) & np.uint64((1 << 24) - 1)).astype(np.float32) * _f(2.0 ** -24)
+
+    # ------------------------------------------------------------ distributions
+    def uniform(self, shape: Shape, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+        dt, shape = _float_dtype(dtype), tuple(shape)
+        if not low <= high:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+        x = self._unit(math.prod(shape), dt)
+        if (low, high) != (0.0, 1.0):
+            lo, hi = dt.type(low), dt.type(high)
+            x = _madd(x, hi - lo, lo, dt)
+            x[x == hi] = lo                                # torch clamps a result rounded up to `to`
+        return x.reshape(shape)
+
+    def normal(self, shape: Shape, dtype, mean: float = 0.0, std: float = 1.0,
+               contiguous: bool = True) -> np.ndarray:
+        """torch.randn / Tensor.normal_ / torch.normal(float, float, size). `contiguous=False` selects torch's
+        per-element path used for non-contiguous tensors (values are then in the tensor's iteration order)."""
+        dt, shape = _float_dtype(dtype), tuple(shape)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        n = math.prod(shape)
+        if n >= 16 and contiguous:                      # normal_fill: n uniforms, +16 for a ragged tail
+            data = self._unit(n, dt)
+            tail = self._unit(16, dt) if n % 16 else None
+            full = n - n % 16
+            data[:full] = _box_muller16(data[:full].reshape(-1, 16), mean, std).reshape(-1)
+            if tail is not None:
+                data[n - 16:] = _box_muller16(tail.reshape(1, 16), mean, std).reshape(-1)
+            return data.reshape(shape)
+        # at::normal_distribution<double>: one pair per two samples, the sine half cached in the generator
+        head = []
+        if n and self._next_double is not None:
+            head, self._next_double = [self._next_double], None
+        m = n - len(head)
+        u = self._unit(2 * ((m + 1) // 2), np.float64)
+        r = np.sqrt(-2.0 * np.log1p(-u[1::2]))
+        th = (2.0 * math.pi) * u[0::2]
+        z = np.stack([r * np.cos(th), r * np.sin(th)], 1).reshape(-1)
+        if m % 2:
+            self._next_double, z = float(z[-1]), z[:-1]
+        vals = np.concatenate([np.asarray(head, np.float64), z])
+        return _madd(vals, std, mean, np.dtype(np.float64)).astype(dt).reshape(shape)
+
+    def normal_tensor(self, mean: Union[np.ndarray, float], std: Union[np.ndarray, float], dtype) -> np.ndarray:
+        """torch.normal with tensor mean and/or std. Pass Python floats for scalar arguments: torch computes
+        normal(Tensor, float) as normal_(0, std) + mean but normal(float, Tensor) as normal_(0, 1) * std + mean."""
+        dt = _float_dtype(dtype)
+        m_arr, s_arr = isinstance(mean, np.ndarray), isinstance(std, np.ndarray)
+        if s_arr and np.any(std < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if not s_arr:
+            shape = mean.shape if m_arr else ()
+            out = self.normal(shape, dt, 0.0, float(std))
+            return (out + (mean.astype(dt) if m_arr else dt.type(mean))).astype(dt)
+        shape = np.broadcast_shapes(np.shape(mean), std.shape)
+        out = self.normal(shape, dt, 0.0, 1.0) * std.astype(dt)
+        return (out + (mean.astype(dt) if m_arr else dt.type(mean))).astype(dt)
+
+    def randint(self, low: int, high: int, shape: Shape, dtype=np.int64) -> np.ndarray:
+        """torch.randint / Tensor.random_(low, high): (draw % range) + low, 64-bit draws once range >= 2**28."""
+        shape, rng = tuple(shape), int(high) - int(low)
+        if rng <= 0:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        n = math.prod(shape)
+        v = self._raw64(n) if rng >= 1 << 28 else self._raw(n)
+        v = (v % np.uint64(rng & _U64)) + np.uint64(int(low) & _U64)
+        return v.view(np.int64).astype(dtype).reshape(shape)
+
+    def random(self, shape: Shape, dtype) -> np.ndarray:
+        """Tensor.random_() without bounds: [0, 2**mantissa] for floats, [0, max] for integers."""
+        dt, shape = np.dtype(dtype), tuple(shape)
+        n = math.prod(shape)
+        v = self._raw64(n) if dt in (np.float64, np.int64) else self._raw(n)
+        if dt == np.bool_:
+            return (v & np.uint64(1)).astype(bool).reshape(shape)
+        mod = (1 << np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else int(np.iinfo(dt).max) + 1
+        return (v % np.uint64(mod)).astype(dt).reshape(shape)
+
+    def randperm(self, n: int, dtype=np.int64) -> np.ndarray:
+        n = int(n)
+        if n < 0:
+            raise RuntimeError(f"n must be non-negative, got{n}")
+        if n < 0xFFFFFFFF // 20:                         # Fisher-Yates: swap(r[i], r[i + random() % (n-i)])
+            i = np.arange(max(n - 1, 0), dtype=np.int64)
+            perm = _small_perm(n, i + (self._raw(n - 1) % (n - i).astype(np.uint64)).astype(np.int64))
+        else:                                            # inside-out: swap(r[i], r[random64() % (i+1)])
+            i = np.arange(n, dtype=np.int64)
+            perm = _apply_swaps(n, i, (self._raw64(n) % (i + 1).astype(np.uint64)).astype(np.int64))
+        return perm.astype(dtype)
+
+    def bernoulli(self, p: Union[np.ndarray, float], shape: Shape, dtype) -> np.ndarray:
+        """Array p (torch.bernoulli(p) / Tensor.bernoulli_(p_tensor), broadcast to shape): float64 p compares a
+        53-bit uniform, other p dtypes a 24-bit float uniform. Python float p (Tensor.bernoulli_(p)): 53-bit."""
+        shape = tuple(shape)
+        n = math.prod(shape)
+        if isinstance(p, np.ndarray):
+            pb = np.broadcast_to(p, shape).reshape(-1)
+            wide = pb.dtype == np.float64
+            res = self._unit(n, np.dtype(np.float64 if wide else np.float32)) < (pb if wide else pb.astype(_f))
+        else:
+            if not 0 <= p <= 1:
+                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+            res = self._unit(n, np.dtype(np.float64)) < float(p)
+        return res.astype(dtype).reshape(shape)
+
+    def dropout_mask(self, shape: Shape, dtype, p: float) -> np.ndarray:
+        """The 0/1 mask of F.dropout(x, p, training=True) on CPU: `empty_like(x).bernoulli_(1 - p)`; torch draws
+        nothing when p == 0, p == 1 or x is empty. Output is then x * (mask / (1 - p)), computed in x's dtype."""
+        shape = tuple(shape)
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        if p == 0 or p == 1 or math.prod(shape) == 0:
+            return np.full(shape, 1 - p, dtype=dtype)
+        return self.bernoulli(1.0 - p, shape, dtype)
+
+    def exponential(self, shape: Shape, dtype, lambd: float = 1.0) -> np.ndarray:
+        """Tensor.exponential_: -1/lambda * log1p(-u) in double on a 53-bit uniform."""
+        dt, shape = _float_dtype(dtype), tuple(shape)
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        u = self._unit(math.prod(shape), np.dtype(np.float64))
+        return ((-1.0 / lambd) * np.log1p(-u)).astype(dt).reshape(shape)
+
+    def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:
+        """torch.multinomial (1-D or 2-D probs). Without replacement, or for a single sample, torch uses
+        argmax/topk(p / Exp(1)); when zero-probability categories have to be returned their order follows
+        topk's internal tie-breaking, which is not reproduced here (this returns them by ascending index)."""
+        P = np.asarray(probs)
+        dt = _float_dtype(P.dtype)
+        if P.ndim not in (1, 2):
+            raise RuntimeError("prob_dist must be 1 or 2 dim")
+        k, rows = int(num_samples), P.reshape(-1, P.shape[-1])
+        if k <= 0:
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        if not replacement and k > P.shape[-1]:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        if not np.all(np.isfinite(P)) or np.any(P < 0):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if np.any(rows.sum(-1) == 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if P.size == 0 or (rows.shape[0] == 0):
+            return np.zeros(P.shape[:-1] + (k,), np.int64)
+        if not replacement or k == 1:
+            q = (rows / self.exponential(rows.shape, dt)).astype(dt)
+            idx = np.argmax(q, -1)[:, None] if k == 1 else np.argsort(-q, -1, kind="stable")[:, :k]
+            return idx.astype(np.int64).reshape(P.shape[:-1] + (k,))
+        u = self._unit(rows.shape[0] * k, np.dtype(np.float64)).reshape(-1, k)
+        cum = np.cumsum(rows, -1, dtype=dt)             # sequential float accumulation, as in the kernel
+        cum = (cum / cum[:, -1:]).astype(np.float64)
+        cum[:, -1] = 1.0
+        out = np.stack([np.searchsorted(c, ur, side="left") for c, ur in zip(cum, u)])
+        return out.astype(np.int64).reshape(P.shape[:-1] + (k,))
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> np.ndarray:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: np.ndarray) -> None:
+    default_generator.set_state(state)

@@ -1,0 +1,155 @@
+"""gradcheck / gradgradcheck: analytic gradients against float64 central differences."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when an analytic gradient disagrees with the numeric one."""
+
+
+def _as_tuple(x: Any) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _outputs(func: Callable, inputs: tuple) -> tuple:
+    from .._tensor import Tensor
+
+    return tuple(o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor))
+
+
+def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
+    """d(outputs)/d(inputs[i]) by central differences, one column per input element."""
+    from .grad_mode import no_grad
+
+    x = inputs[i]._data
+    flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
+    cols: list[list] = []
+    with no_grad():
+        for k in range(flat.size):
+            orig = flat[k]
+            flat[k] = orig + eps
+            plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+            flat[k] = orig - eps
+            minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+            flat[k] = orig
+            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    n_out = len(cols[0]) if cols else len(_outputs(func, inputs))
+    outs = _outputs(func, inputs)
+    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((outs[j].numel(), 0))
+            for j in range(n_out)]
+
+
+def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
+    from .. import autograd
+    from .._creation import zeros_like
+
+    outs = _outputs(func, inputs)
+    jacs = []
+    for out in outs:
+        rows = []
+        n = out.numel()
+        for k in range(n):
+            if not out._requires_grad:
+                rows.append(np.zeros(inputs[i].numel()))
+                continue
+            g = zeros_like(out)
+            g._data.reshape(-1)[k] = 1
+            (gi,) = autograd.grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
+            rows.append(np.zeros(inputs[i].numel()) if gi is None
+                        else gi._data.astype(np.float64).ravel())
+        jacs.append(np.stack(rows) if rows else np.zeros((0, inputs[i].numel())))
+    return jacs
+
+
+def _table(analytic: np.ndarray, numeric: np.ndarray, shape_in: tuple, limit: int = 10) -> str:
+    err = np.abs(analytic - numeric)
+    order = np.argsort(-err, axis=None)[:limit]
+    lines = [f"{'output idx':>10} {'input idx':>12} {'analytic':>14} {'numeric':>14} {'error':>11}"]
+    for flat in order:
+        r, c = np.unravel_index(flat, err.shape)
+        in_idx = tuple(int(v) for v in np.unravel_index(c, shape_in)) if shape_in else ()
+        lines.append(f"{int(r):>10} {str(in_idx):>12} {analytic[r, c]:>14.6g} "
+                     f"{numeric[r, c]:>14.6g} {err[r, c]:>11.3g}")
+    return "\n".join(lines)
+
+
+def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked: Any = None) -> bool:
+    """Check the gradients of func at inputs against central finite differences.
+
+    On failure the error shows the worst elements (index, analytic, numeric, error).
+
+    Example::
+        >>> x = ndgrad.randn(3, dtype=ndgrad.float64, requires_grad=True)
+        >>> ndgrad.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+        True
+    """
+    from .._tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    for k, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != np.float64:
+            import warnings
+
+            warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
+                          "point. This check will likely fail if all the inputs are not of "
+                          "double precision floating point.", UserWarning, stacklevel=2)
+    for i, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t._requires_grad):
+            continue
+        numeric = _numeric_jacobian(func, inputs, i, eps)
+        analytic = _analytic_jacobian(func, inputs, i)
+        for j, (a, n) in enumerate(zip(analytic, numeric)):
+            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                    + _table(a, n, tuple(t._data.shape)))
+    return True
+
+
+def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False,
+                  masked: Any = None) -> bool:
+    """Check second derivatives: gradcheck of (inputs, v) -> vjp(func, inputs, v).
+
+    Example::
+        >>> x = ndgrad.randn(3, dtype=ndgrad.float64, requires_grad=True)
+        >>> ndgrad.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (x,))
+        True
+    """
+    from .. import autograd
+    from .._tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype),
+                                          True) for o in outs)
+    grad_outputs = _as_tuple(grad_outputs)
+    diff_idx = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
+    n_in = len(inputs)
+
+    def first_order(*args: Any) -> tuple:
+        ins, gos = args[:n_in], args[n_in:]
+        outs = _outputs(func, ins)
+        pairs = [(o, g) for o, g in zip(outs, gos) if o._requires_grad]
+        grads = autograd.grad([o for o, _ in pairs], [ins[k] for k in diff_idx],
+                              [g for _, g in pairs], create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
