@@ -82,7 +82,7 @@ class OpNode(Node):
             out = (out,)
         if self._keep is not None:
             out = tuple(out[i] for i in self._keep)
-        if len(out) != len(self.next_functions):
+        if len(out) != len(self.next_functions):  # one gradient per input, in order
             raise RuntimeError(f"the VJP of '{op.name}' returned {len(out)} gradients for "
                                f"{len(self.next_functions)} inputs")
         return out
@@ -93,8 +93,10 @@ class OpNode(Node):
 
 
 def _materialize(grads: list, saved: Any, op: "OpDef") -> tuple:
-    # multi-output ops get zeros for outputs that received no gradient
-    return tuple(grads)
+    # multi-output ops get zeros for floating outputs that received no gradient
+    out_meta = saved[-1]
+    return tuple(g if g is not None or meta is None else Tensor._make(np.zeros(*meta))
+                 for g, meta in zip(grads, out_meta))
 
 
 # *** the op declaration ***
@@ -129,7 +131,7 @@ class OpDef:
     def node_class(self, name: str) -> type:
         cls = self._node_classes.get(name)
         if cls is None:
-            cls = type(name, (OpNode,), {"__slots__": (), "_op": self})
+            cls = type(name, (OpNode,), {"__slots__": (), "_op": self, "n_outputs": self.n_outputs})
             self._node_classes[name] = cls
         return cls
 
@@ -383,6 +385,9 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
             saved.append(inputs[idx].dtype)
         else:
             saved.append(tuple(e[0] is not None for e in edges))
+    if op.n_outputs != 1:
+        saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
+                           for r in results))
     node._saved = tuple(saved)
     return result
 
