@@ -165,7 +165,9 @@ def _small_perm(n: int, w: np.ndarray) -> np.ndarray:
 
     r[i] is the value at position w[i] just before step i; tracing that backwards only ever needs "the last
     earlier step with the same target" (prev) and "the last step targeting position k" (last)."""
-    w = np.concatenate([w.astype(np.int64), np.arange(max(n - 1, 0), n, dtype=np.int64)])
+    if n == 0:
+        return np.zeros(0, np.int64)
+    w = np.append(w.astype(np.int64), n - 1)
     order = np.argsort(w, kind="stable")
     ws = w[order]
     same = ws[1:] == ws[:-1]
@@ -356,7 +358,16 @@ class Generator:
 
     def randint(self, low: int, high: int, shape: Shape, dtype=np.int64) -> np.ndarray:
         """torch.randint / Tensor.random_(low, high): (draw % range) + low, 64-bit draws once range >= 2**28."""
-        shape, rng = tuple(shape), int(high) - int(low)
+        shape, low, high = tuple(shape), int(low), int(high)
+        if np.dtype(dtype).kind == "f":        # bounds not representable in the float dtype are moved inwards
+            digits = np.finfo(dtype).nmant + 1
+            up = int(np.dtype(dtype).type(low + 1))
+            if up < low:
+                low = up + (1 << (max(abs(low + 1).bit_length() - 1, 0) - digits + 1))
+            down = int(np.dtype(dtype).type(high - 1))
+            if down >= high:
+                high = down - (1 << (max(abs(high - 1).bit_length() - 1, 0) - digits + 1))
+        rng = high - low
         if rng <= 0:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
         n = math.prod(shape)

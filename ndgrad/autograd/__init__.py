@@ -89,6 +89,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     owned: set[int] = set()
     for edge, slot in captures.items():
         t = inputs[slot]
+        if t._grad_fn is not None:
+            t._retains_grad = True  # torch marks non-leaf inputs as retaining their grad
         accumulate_grad(t, results[slot], create_graph, owned)
 
 
