@@ -231,10 +231,13 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
 # *** calling an op ***
 
 def _scalar(x: Any) -> Any:
+    t = type(x)
+    if t is float or t is int or t is bool:
+        return x
+    if isinstance(x, np.generic):  # np.float64 subclasses float but is not a weak scalar
+        return x.item()
     if isinstance(x, _NUMBER):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 
