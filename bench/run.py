@@ -1,0 +1,165 @@
+"""Benchmarks: the same workload written once, run with ndgrad and with PyTorch in one process.
+
+    python bench/run.py            # all workloads
+    python bench/run.py mlp chain  # a selection
+Prints per-iteration times and the ratio ndgrad / torch (lower is better). Not a test.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+import ndgrad
+
+WORKLOADS: dict[str, Callable] = {}
+TARGETS: dict[str, float] = {}
+
+
+def workload(name: str, target: float | None = None):
+    def deco(fn):
+        WORKLOADS[name] = fn
+        if target is not None:
+            TARGETS[name] = target
+        return fn
+
+    return deco
+
+
+def _params(lib, *arrays):
+    return [lib.tensor(a, requires_grad=True) for a in arrays]
+
+
+@workload("tutorial", target=2.0)
+def tutorial(lib):
+    """x @ w + b, BCE-with-logits, backward (the seed tutorial's step)."""
+    rng = np.random.default_rng(0)
+    x, y = lib.ones(5), lib.zeros(3)
+    w, b = _params(lib, rng.standard_normal((5, 3)).astype(np.float32),
+                   rng.standard_normal(3).astype(np.float32))
+
+    def step():
+        loss = lib.nn.functional.binary_cross_entropy_with_logits(lib.matmul(x, w) + b, y)
+        loss.backward()
+        w.grad = None
+        b.grad = None
+
+    return step
+
+
+@workload("tiny_op")
+def tiny_op(lib):
+    """One elementwise op on a 3-element tensor, forward + backward."""
+    (x,) = _params(lib, np.ones(3, dtype=np.float32))
+
+    def step():
+        (x * x).sum().backward()
+        x.grad = None
+
+    return step
+
+
+def _mlp_params(lib, rng):
+    shapes = [(784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
+    return _params(lib, *[(rng.standard_normal(s) * 0.05).astype(np.float32) for s in shapes])
+
+
+@workload("mlp", target=1.5)
+def mlp(lib):
+    """MLP 784-256-256-10, batch 64: forward, loss, backward, SGD update."""
+    rng = np.random.default_rng(0)
+    ps = _mlp_params(lib, rng)
+    x = lib.tensor(rng.standard_normal((64, 784)).astype(np.float32))
+    y = lib.tensor(rng.standard_normal((64, 10)).astype(np.float32))
+
+    def step():
+        w1, b1, w2, b2, w3, b3 = ps
+        h = (x @ w1 + b1).relu()
+        h = (h @ w2 + b2).relu()
+        out = h @ w3 + b3
+        loss = ((out - y) ** 2).mean()
+        loss.backward()
+        with lib.no_grad():
+            for p in ps:
+                p -= 0.01 * p.grad
+                p.grad = None
+
+    return step
+
+
+@workload("matmul_1024", target=1.15)
+def matmul_bound(lib):
+    """A 1024x1024 matmul-bound graph: (a @ b).tanh() @ c, summed, backward."""
+    rng = np.random.default_rng(0)
+    a, b, c = _params(lib, *[rng.standard_normal((1024, 1024)).astype(np.float32) * 0.03
+                             for _ in range(3)])
+
+    def step():
+        ((a @ b).tanh() @ c).sum().backward()
+        for p in (a, b, c):
+            p.grad = None
+
+    return step
+
+
+@workload("chain_5000", target=3.0)
+def chain(lib):
+    """A 5,000-op elementwise chain on a 16-element tensor, forward + backward."""
+    (x,) = _params(lib, np.ones(16, dtype=np.float32))
+
+    def step():
+        y = x
+        for i in range(1250):
+            y = (y * 1.0001 + 0.001).tanh() * 2 - 1
+        y.sum().backward()
+        x.grad = None
+
+    return step
+
+
+def _time(step: Callable, min_time: float = 0.4, repeats: int = 5) -> float:
+    step()  # warm up
+    n, t = 1, 0.0
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        t = time.perf_counter() - t0
+        if t >= min_time / repeats or n > 1 << 16:
+            break
+        n *= 2
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        times.append((time.perf_counter() - t0) / n)
+    return statistics.median(times)
+
+
+def _fmt(sec: float) -> str:
+    return f"{sec * 1e6:9.1f} us" if sec < 1e-3 else f"{sec * 1e3:9.2f} ms"
+
+
+def main(names: list[str]) -> None:
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("torch is not installed: showing ndgrad times only")
+    selected = names or list(WORKLOADS)
+    print(f"{'workload':<14}{'ndgrad':>13}{'torch':>13}{'ratio':>8}{'target':>8}")
+    for name in selected:
+        nd = _time(WORKLOADS[name](ndgrad))
+        th = _time(WORKLOADS[name](torch)) if torch is not None else float("nan")
+        ratio = nd / th
+        target = TARGETS.get(name)
+        mark = "" if target is None else (f"{target:>7.2f}" + (" ok" if ratio <= target else " MISS"))
+        print(f"{name:<14}{_fmt(nd):>13}{_fmt(th):>13}{ratio:>8.2f}{mark}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

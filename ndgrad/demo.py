@@ -1,0 +1,73 @@
+"""`python -m ndgrad.demo`: the PyTorch autograd tutorial, step by step, on ndgrad."""
+from __future__ import annotations
+
+import ndgrad as torch
+
+
+def step(title: str) -> None:
+    print(f"\n== {title} ==")
+
+
+def tutorial() -> None:
+    """The seed tutorial (pytorch.org autogradqs), unchanged but for the import."""
+    torch.manual_seed(0)
+    step("1. Tensors, Functions and the computational graph")
+    x = torch.ones(5)  # input tensor
+    y = torch.zeros(3)  # expected output
+    w = torch.randn(5, 3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    z = torch.matmul(x, w) + b
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    print(f"Gradient function for z = {z.grad_fn}")
+    print(f"Gradient function for loss = {loss.grad_fn}")
+    print("loss =", loss)
+
+    step("2. Computing gradients")
+    loss.backward()
+    print("w.grad =", w.grad)
+    print("b.grad =", b.grad)
+    try:
+        loss.backward()
+    except RuntimeError as e:
+        print("a second backward raises RuntimeError:", str(e).split(".")[0] + ".")
+
+    step("3. Disabling gradient tracking")
+    z = torch.matmul(x, w) + b
+    print("z.requires_grad =", z.requires_grad)
+    with torch.no_grad():
+        z = torch.matmul(x, w) + b
+    print("under no_grad: z.requires_grad =", z.requires_grad)
+    z = torch.matmul(x, w) + b
+    z_det = z.detach()
+    print("z.detach().requires_grad =", z_det.requires_grad)
+
+    step("4. The graph, walked backwards from loss")
+    z = torch.matmul(x, w) + b
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    stack, seen = [(loss.grad_fn, 0)], set()
+    while stack:
+        node, depth = stack.pop()
+        print("  " * depth + node.name())
+        for child, _ in reversed(node.next_functions):
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append((child, depth + 1))
+
+    step("5. Gradients accumulate; retain_graph keeps the graph")
+    inp = torch.eye(4, 5, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print("first call\n", inp.grad)
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print("second call\n", inp.grad)
+    inp.grad.zero_()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print("call after zeroing gradients\n", inp.grad)
+
+
+def main() -> None:
+    tutorial()
+
+
+if __name__ == "__main__":
+    main()
