@@ -10,6 +10,7 @@ import numpy as np
 from . import _dtype
 from ._dtype import dtype as _DType
 from .autograd.grad_mode import STATE as _GRAD
+from .autograd.graph import AccumulateGrad as _AccumulateGrad
 
 _NP_TO_DTYPE = _dtype._FROM_NP
 
@@ -281,14 +282,10 @@ class Tensor:
         self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
 
     def _get_accumulator(self) -> Any:
-        """The AccumulateGrad node of a leaf; held weakly so that it dies with the graph."""
-        ref = self._accumulator
-        acc = ref() if ref is not None else None
+        """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
+        acc = self._accumulator
         if acc is None:
-            from .autograd.graph import AccumulateGrad
-
-            acc = AccumulateGrad(self)
-            self._accumulator = weakref.ref(acc)
+            acc = self._accumulator = _AccumulateGrad(self)
         return acc
 
     def register_hook(self, hook: Any) -> Any:

@@ -31,10 +31,6 @@ _FREED_MSG = (
 # `result` (the output, saved without a reference cycle), `<input>_shape` / `<input>_dtype`
 # (metadata only), `needs_input_grad`; keyword-only parameters receive the op's attributes.
 
-def _save_input(x: Any) -> Any:
-    return (x, x._vc[0]) if isinstance(x, Tensor) else (x, None)
-
-
 def _unpack_input(entry: Any, node: "OpNode") -> Any:
     x, version = entry
     if version is not None and x._vc[0] != version:
@@ -341,24 +337,31 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
 
 
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
-    name = op.grad_fn if type(op.grad_fn) is str else op.grad_fn(**attrs)
+    gf = op.grad_fn
+    name = gf if type(gf) is str else gf(**attrs)
     node = object.__new__(op._node_classes.get(name) or op.node_class(name))
     node._seq = next_sequence_nr()
-    node._prehooks = node._posthooks = node._tensor_prehooks = node._retains = None
-    node._metadata = None
+    node._hooks = None
     node._attrs = attrs
     edges, meta = [], []
     keep = None
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x._requires_grad:
-            fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (x._get_accumulator(), 0))
-            meta.append((x._data.shape, x._data.dtype))
+        if isinstance(x, Tensor):
+            if x._requires_grad:
+                fn = x._grad_fn
+                edges.append((fn, x._output_nr) if fn is not None else
+                             (x._accumulator or x._get_accumulator(), 0))
+                d = x._data
+                meta.append((d.shape, d.dtype))
+            else:
+                edges.append(_NO_EDGE)
+                meta.append(None)
         elif x is not None:  # torch gives wrapped Python numbers an empty edge, None nothing
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
             meta.append(None)
         else:
-            keep = keep or [j for j in range(i)]
+            if keep is None:
+                keep = list(range(i))
             continue
         if keep is not None:
             keep.append(i)
@@ -368,17 +371,21 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     if op.n_outputs == 1:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        result = Tensor._make(out, out.dtype.kind == "f", node if out.dtype.kind == "f" else None)
+        if out.dtype.kind == "f":
+            result = Tensor._make(out, True, node)
+        else:
+            result = Tensor._make(out)
         results = (result,)
     else:
-        results = tuple(
-            Tensor._make(o, True, node, i) if o.dtype.kind == "f" else Tensor._make(o)
-            for i, o in enumerate(np.asarray(o) if type(o) is not np.ndarray else o for o in out))
+        outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
+        results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind == "f" else Tensor._make(o)
+                        for i, o in enumerate(outs))
         result = results
     saved = []
     for kind, idx in op.save_specs:
         if kind == "input":
-            saved.append(_save_input(inputs[idx]))
+            x = inputs[idx]
+            saved.append((x, x._vc[0]) if isinstance(x, Tensor) else (x, None))
         elif kind == "result":
             r = results[0]
             saved.append((r._data, r._vc, r._vc[0]))
@@ -387,12 +394,15 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         elif kind == "dtype":
             saved.append(inputs[idx].dtype)
         else:
-            saved.append(tuple(e[0] is not None for e in edges))
+            saved.append(tuple([e[0] is not None for e in edges]))
     if op.n_outputs != 1:
         saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
                            for r in results))
     node._saved = tuple(saved)
     return result
+
+
+_NO_EDGE = (None, 0)
 
 
 # *** public functions, generated from the forward's signature ***

@@ -38,8 +38,6 @@ def _needed(deps: dict[Node, int], targets: set[Node]) -> set[Node]:
 
 def _validate(node: Node, grads: Sequence[Any]) -> list:
     """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-    from .._ops.reduction import sum_to
-
     out = list(grads)
     if len(out) != len(node.next_functions):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
@@ -50,6 +48,8 @@ def _validate(node: Node, grads: Sequence[Any]) -> list:
             continue
         shape, dt = meta
         if g._data.shape != shape:
+            from .._ops.reduction import sum_to
+
             try:
                 g = sum_to(g, shape)
             except ValueError:
@@ -70,6 +70,7 @@ def _np_to_dtype(np_dtype: Any) -> Any:
 
 
 def _call_prehooks(node: Node, grads: list) -> list:
+    """Tensor hooks, then retain_grad, then node pre-hooks: torch's order."""
     for nr in range(len(grads)):
         hooks = node._tensor_hooks(nr)
         if hooks:
@@ -78,17 +79,18 @@ def _call_prehooks(node: Node, grads: list) -> list:
                     r = h(grads[nr])
                     if r is not None:
                         grads[nr] = r
-    if node._retains:
-        for nr, ref in node._retains.items():
-            t = ref()
-            if t is not None and grads[nr] is not None:
-                g = grads[nr]
-                t._grad = g.detach().clone() if t._grad is None else t._grad + g
-    if node._prehooks:
-        for h in list(node._prehooks.values()):
-            r = h(tuple(grads))
-            if r is not None:
-                grads = list(r)
+    extra = node._hooks
+    if extra is None:
+        return grads
+    for nr, ref in extra.retains.items():
+        t = ref()
+        if t is not None and grads[nr] is not None:
+            g = grads[nr]
+            t._grad = g.detach().clone() if t._grad is None else t._grad + g
+    for h in list(extra.pre.values()):
+        r = h(tuple(grads))
+        if r is not None:
+            grads = list(r)
     return grads
 
 
@@ -118,15 +120,17 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
         while heap:
             node = heapq.heappop(heap)[2]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
-            grads = _call_prehooks(node, grads)
+            if node._hooks is not None or type(node) is AccumulateGrad:
+                grads = _call_prehooks(node, grads)
             if captures is not None:
                 for nr, g in enumerate(grads):
                     slot = captures.get((node, nr))
                     if slot is not None and g is not None:
                         captured[slot] = g if captured[slot] is None else captured[slot] + g
             if type(node) is AccumulateGrad:
-                if accumulate and captures is None:
-                    accumulate_grad(node.variable, grads[0], create_graph, owned)
+                var = node._variable()
+                if accumulate and captures is None and var is not None:
+                    accumulate_grad(var, grads[0], create_graph, owned)
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -134,8 +138,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 outs: list = [None] * len(node.next_functions)
             else:
                 outs = _validate(node, node.apply(grads))
-                if node._posthooks:
-                    for h in list(node._posthooks.values()):
+                if node._hooks is not None and node._hooks.post:
+                    for h in list(node._hooks.post.values()):
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)

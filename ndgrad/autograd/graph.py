@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any, Callable
 
 _seq = itertools.count()
@@ -29,6 +30,19 @@ class RemovableHandle:
         self.remove()
 
 
+class NodeHooks:
+    """Hooks and metadata of a node, created on first use (most nodes never have any)."""
+
+    __slots__ = ("pre", "post", "tensor_pre", "retains", "metadata")
+
+    def __init__(self) -> None:
+        self.pre: dict = {}
+        self.post: dict = {}
+        self.tensor_pre: dict = {}  # output_nr -> {id: hook}
+        self.retains: dict = {}  # output_nr -> weakref of a tensor that retains its grad
+        self.metadata: dict = {}
+
+
 class Node:
     """A backward function in the graph (torch.autograd.graph.Node).
 
@@ -36,25 +50,26 @@ class Node:
     for inputs that need no gradient. Subclasses implement `apply(grads) -> grads`.
     """
 
-    __slots__ = ("next_functions", "_seq", "_meta", "_prehooks", "_posthooks",
-                 "_tensor_prehooks", "_retains", "_metadata", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_meta", "_hooks", "__weakref__")
     n_outputs = 1
 
     def __init__(self) -> None:
         self.next_functions: tuple = ()
         self._seq = next_sequence_nr()
         self._meta: tuple = ()  # per input: (shape, numpy dtype) or None
-        self._prehooks = self._posthooks = self._tensor_prehooks = self._retains = None
-        self._metadata = None
+        self._hooks: NodeHooks | None = None
 
     def name(self) -> str:
         return type(self).__name__
 
+    def _extra(self) -> NodeHooks:
+        if self._hooks is None:
+            self._hooks = NodeHooks()
+        return self._hooks
+
     @property
     def metadata(self) -> dict:
-        if self._metadata is None:
-            self._metadata = {}
-        return self._metadata
+        return self._extra().metadata
 
     def apply(self, grads: list) -> tuple:
         raise NotImplementedError
@@ -70,53 +85,55 @@ class Node:
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """fn(grad_inputs, grad_outputs) after this node ran; may return new grad_inputs."""
-        if self._posthooks is None:
-            self._posthooks = {}
-        return RemovableHandle(self._posthooks, fn)
+        return RemovableHandle(self._extra().post, fn)
 
     def register_prehook(self, fn: Callable) -> RemovableHandle:
         """fn(grad_outputs) before this node runs; may return new grad_outputs."""
-        if self._prehooks is None:
-            self._prehooks = {}
-        return RemovableHandle(self._prehooks, fn)
+        return RemovableHandle(self._extra().pre, fn)
 
     def _register_tensor_prehook(self, output_nr: int, fn: Callable) -> RemovableHandle:
-        if self._tensor_prehooks is None:
-            self._tensor_prehooks = {}
-        return RemovableHandle(self._tensor_prehooks.setdefault(output_nr, {}), fn)
+        return RemovableHandle(self._extra().tensor_pre.setdefault(output_nr, {}), fn)
 
     def _retain_grad(self, output_nr: int, tensor_ref: Any) -> None:
-        if self._retains is None:
-            self._retains = {}
-        self._retains[output_nr] = tensor_ref
+        self._extra().retains[output_nr] = tensor_ref
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        hooks = self._tensor_prehooks
-        return hooks.get(output_nr) if hooks else None
+        return self._hooks.tensor_pre.get(output_nr) if self._hooks is not None else None
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):
-    """The node at a leaf: adds the incoming gradient to `variable.grad`."""
+    """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
-    __slots__ = ("variable",)
+    The leaf owns its accumulator and the accumulator refers back weakly, so there is no cycle.
+    """
+
+    __slots__ = ("_variable",)
 
     def __init__(self, variable: Any) -> None:
-        super().__init__()
+        self.next_functions = ()
         self._seq = 1 << 62  # run as soon as ready, as torch does
-        self.variable = variable
+        self._hooks = None
+        self._variable = weakref.ref(variable)
         self._meta = ((variable._data.shape, variable._data.dtype),)
+
+    @property
+    def variable(self) -> Any:
+        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        return self.variable._hooks
+        var = self._variable()
+        return var._hooks if var is not None else None
 
     def apply(self, grads: list) -> tuple:
-        accumulate_grad(self.variable, grads[0], False, set())
+        var = self._variable()
+        if var is not None:
+            accumulate_grad(var, grads[0], False, set())
         return ()
 
 
