@@ -17,12 +17,9 @@ from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
     normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
 )
-try:  # TEMP until _random lands
-    from ._random import (
-        Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
-    )
-except ImportError:
-    pass
+from ._random import (
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from ._printing import set_printoptions
 from . import autograd, nn
 

@@ -352,8 +352,10 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         dt = like._data.dtype
-        m = mean._data if isinstance(mean, Tensor) else np.asarray(mean, dtype=dt)
-        s = std._data if isinstance(std, Tensor) else np.asarray(std, dtype=dt)
+        # scalar arguments stay Python floats: torch samples normal(T, s) and normal(s, T) in
+        # different orders of operations
+        m = mean._data if isinstance(mean, Tensor) else float(mean)
+        s = std._data if isinstance(std, Tensor) else float(std)
         return _finish(gen.normal_tensor(m, s, dt), requires_grad)
     if size is None:
         raise TypeError("normal() missing required argument 'size' when mean and std are numbers")

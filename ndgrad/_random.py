@@ -1,6 +1,6 @@
 """Bit-exact NumPy re-implementation of PyTorch's CPU random streams (mt19937 engine + ATen CPU samplers).
 
-Verified against torch 2.13 (CPU build). Paths that depend on torch's CPU capability / vendor are noted inline."""
+Verified against torch 2.13 (CPU build); the few CPU-capability-dependent paths are described at CPU_CAPABILITY."""
 from __future__ import annotations
 
 import math
@@ -8,48 +8,54 @@ import os
 from typing import Optional, Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state", "CPU_CAPABILITY", "MKL_BERNOULLI"]
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "CPU_CAPABILITY"]
 
 DEFAULT_SEED = 67280421310721          # c10's default_rng_seed_val
 _U64 = (1 << 64) - 1
 _N = 624                                # MERSENNE_STATE_N
+Shape = Sequence[int]
 
 
-def _cpu_info() -> tuple[str, bool]:
-    """Mimic ATen's dispatch choice ("default"/"avx2"/"avx512") and whether the CPU is Intel."""
+def _cpu_capability() -> str:
+    """ATen's kernel dispatch level ("default" / "avx2" / "avx512"), ATEN_CPU_CAPABILITY may lower it."""
     flags: set[str] = set()
-    intel = False
     try:
         with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("vendor_id"):
-                    intel = "GenuineIntel" in line
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
+            flags = set(next((ln for ln in fh if ln.startswith("flags")), ":").split(":", 1)[1].split())
     except OSError:
         pass
-    cap = "default"
-    if {"avx512vl", "avx512bw", "avx512dq", "fma"} <= flags:
-        cap = "avx512"
-    elif {"avx2", "fma"} <= flags:
-        cap = "avx2"
-    env = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
     order = ["default", "avx2", "avx512"]
-    if env in order and order.index(env) < order.index(cap):
-        cap = env
-    return cap, intel
+    cap = 2 if {"avx512vl", "avx512bw", "avx512dq", "fma"} <= flags else 1 if {"avx2", "fma"} <= flags else 0
+    env = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+    return order[min(cap, order.index(env))] if env in order else order[cap]
 
 
-# CPU_CAPABILITY decides (a) whether gcc contracted `a*b+c` into an FMA inside ATen's samplers (it does for the
-# avx2/avx512 kernels, not for "default") and (b) which Box-Muller kernel torch.randn uses for float32 tensors of
-# >= 16 elements: avx2 -> avx_mathfun.h polynomials (emulated bit for bit below); default/avx512 -> scalar glibc
-# logf/cosf/sinf, approximated here by float64 NumPy rounded to float32 (within 1 ulp of glibc).
-# MKL_BERNOULLI: on Intel CPUs torch's MKL build samples `bernoulli_(float p)` with MKL's VSL stream instead of
-# mt19937; that path is not reproduced (AMD/other CPUs use mt19937 and match bit for bit).
-CPU_CAPABILITY, MKL_BERNOULLI = _cpu_info()
+# CPU_CAPABILITY decides (a) whether gcc contracted `a*b+c` to an FMA in ATen's samplers (avx2/avx512: yes, default:
+# no; emulated exactly either way) and (b) torch.randn's kernel for float32 tensors of >= 16 elements: avx2 uses
+# avx_mathfun.h polynomials (emulated bit for bit); default (glibc logf/cosf/sinf) and avx512 (vectorised log/sincos)
+# are approximated by float64 NumPy rounded to float32 (mostly bitwise, a few ulp at worst). All else is bitwise.
+CPU_CAPABILITY = _cpu_capability()
+
+
+def _numpy_is_libm() -> bool:
+    """torch calls glibc's double log/log1p/sin/cos; NumPy may use its own SIMD versions (e.g. on AVX512)."""
+    x = np.random.default_rng(1).random(1024)
+    return all(np.array_equal(f(v), np.array([g(t) for t in v.tolist()])) for f, g, v in (
+        (np.log, math.log, 1.0 - x), (np.log1p, math.log1p, -x), (np.sin, math.sin, 7 * x), (np.cos, math.cos, 7 * x)))
+
+
+_NUMPY_IS_LIBM = _numpy_is_libm()
+
+
+def _libm(name: str, x: np.ndarray) -> np.ndarray:
+    """glibc's result for math.<name> on float64 x (vectorised NumPy when it agrees with glibc)."""
+    if _NUMPY_IS_LIBM:
+        return getattr(np, name)(x)
+    return np.frompyfunc(getattr(math, name), 1, 1)(x).astype(np.float64)
+
 
 # byte layout of torch's CPUGeneratorImplState (what torch.get_rng_state() returns), 5056 bytes
 _STATE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_y", "normal_valid",
@@ -61,18 +67,17 @@ _STATE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_
 # ---------------------------------------------------------------- exact fused multiply-add (vectorised)
 def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+    return s, (a - (s - (s - a))) + (b - (s - a))
 
 
 def _add_round_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b rounded to odd (sticky last bit): lets a second rounding to a narrower format be exact."""
+    """a + b rounded to odd (sticky last bit), so that a second rounding to a narrower format is exact."""
     s, e = _two_sum(a, b)
     fix = (e != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(s)
     return np.where(fix, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
 
 
-def _fma64(a, b, c) -> np.ndarray:
+def _fma64(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
     p = a * b
     sp = 134217729.0                                   # Veltkamp split -> exact product p + pe
@@ -84,13 +89,18 @@ def _fma64(a, b, c) -> np.ndarray:
     return np.where(np.isfinite(out), out, a * b + c)
 
 
-def _fma32(a, b, c) -> np.ndarray:
-    # the float32 product is exact in float64; round-to-odd in float64 then to float32 == single rounding
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
-    return _add_round_odd(p, np.asarray(c, np.float64)).astype(np.float32)
+def _fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
+    # a*b is exact in float64; rounding p + c twice errs only on a float32 tie: redo those with round-to-odd
+    p, c = np.broadcast_arrays(np.asarray(a, np.float64) * np.asarray(b, np.float64), np.asarray(c, np.float64))
+    s = np.asarray(p + c)
+    out = np.array(s, np.float32)
+    tie = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
+    if tie.any():
+        out[tie] = _add_round_odd(p[tie], c[tie]).astype(np.float32)
+    return out
 
 
-def _madd(x: np.ndarray, a, b, dt: np.dtype) -> np.ndarray:
+def _madd(x: np.ndarray, a: float, b: float, dt: np.dtype) -> np.ndarray:
     """x*a + b as compiled in ATen: contracted to an FMA in the avx2/avx512 kernels, plain in 'default'."""
     if CPU_CAPABILITY == "default":
         return (x * dt.type(a) + dt.type(b)).astype(dt)
@@ -107,10 +117,9 @@ _f = np.float32
 def _log256(x: np.ndarray) -> np.ndarray:
     invalid = x <= 0
     bits = np.maximum(x, _f(1.17549435e-38)).view(np.int32)
-    e = ((bits >> 23) - 0x7F).astype(np.float32) + _f(1)
     x = ((bits & ~0x7F800000) | 0x3F000000).view(np.float32)
     small = x < _f(0.707106781186547524)
-    e = e - small.astype(np.float32)
+    e = (((bits >> 23) - 0x7F).astype(np.float32) + _f(1)) - small.astype(np.float32)
     x = (x + _f(-1)) + np.where(small, x, _f(0))
     z = x * x
     y = np.full_like(x, _f(_LOGP[0]))
@@ -124,8 +133,7 @@ def _log256(x: np.ndarray) -> np.ndarray:
 def _sincos256(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     neg_sin = np.signbit(x)
     x = np.abs(x)
-    j = (x * _f(1.27323954473516)).astype(np.int32)
-    j = (j + 1) & ~1
+    j = ((x * _f(1.27323954473516)).astype(np.int32) + 1) & ~1
     y = j.astype(np.float32)
     neg_sin ^= (j & 4) != 0
     poly = (j & 2) == 0
@@ -145,16 +153,18 @@ def _sincos256(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _box_muller16(d: np.ndarray, mean: float, std: float) -> np.ndarray:
     """ATen NormalFill16 on rows of 16 uniforms: (1-u[:8]) -> radius, u[8:] -> angle."""
     if d.dtype == np.float64:
-        rad = np.sqrt(-2.0 * np.log(1.0 - d[:, :8]))
+        rad = np.sqrt(-2.0 * _libm("log", 1.0 - d[:, :8]))
         th = (2.0 * math.pi) * d[:, 8:]
-        return np.concatenate([_fma64(rad * np.cos(th), std, mean), _fma64(rad * np.sin(th), std, mean)], 1)
+        return np.concatenate([_fma64(rad * _libm("cos", th), std, mean),
+                               _fma64(rad * _libm("sin", th), std, mean)], 1)
     u1 = _f(1) - d[:, :8]
     if CPU_CAPABILITY == "avx2":
         rad = np.sqrt(_f(-2) * _log256(u1))
         s, c = _sincos256(_f(2.0 * math.pi) * d[:, 8:])
-    else:   # scalar glibc logf/cosf/sinf: approximated to <= 1 ulp
+    else:   # approximation (see CPU_CAPABILITY); the angle is a float32 product only in the vector kernel
         rad = np.sqrt(_f(-2) * np.log(u1.astype(np.float64)).astype(np.float32))
-        th = ((2.0 * math.pi) * d[:, 8:].astype(np.float64)).astype(np.float32).astype(np.float64)
+        th = (_f(2.0 * math.pi) * d[:, 8:] if CPU_CAPABILITY == "avx512" else
+              ((2.0 * math.pi) * d[:, 8:].astype(np.float64)).astype(np.float32)).astype(np.float64)
         s, c = np.sin(th).astype(np.float32), np.cos(th).astype(np.float32)
     return np.concatenate([_fma32(rad * c, _f(std), _f(mean)), _fma32(rad * s, _f(std), _f(mean))], 1)
 
@@ -170,10 +180,8 @@ def _small_perm(n: int, w: np.ndarray) -> np.ndarray:
     w = np.append(w.astype(np.int64), n - 1)
     order = np.argsort(w, kind="stable")
     ws = w[order]
-    same = ws[1:] == ws[:-1]
-    prev = np.full(n, -1, np.int64)
+    same, prev, last = ws[1:] == ws[:-1], np.full(n, -1, np.int64), np.full(n, -1, np.int64)
     prev[order[1:][same]] = order[:-1][same]
-    last = np.full(n, -1, np.int64)
     ends = np.append(~same, True)
     last[ws[ends]] = order[ends]
     step = np.where(w == np.arange(n), prev, last)
@@ -181,48 +189,32 @@ def _small_perm(n: int, w: np.ndarray) -> np.ndarray:
     act = np.nonzero(cur >= 0)[0]
     while act.size:
         c = cur[act]
-        nxt = step[c]
-        done = nxt < 0
+        done = (nxt := step[c]) < 0
         out[act[done]] = c[done]
         act = act[~done]
         cur[act] = nxt[~done]
     return out
 
 
-def _apply_swaps(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Generic: apply transpositions (a[t], b[t]) in order t to arange(n), by tracing each position backwards."""
-    t = np.nonzero(a != b)[0]
-    pos = np.arange(n, dtype=np.int64)
-    if not t.size:
-        return pos
-    m = len(a)
-    key = np.concatenate([a[t], b[t]]) * m + np.concatenate([t, t])
-    order = np.argsort(key)
-    key, other, when = key[order], np.concatenate([b[t], a[t]])[order], np.concatenate([t, t])[order]
-    tim, act = np.full(n, m, np.int64), np.arange(n)
-    while act.size:
-        p = pos[act]
-        idx = np.searchsorted(key, p * m + tim[act]) - 1     # last swap touching p before the current time
-        hit = idx >= 0
-        idx = np.maximum(idx, 0)
-        hit &= key[idx] >= p * m
-        act, idx = act[hit], idx[hit]
-        pos[act], tim[act] = other[idx], when[idx]
-    return pos
+def _inside_out_perm(z: np.ndarray) -> np.ndarray:
+    """Result of `for i in range(n): r[i] = r[z[i]]; r[z[i]] = i` (z[i] <= i). Those swaps run backwards are the
+    inverse permutation, and in reversed coordinates they are a forward shuffle, which _small_perm resolves."""
+    n = len(z)
+    inv = (n - 1 - _small_perm(n, (n - 1 - z[::-1])[:-1]))[::-1]
+    out = np.empty(n, np.int64)
+    out[inv] = np.arange(n)
+    return out
 
 
-def _float_dtype(dtype) -> np.dtype:
+def _float_dtype(dtype: DTypeLike) -> np.dtype:
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise TypeError(f"expected float32 or float64, got {dt}")
     return dt
 
 
-Shape = Sequence[int]
-
-
 class Generator:
-    """torch.Generator(device='cpu') look-alike: mt19937 state plus the cached Box-Muller sample."""
+    """torch.Generator(device='cpu'): mt19937 state plus the cached Box-Muller sample."""
 
     def __init__(self, device: str = "cpu") -> None:
         if str(device) != "cpu":
@@ -244,9 +236,8 @@ class Generator:
         return self
 
     def seed(self) -> int:
-        s = int.from_bytes(os.urandom(8), "little")
-        self.manual_seed(s)
-        return s
+        """Re-seed from OS entropy (64 bits, like torch) and return the seed."""
+        return self.manual_seed(int.from_bytes(os.urandom(8), "little"))._seed
 
     def initial_seed(self) -> int:
         return self._seed
@@ -261,20 +252,21 @@ class Generator:
             st["normal_y"], st["normal_valid"] = self._next_double, 1
         if self._next_float is not None:
             st["next_float"], st["float_valid"] = self._next_float, 1
-        return st.reshape(1).view(np.uint8).copy()
+        from ._tensor import Tensor
+
+        return Tensor._make(st.reshape(1).view(np.uint8).copy())  # a ByteTensor, as torch
 
     def set_state(self, state: np.ndarray) -> "Generator":
+        state = getattr(state, "_data", state)
         raw = np.ascontiguousarray(np.asarray(state), dtype=np.uint8).reshape(-1)
         if raw.size != _STATE.itemsize:
-            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE.itemsize} "
-                               f"but found the input RNG state size to be {raw.size}")
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size 5056 but found {raw.size} bytes")
         st = raw.view(_STATE)[0]
         left, nxt = int(st["left"]), int(st["next"])
         if not (st["seeded"] and 0 < left <= _N and nxt <= _N):
             raise RuntimeError("Invalid mt19937 state")
-        key = st["state"].astype(np.uint32)
-        self._bg.state = {"bit_generator": "MT19937",
-                          "state": {"key": key, "pos": _N if left == 1 else _N + 1 - left}}
+        self._bg.state = {"bit_generator": "MT19937", "state": {"key": st["state"].astype(np.uint32),
+                                                                "pos": _N if left == 1 else _N + 1 - left}}
         self._seed, self._fresh = int(st["seed"]), (left == 1 and nxt == 0)
         self._next_double = float(st["normal_y"]) if st["normal_valid"] else None
         self._next_float = float(st["next_float"]) if st["float_valid"] else None
@@ -300,7 +292,7 @@ class Generator:
         return (self._raw(n) & np.uint64((1 << 24) - 1)).astype(np.float32) * _f(2.0 ** -24)
 
     # ------------------------------------------------------------ distributions
-    def uniform(self, shape: Shape, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    def uniform(self, shape: Shape, dtype: DTypeLike, low: float = 0.0, high: float = 1.0) -> np.ndarray:
         dt, shape = _float_dtype(dtype), tuple(shape)
         if not low <= high:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
@@ -311,7 +303,7 @@ class Generator:
             x[x == hi] = lo                                # torch clamps a result rounded up to `to`
         return x.reshape(shape)
 
-    def normal(self, shape: Shape, dtype, mean: float = 0.0, std: float = 1.0,
+    def normal(self, shape: Shape, dtype: DTypeLike, mean: float = 0.0, std: float = 1.0,
                contiguous: bool = True) -> np.ndarray:
         """torch.randn / Tensor.normal_ / torch.normal(float, float, size). `contiguous=False` selects torch's
         per-element path used for non-contiguous tensors (values are then in the tensor's iteration order)."""
@@ -320,12 +312,11 @@ class Generator:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         n = math.prod(shape)
         if n >= 16 and contiguous:                      # normal_fill: n uniforms, +16 for a ragged tail
-            data = self._unit(n, dt)
+            data, full = self._unit(n, dt), n - n % 16
             tail = self._unit(16, dt) if n % 16 else None
-            full = n - n % 16
             data[:full] = _box_muller16(data[:full].reshape(-1, 16), mean, std).reshape(-1)
             if tail is not None:
-                data[n - 16:] = _box_muller16(tail.reshape(1, 16), mean, std).reshape(-1)
+                data[n - 16:] = _box_muller16(tail[None], mean, std)[0]
             return data.reshape(shape)
         # at::normal_distribution<double>: one pair per two samples, the sine half cached in the generator
         head = []
@@ -333,75 +324,67 @@ class Generator:
             head, self._next_double = [self._next_double], None
         m = n - len(head)
         u = self._unit(2 * ((m + 1) // 2), np.float64)
-        r = np.sqrt(-2.0 * np.log1p(-u[1::2]))
+        r = np.sqrt(-2.0 * _libm("log1p", -u[1::2]))
         th = (2.0 * math.pi) * u[0::2]
-        z = np.stack([r * np.cos(th), r * np.sin(th)], 1).reshape(-1)
+        z = np.stack([r * _libm("cos", th), r * _libm("sin", th)], 1).reshape(-1)
         if m % 2:
             self._next_double, z = float(z[-1]), z[:-1]
         vals = np.concatenate([np.asarray(head, np.float64), z])
         return _madd(vals, std, mean, np.dtype(np.float64)).astype(dt).reshape(shape)
 
-    def normal_tensor(self, mean: Union[np.ndarray, float], std: Union[np.ndarray, float], dtype) -> np.ndarray:
+    def normal_tensor(self, mean: Union[np.ndarray, float], std: Union[np.ndarray, float],
+                      dtype: DTypeLike) -> np.ndarray:
         """torch.normal with tensor mean and/or std. Pass Python floats for scalar arguments: torch computes
         normal(Tensor, float) as normal_(0, std) + mean but normal(float, Tensor) as normal_(0, 1) * std + mean."""
         dt = _float_dtype(dtype)
-        m_arr, s_arr = isinstance(mean, np.ndarray), isinstance(std, np.ndarray)
-        if s_arr and np.any(std < 0):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
-        if not s_arr:
-            shape = mean.shape if m_arr else ()
-            out = self.normal(shape, dt, 0.0, float(std))
-            return (out + (mean.astype(dt) if m_arr else dt.type(mean))).astype(dt)
-        shape = np.broadcast_shapes(np.shape(mean), std.shape)
-        out = self.normal(shape, dt, 0.0, 1.0) * std.astype(dt)
-        return (out + (mean.astype(dt) if m_arr else dt.type(mean))).astype(dt)
+        if isinstance(std, np.ndarray):
+            if np.any(std < 0):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+            out = self.normal(np.broadcast_shapes(np.shape(mean), std.shape), dt) * std.astype(dt)
+        else:
+            out = self.normal(np.shape(mean), dt, 0.0, float(std))
+        return (out + np.asarray(mean).astype(dt)).astype(dt)
 
-    def randint(self, low: int, high: int, shape: Shape, dtype=np.int64) -> np.ndarray:
+    def randint(self, low: int, high: int, shape: Shape, dtype: DTypeLike = np.int64) -> np.ndarray:
         """torch.randint / Tensor.random_(low, high): (draw % range) + low, 64-bit draws once range >= 2**28."""
-        shape, low, high = tuple(shape), int(low), int(high)
-        if np.dtype(dtype).kind == "f":        # bounds not representable in the float dtype are moved inwards
-            digits = np.finfo(dtype).nmant + 1
-            up = int(np.dtype(dtype).type(low + 1))
-            if up < low:
-                low = up + (1 << (max(abs(low + 1).bit_length() - 1, 0) - digits + 1))
-            down = int(np.dtype(dtype).type(high - 1))
-            if down >= high:
-                high = down - (1 << (max(abs(high - 1).bit_length() - 1, 0) - digits + 1))
+        shape, low, high, dt = tuple(shape), int(low), int(high), np.dtype(dtype)
+        if dt.kind == "f":              # torch moves bounds the float dtype cannot represent inwards
+            up, down, mant = int(dt.type(low + 1)), int(dt.type(high - 1)), np.finfo(dt).nmant
+            low = low if up >= low else up + (1 << (abs(low + 1).bit_length() - 1 - mant))
+            high = high if down < high else down - (1 << (abs(high - 1).bit_length() - 1 - mant))
         rng = high - low
         if rng <= 0:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
         n = math.prod(shape)
         v = self._raw64(n) if rng >= 1 << 28 else self._raw(n)
-        v = (v % np.uint64(rng & _U64)) + np.uint64(int(low) & _U64)
-        return v.view(np.int64).astype(dtype).reshape(shape)
+        v = (v % np.uint64(rng & _U64)) + np.uint64(low & _U64)
+        return v.view(np.int64).astype(dt).reshape(shape)
 
-    def random(self, shape: Shape, dtype) -> np.ndarray:
+    def random(self, shape: Shape, dtype: DTypeLike) -> np.ndarray:
         """Tensor.random_() without bounds: [0, 2**mantissa] for floats, [0, max] for integers."""
         dt, shape = np.dtype(dtype), tuple(shape)
-        n = math.prod(shape)
-        v = self._raw64(n) if dt in (np.float64, np.int64) else self._raw(n)
+        v = self._raw64(math.prod(shape)) if dt in (np.float64, np.int64) else self._raw(math.prod(shape))
         if dt == np.bool_:
             return (v & np.uint64(1)).astype(bool).reshape(shape)
         mod = (1 << np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else int(np.iinfo(dt).max) + 1
         return (v % np.uint64(mod)).astype(dt).reshape(shape)
 
-    def randperm(self, n: int, dtype=np.int64) -> np.ndarray:
+    def randperm(self, n: int, dtype: DTypeLike = np.int64) -> np.ndarray:
         n = int(n)
         if n < 0:
-            raise RuntimeError(f"n must be non-negative, got{n}")
+            raise RuntimeError(f"n must be non-negative, got {n}")
         if n < 0xFFFFFFFF // 20:                         # Fisher-Yates: swap(r[i], r[i + random() % (n-i)])
             i = np.arange(max(n - 1, 0), dtype=np.int64)
             perm = _small_perm(n, i + (self._raw(n - 1) % (n - i).astype(np.uint64)).astype(np.int64))
         else:                                            # inside-out: swap(r[i], r[random64() % (i+1)])
-            i = np.arange(n, dtype=np.int64)
-            perm = _apply_swaps(n, i, (self._raw64(n) % (i + 1).astype(np.uint64)).astype(np.int64))
+            perm = _inside_out_perm((self._raw64(n) % np.arange(1, n + 1, dtype=np.uint64)).astype(np.int64))
         return perm.astype(dtype)
 
-    def bernoulli(self, p: Union[np.ndarray, float], shape: Shape, dtype) -> np.ndarray:
+    def bernoulli(self, p: Union[np.ndarray, float], shape: Shape, dtype: DTypeLike) -> np.ndarray:
         """Array p (torch.bernoulli(p) / Tensor.bernoulli_(p_tensor), broadcast to shape): float64 p compares a
         53-bit uniform, other p dtypes a 24-bit float uniform. Python float p (Tensor.bernoulli_(p)): 53-bit."""
         shape = tuple(shape)
-        n = math.prod(shape)
+        n = math.prod(shape)        # one draw per element (two for 53-bit uniforms), in C order
         if isinstance(p, np.ndarray):
             pb = np.broadcast_to(p, shape).reshape(-1)
             wide = pb.dtype == np.float64
@@ -412,7 +395,7 @@ class Generator:
             res = self._unit(n, np.dtype(np.float64)) < float(p)
         return res.astype(dtype).reshape(shape)
 
-    def dropout_mask(self, shape: Shape, dtype, p: float) -> np.ndarray:
+    def dropout_mask(self, shape: Shape, dtype: DTypeLike, p: float) -> np.ndarray:
         """The 0/1 mask of F.dropout(x, p, training=True) on CPU: `empty_like(x).bernoulli_(1 - p)`; torch draws
         nothing when p == 0, p == 1 or x is empty. Output is then x * (mask / (1 - p)), computed in x's dtype."""
         shape = tuple(shape)
@@ -422,13 +405,13 @@ class Generator:
             return np.full(shape, 1 - p, dtype=dtype)
         return self.bernoulli(1.0 - p, shape, dtype)
 
-    def exponential(self, shape: Shape, dtype, lambd: float = 1.0) -> np.ndarray:
+    def exponential(self, shape: Shape, dtype: DTypeLike, lambd: float = 1.0) -> np.ndarray:
         """Tensor.exponential_: -1/lambda * log1p(-u) in double on a 53-bit uniform."""
         dt, shape = _float_dtype(dtype), tuple(shape)
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         u = self._unit(math.prod(shape), np.dtype(np.float64))
-        return ((-1.0 / lambd) * np.log1p(-u)).astype(dt).reshape(shape)
+        return ((-1.0 / lambd) * _libm("log1p", -u)).astype(dt).reshape(shape)
 
     def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:
         """torch.multinomial (1-D or 2-D probs). Without replacement, or for a single sample, torch uses
@@ -439,16 +422,11 @@ class Generator:
         if P.ndim not in (1, 2):
             raise RuntimeError("prob_dist must be 1 or 2 dim")
         k, rows = int(num_samples), P.reshape(-1, P.shape[-1])
-        if k <= 0:
-            raise RuntimeError("cannot sample n_sample <= 0 samples")
-        if not replacement and k > P.shape[-1]:
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        if not np.all(np.isfinite(P)) or np.any(P < 0):
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        if np.any(rows.sum(-1) == 0):
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if P.size == 0 or (rows.shape[0] == 0):
-            return np.zeros(P.shape[:-1] + (k,), np.int64)
+        if k <= 0 or (not replacement and k > P.shape[-1]):
+            raise RuntimeError(f"cannot sample n_sample={k} samples from {P.shape[-1]} categories "
+                               f"({'with' if replacement else 'without'} replacement)")
+        if not np.all(np.isfinite(P)) or np.any(P < 0) or np.any(rows.sum(-1) == 0):
+            raise RuntimeError("invalid multinomial distribution (inf, nan, p < 0 or sum of probabilities <= 0)")
         if not replacement or k == 1:
             q = (rows / self.exponential(rows.shape, dt)).astype(dt)
             idx = np.argmax(q, -1)[:, None] if k == 1 else np.argsort(-q, -1, kind="stable")[:, :k]
@@ -457,27 +435,17 @@ class Generator:
         cum = np.cumsum(rows, -1, dtype=dt)             # sequential float accumulation, as in the kernel
         cum = (cum / cum[:, -1:]).astype(np.float64)
         cum[:, -1] = 1.0
-        out = np.stack([np.searchsorted(c, ur, side="left") for c, ur in zip(cum, u)])
-        return out.astype(np.int64).reshape(P.shape[:-1] + (k,))
+        out = np.array([np.searchsorted(c, ur, side="left") for c, ur in zip(cum, u)], np.int64)
+        return out.reshape(P.shape[:-1] + (k,))
 
 
 default_generator = Generator()
 
-
-def manual_seed(seed: int) -> Generator:
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def get_rng_state() -> np.ndarray:
-    return default_generator.get_state()
+# torch.manual_seed / seed / initial_seed / get_rng_state / set_rng_state act on the default generator
+manual_seed = default_generator.manual_seed
+seed = default_generator.seed
+initial_seed = default_generator.initial_seed
+get_rng_state = default_generator.get_state
 
 
 def set_rng_state(state: np.ndarray) -> None:

@@ -77,6 +77,37 @@ def _check_floating(arr: np.ndarray) -> None:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
+class ViewInfo:
+    """What a view shares with its base: the base tensor, how to replay the view from it, whether
+    it was made under no_grad, and the base's grad_fn when the view's own grad_fn was made."""
+
+    __slots__ = ("base", "chain", "no_grad", "base_fn")
+
+    def __init__(self, base: "Tensor", chain: tuple, no_grad: bool) -> None:
+        self.base, self.chain, self.no_grad = base, chain, no_grad
+        self.base_fn = base._grad_fn
+
+
+class _Storage:
+    """What untyped_storage() returns: identity of the memory a tensor views."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, arr: np.ndarray) -> None:
+        while isinstance(arr.base, np.ndarray):
+            arr = arr.base
+        self._root = arr
+
+    def data_ptr(self) -> int:
+        return self._root.__array_interface__["data"][0]
+
+    def nbytes(self) -> int:
+        return self._root.nbytes
+
+    def size(self) -> int:
+        return self._root.nbytes
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
@@ -88,7 +119,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc", "_base",
+        "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc", "_view",
         "_hooks", "_accumulator", "_retains_grad", "_post_acc_hooks", "__weakref__", "__dict__",
     )
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to the Tensor's reflected op
@@ -111,7 +142,7 @@ class Tensor:
         self._output_nr = output_nr
         self._grad = None
         self._vc = [0]
-        self._base = None
+        self._view = None
         self._hooks = None
         self._accumulator = None
         self._retains_grad = False
@@ -127,7 +158,7 @@ class Tensor:
         t._output_nr = output_nr
         t._grad = None
         t._vc = [0]
-        t._base = None
+        t._view = None
         t._hooks = None
         t._accumulator = None
         t._retains_grad = False
@@ -204,6 +235,16 @@ class Tensor:
     def _version(self) -> int:
         return self._vc[0]
 
+    @property
+    def _base(self) -> "Tensor | None":
+        return self._view.base if self._view is not None else None
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
+    def untyped_storage(self) -> _Storage:
+        return _Storage(self._data)
+
     # *** autograd attributes ***
 
     @property
@@ -229,11 +270,15 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Any:
+        if self._view is not None and self._view.base_fn is not self._view.base._grad_fn:
+            from ._ops.inplace import sync_view
+
+            sync_view(self)
         return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def output_nr(self) -> int:
@@ -497,13 +542,15 @@ class Tensor:
 
     # *** in-place helpers shared by the in-place methods ***
 
-    def _check_inplace(self) -> None:
-        if self._requires_grad and self._grad_fn is None and _GRAD.enabled:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+    def _check_inplace(self, overlap_ok: bool = False) -> None:
+        from ._ops.inplace import check_inplace
+
+        check_inplace(self, overlap_ok)
 
     def _bump(self) -> None:
-        self._vc[0] += 1
+        from ._ops.inplace import bump_version
+
+        bump_version(self)
 
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:

@@ -7,91 +7,28 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import linalg, nn, pointwise, reduction, shape  # noqa: F401  (registration)
+from . import inplace, linalg, nn, pointwise, random, reduction, shape  # noqa: F401  (registration)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
+from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
+from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad\._ops")
 
-_CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
-
-
-def _inplace(fn, self: Tensor, *args, **kwargs) -> Tensor:
-    """Run fn out of place, then write the result into self and take over its graph position."""
-    self._check_inplace()
-    if STATE.enabled and (self._requires_grad or any(
-            isinstance(a, Tensor) and a._requires_grad for a in args)):
-        # the op records a node whose input is self's old value: give it its own copy so the
-        # saved input survives the overwrite
-        old = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn, self._output_nr)
-        out = fn(old, *args, **kwargs)
-    else:
-        out = fn(self, *args, **kwargs)
-    src = out._data
-    if src.dtype != self._data.dtype and src.dtype.kind not in _CAN_CAST[self._data.dtype.kind]:
-        from .._dtype import from_numpy_dtype
-
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
-                 "int32": "Int", "float16": "Half", "uint8": "Byte"}
-        raise RuntimeError(f"result type {names.get(out.dtype.name, out.dtype.name)} can't be cast "
-                           f"to the desired output type "
-                           f"{names.get(from_numpy_dtype(self._data.dtype).name)}")
-    if not self._data.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                           "refers to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    np.copyto(self._data, src, casting="unsafe")
-    self._vc[0] += 1
-    if out._grad_fn is not None:
-        self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
-    return self
-
-
-def _make_inplace(fn):
-    def method(self, *args, **kwargs):
-        return _inplace(fn, self, *args, **kwargs)
-
-    method.__name__ = fn.__name__ + "_"
-    method.__doc__ = f"In-place version of {fn.__name__}."
-    return method
-
+# TEMP: view flags for ops declared before views existed (moves into their declarations)
+for _name in ("view", "permute", "transpose", "t", "unsqueeze", "squeeze", "squeeze_", "expand",
+              "alias"):
+    if _name in REGISTRY:
+        REGISTRY[_name].view = True
+# getitem: set once the indexing rewrite lands
 
 for _name in INPLACE:
-    METHODS[_name + "_"] = _make_inplace(METHODS[_name])
+    METHODS[_name + "_"] = make_inplace_method(METHODS[_name])
 METHODS["true_divide"] = METHODS["div"]
 METHODS["negative"] = METHODS["neg"]
 PUBLIC["true_divide"] = PUBLIC["div"]
 PUBLIC["negative"] = PUBLIC["neg"]
-
-
-@composite("zero_", export=False)
-def zero_(self: Tensor) -> Tensor:
-    """Fill with zeros in place."""
-    return fill_(self, 0)
-
-
-@composite("fill_", export=False)
-def fill_(self: Tensor, value) -> Tensor:
-    """Fill with `value` in place."""
-    self._check_inplace()
-    if isinstance(value, Tensor):
-        value = value.item()
-    if STATE.enabled and self._requires_grad:
-        return _inplace(lambda t: (t * 0 + value).to(t.dtype), self)
-    self._data[...] = value
-    self._vc[0] += 1
-    return self
-
-
-@composite("copy_", export=False)
-def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    """Copy src's values into self (broadcasting src)."""
-    if not isinstance(src, Tensor):
-        src = Tensor._make(np.asarray(src))
-    # NOTE: recorded as a clone of src; torch's CopyBackwards node arrives with full mutation
-    # semantics (views and version counters)
-    return _inplace(lambda t, s: s.to(t.dtype).expand_as(t).clone(), self, src)
 
 
 @composite("mT", export=False)

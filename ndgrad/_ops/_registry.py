@@ -3,6 +3,8 @@ grad_fn node class and the test-table entry of a differentiable op."""
 from __future__ import annotations
 
 import inspect
+import re
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -31,27 +33,39 @@ _FREED_MSG = (
 # `result` (the output, saved without a reference cycle), `<input>_shape` / `<input>_dtype`
 # (metadata only), `needs_input_grad`; keyword-only parameters receive the op's attributes.
 
-def _unpack_input(entry: Any, node: "OpNode") -> Any:
-    x, version = entry
-    if version is not None and x._vc[0] != version:
-        raise RuntimeError(_version_error(x, node, version))
-    return x
+_PKG = __file__.rsplit("/", 2)[0] + "/"
 
 
-def _version_error(t: Tensor, node: "OpNode", expected: int) -> str:
+def _caller() -> tuple:
+    """(file, line) of the user code that called the op: one frame walk, kept for messages."""
+    f = sys._getframe(3)
+    while f is not None and (f.f_code.co_filename.startswith(_PKG)
+                             or f.f_code.co_filename.startswith("<ndgrad")):
+        f = f.f_back
+    return (f.f_code.co_filename, f.f_lineno) if f is not None else ("<unknown>", 0)
+
+
+def _version_error(t: Tensor, version: int, expected: int, fn: Any, node: "OpNode") -> str:
     kind = {"float16": "Half", "float32": "Float", "float64": "Double"}.get(t.dtype.name, "")
-    return (f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [torch.{kind}Tensor {list(t._data.shape)}], which is output "
-            f"{t._output_nr} of {node.name()}, is at version {t._vc[0]}; expected version "
-            f"{expected} instead. Hint: the backtrace further above can show the operation that "
-            "failed to compute its gradient. The variable in question was changed in there or "
-            "anywhere later. Good luck!")
+    head = f"[torch.{kind}Tensor {list(t._data.shape)}]"
+    if fn is not None:
+        head += f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
+    msg = (f"one of the variables needed for gradient computation has been modified by an "
+           f"inplace operation: {head} is at version {version}; expected version {expected} "
+           "instead. Hint: enable anomaly detection to find the operation that failed to compute "
+           "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    saved_at = node._where
+    modified_at = t._vc[1] if len(t._vc) > 1 else None
+    if saved_at is not None:
+        msg += f"\nThe tensor was saved for {node.name()} at {saved_at[0]}:{saved_at[1]}"
+        msg += f" and modified in place at {modified_at}." if modified_at else "."
+    return msg
 
 
 class OpNode(Node):
     """A recorded application of an OpDef; `apply` runs its VJP on the saved values."""
 
-    __slots__ = ("_saved", "_attrs", "_keep")
+    __slots__ = ("_saved", "_attrs", "_keep", "_where")
     _op: "OpDef"
 
     def apply(self, grads: list) -> tuple:
@@ -62,13 +76,16 @@ class OpNode(Node):
         args = []
         for kind, val in zip(op.save_kinds, saved):
             if kind == 0:
-                args.append(_unpack_input(val, self))
+                x, version = val
+                if version is not None and x._vc[0] != version:
+                    raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
+                args.append(x)
             elif kind == 1:
                 arr, vc, version = val
-                if vc[0] != version:
-                    raise RuntimeError(_version_error(Tensor._make(arr), self, version))
                 t = Tensor._make(arr, True, self)
                 t._vc = vc
+                if vc[0] != version:
+                    raise RuntimeError(_version_error(t, vc[0], version, self, self))
                 args.append(t)
             else:
                 args.append(val)
@@ -166,7 +183,7 @@ class OpDef:
 def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple | None = None,
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
               export: bool = True, method: bool = True, inplace: bool = False,
-              **tests: Any) -> Callable[[Callable], OpDef]:
+              view: bool | Callable = False, **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -175,6 +192,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     default float dtype), 'same' (any dtype kept), None (tensors passed through as they are).
     export / method: also make it ndgrad.<name> / Tensor.<name> (False for ops that a
     composite wraps); inplace: also Tensor.<name>_.
+    view: the outputs share memory and version counter with the first input (torch view ops);
+    True, or a function of the attributes (getitem is a view only for basic indexing).
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -188,6 +207,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
                    n_outputs, tests)
+        op.view = view
         if differentiable and not grad_fn:
             raise ValueError(f"differentiable op '{name}' needs grad_fn=")
         REGISTRY[name] = op
@@ -327,13 +347,37 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     except ValueError as e:
         shapes = [np.shape(a) for a in arrays if a is not None]
         raise RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}") from None
+    result = None
     if STATE.enabled and op.differentiable:
         for x in inputs:
             if isinstance(x, Tensor) and x._requires_grad:
-                return _record(op, inputs, attrs, out)
-    if op.n_outputs == 1:
-        return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
-    return tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+                result = _record(op, inputs, attrs, out)
+                break
+    if result is None:
+        if op.n_outputs == 1:
+            result = Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
+        else:
+            result = tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o))
+                           for o in out)
+    if op.view and (op.view is True or op.view(**attrs)):
+        _mark_views(op, inputs[0], attrs, result)
+    return result
+
+
+def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
+    """Outputs of a view op share x's memory and version counter and know how to be replayed
+    from x's base (needed when one of them is written in place)."""
+    from .._tensor import ViewInfo
+
+    info = x._view
+    base = info.base if info is not None else x
+    prefix = info.chain if info is not None else ()
+    no_grad = not STATE.enabled or (info is not None and info.no_grad)
+    outs = result if type(result) is tuple else (result,)
+    for i, r in enumerate(outs):
+        r._vc = x._vc
+        r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),
+                           no_grad)
 
 
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
@@ -348,6 +392,10 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
             if x._requires_grad:
+                if x._view is not None and x._view.base_fn is not x._view.base._grad_fn:
+                    from .inplace import sync_view
+
+                    sync_view(x)
                 fn = x._grad_fn
                 edges.append((fn, x._output_nr) if fn is not None else
                              (x._accumulator or x._get_accumulator(), 0))
@@ -399,6 +447,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
                            for r in results))
     node._saved = tuple(saved)
+    node._where = _caller() if op.saves_tensors else None
     return result
 
 

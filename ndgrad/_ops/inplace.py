@@ -1,0 +1,256 @@
+"""Mutation: in-place ops, writes through views (CopySlices), and torch's refusals."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from .._tensor import Tensor, ViewInfo
+from ..autograd.grad_mode import STATE
+from ._registry import _record, composite, primitive
+
+_CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
+               "int32": "Int", "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short"}
+_PKG = __file__.rsplit("/", 2)[0] + "/"
+
+
+def user_location() -> str:
+    """file:line of the innermost frame outside ndgrad (only called on rare paths)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PKG):
+        f = f.f_back
+    return f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "<unknown>"
+
+
+def bump_version(t: Tensor) -> None:
+    """Count a modification of t's storage and remember where it happened."""
+    vc = t._vc
+    vc[0] += 1
+    vc[1:] = [user_location()]
+
+
+# *** replaying views ***
+
+def replay(arr: Any, chain: tuple) -> Any:
+    """Apply a view chain [(op, attrs, output_index), ...] to an array or a Tensor."""
+    tensor = isinstance(arr, Tensor)
+    for op, attrs, idx in chain:
+        arr = op.public(arr, **attrs) if tensor else op.forward(arr, **attrs)
+        if idx is not None:
+            arr = arr[idx]
+    return arr
+
+
+@primitive("copy_slices", grad_fn="CopySlices", export=False, inputs=("base", "src"),
+           samples=[(((3, 4), (4,)), {"chain": "select0"})], torch_fn=None, skips=("torch",))
+def _copy_slices(base, src, *, chain):
+    out = base.copy()
+    replay(out, _chain(chain))[...] = src
+    return out
+
+
+@_copy_slices.vjp
+def _(grad, src_shape, *, chain):
+    # d base: grad outside the written region; d src: grad inside it
+    zeros = Tensor._make(np.zeros(src_shape, dtype=grad._data.dtype))
+    return _copy_slices.public(grad, zeros, chain=chain), replay(grad, _chain(chain))
+
+
+@primitive("as_strided_view", grad_fn="AsStridedBackward0", export=False, inputs=("base",),
+           samples=[((3, 4), {"chain": "select0"})], skips=("torch",))
+def _view_of(base, *, chain):
+    return replay(base, _chain(chain))
+
+
+@_view_of.vjp
+def _(grad, base_shape, *, chain):
+    zeros = Tensor._make(np.zeros(base_shape, dtype=grad._data.dtype))
+    return _copy_slices.public(zeros, grad, chain=chain)
+
+
+def _chain(chain: Any) -> tuple:
+    if chain == "select0":  # the op-table sample: row 0 of a matrix
+        from .shape import _getitem
+
+        return ((_getitem, {"index": (0,), "advanced": False}, None),)
+    return chain
+
+
+def sync_view(t: Tensor) -> None:
+    """Give a view whose base was modified in place a fresh node (AsStridedBackward0)."""
+    info = t._view
+    base = info.base
+    if base._requires_grad and STATE.enabled:
+        r = _record(_view_of, (base,), {"chain": info.chain}, t._data)
+        t._grad_fn, t._output_nr, t._requires_grad = r._grad_fn, 0, True
+    info.base_fn = base._grad_fn
+
+
+# *** checks ***
+
+def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
+    """torch's refusals for an in-place op on self."""
+    info = self._view
+    if STATE.enabled:
+        if self._requires_grad and self._grad_fn is None and info is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        if info is not None:
+            base = info.base
+            if info.no_grad and base._requires_grad:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and is being modified inplace with grad "
+                    "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+                    "forbidden. You can clarify your code by moving both the view and the inplace "
+                    "either both inside the no_grad block (if you don't want the inplace to be "
+                    "tracked) or both outside (if you want the inplace to be tracked).")
+            if base._requires_grad and base._grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                                   "an in-place operation.")
+    arr = self._data
+    if not overlap_ok and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
+
+
+def _write(self: Tensor, src: np.ndarray) -> None:
+    dst = self._data
+    if src.dtype != dst.dtype and src.dtype.kind not in _CAN_CAST[dst.dtype.kind]:
+        from .._dtype import from_numpy_dtype
+
+        raise RuntimeError(
+            f"result type {_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
+            f"the desired output type {_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
+    if not dst.flags.writeable:
+        dst = np.lib.stride_tricks.as_strided(dst, writeable=True) if dst.base is not None else dst
+    np.copyto(dst, src, casting="unsafe")
+    bump_version(self)
+
+
+def _needs_old_input(fn: Callable) -> bool:
+    op = getattr(fn, "__wrapped_op__", None)
+    return op is None or ("input", 0) in op.save_specs
+
+
+def _retarget_result(node: Any, self: Tensor) -> None:
+    """An in-place op's node saved its out-of-place result; make that saved value self."""
+    op = node._op
+    if node._saved is None:
+        return
+    saved = list(node._saved)
+    for i, (kind, _) in enumerate(op.save_specs):
+        if kind == "result":
+            saved[i] = (self._data, self._vc, self._vc[0])
+    node._saved = tuple(saved)
+
+
+def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
+            **kwargs: Any) -> Tensor:
+    """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
+    check_inplace(self, overlap_ok)
+    recording = STATE.enabled and (self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args) or any(
+        isinstance(a, Tensor) and a._requires_grad for a in kwargs.values()))
+    if not recording:
+        out = fn(self, *args, **kwargs)
+        _write(self, out._data)
+        return self
+    info = self._view
+    if info is None:
+        # the node's input is self's old value: give it its own copy if the rule reads it
+        old = Tensor._make(self._data.copy() if _needs_old_input(fn) else self._data,
+                           self._requires_grad, self._grad_fn, self._output_nr)
+        out = fn(old, *args, **kwargs)
+        _write(self, out._data)
+        if out._grad_fn is not None:
+            self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
+            if hasattr(out._grad_fn, "_op"):
+                _retarget_result(out._grad_fn, self)
+        return self
+    # a write through a view: the base records CopySlices around the op's node
+    if info.base_fn is not info.base._grad_fn:
+        sync_view(self)
+    view_old = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
+                            self._output_nr)
+    out = fn(view_old, *args, **kwargs)
+    if out._data.dtype != self._data.dtype:
+        out = out.to(self.dtype)
+    base = info.base
+    base_old = Tensor._make(base._data, base._requires_grad, base._grad_fn, base._output_nr)
+    _write(self, out._data)
+    new = _record(_copy_slices, (base_old, out), {"chain": info.chain}, base._data)
+    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
+    sync_view(self)
+    return self
+
+
+# *** in-place fills and copies (their nodes have torch's names) ***
+
+@primitive("zero", grad_fn="ZeroBackward0", export=False, shapes=[(3,)], skips=("torch",))
+def _zero(input):
+    return np.zeros_like(input)
+
+
+@_zero.vjp
+def _(grad):
+    return grad * 0
+
+
+@primitive("fill", grad_fn=lambda value: "FillBackward2", export=False, shapes=[(3,)],
+           attrs={"value": 1.5}, skips=("torch",))
+def _fill(input, *, value):
+    return np.full_like(input, value)
+
+
+@_fill.vjp
+def _(grad, *, value):
+    return grad * 0
+
+
+@primitive("copy", grad_fn="CopyBackwards", export=False, inputs=("input", "src"),
+           samples=[(((2, 3), (3,)), {})], skips=("torch",))
+def _copy(input, src):
+    return np.broadcast_to(src, input.shape).astype(input.dtype)
+
+
+@_copy.vjp
+def _(grad, needs_input_grad):
+    return (grad * 0 if needs_input_grad[0] else None), grad
+
+
+@composite("zero_", export=False)
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros in place (allowed on expanded tensors, as in torch)."""
+    return inplace(_zero.public, self, overlap_ok=True)
+
+
+@composite("fill_", export=False)
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with `value` in place (allowed on expanded tensors, as in torch)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    return inplace(_fill.public, self, value=value, overlap_ok=True)
+
+
+@composite("copy_", export=False)
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    """Copy src's values into self (src broadcasts; its dtype is converted)."""
+    if not isinstance(src, Tensor):
+        src = Tensor._make(np.asarray(src, dtype=self._data.dtype))
+    return inplace(_copy.public, self, src)
+
+
+def make_inplace_method(fn: Callable) -> Callable:
+    def method(self, *args, **kwargs):
+        return inplace(fn, self, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of {fn.__name__}."
+    return method
+
+
+__all__ = ["inplace", "check_inplace", "make_inplace_method", "sync_view", "replay", "ViewInfo",
+           "bump_version", "user_location"]
