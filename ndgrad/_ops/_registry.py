@@ -12,7 +12,13 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
+from ..autograd import anomaly as _anomaly
+from ..autograd import saved_hooks as _saved_hooks
+from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
+from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+
+_PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
 REGISTRY: dict[str, "OpDef"] = {}
 PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
@@ -77,11 +83,17 @@ class OpNode(Node):
         for kind, val in zip(op.save_kinds, saved):
             if kind == 0:
                 x, version = val
+                if x is _PACKED:
+                    args.append(_saved_hooks.unpack(*version))
+                    continue
                 if version is not None and x._vc[0] != version:
                     raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
                 args.append(x)
             elif kind == 1:
                 arr, vc, version = val
+                if arr is _PACKED:
+                    args.append(_saved_hooks.unpack(*vc))
+                    continue
                 t = Tensor._make(arr, True, self)
                 t._vc = vc
                 if vc[0] != version:
@@ -103,6 +115,39 @@ class OpNode(Node):
     def _release(self) -> None:
         if self._op.saves_tensors:
             self._saved = None
+
+    def __getattr__(self, name: str) -> Any:
+        # torch's introspection: grad_fn._saved_self, _saved_other, _saved_result, _saved_dim ...
+        if name.startswith("_saved_"):
+            return _saved_attribute(self, name[7:])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+def _saved_attribute(node: "OpNode", key: str) -> Any:
+    op = node._op
+    key = "input" + key[4:] if key.startswith("self") else key
+    if key.endswith("_sym_sizes"):
+        key = key[:-10] + "_shape"
+    for (kind, idx), val in zip(op.save_specs, node._saved or ()):
+        name = {"input": op.inputs[idx] if idx is not None else None, "result": "result",
+                "shape": f"{op.inputs[idx]}_shape" if idx is not None else None,
+                "dtype": None, "needs": None}[kind]
+        if name == key:
+            if kind == "input":
+                x = val[0]
+                return _saved_hooks.unpack(*val[1]) if x is _PACKED else x
+            if kind == "result":
+                if val[0] is _PACKED:
+                    return _saved_hooks.unpack(*val[1])
+                t = Tensor._make(val[0], True, node)
+                t._vc = val[1]
+                return t
+            return tuple(val)
+    if key in node._attrs:
+        return node._attrs[key]
+    if node._saved is None and op.saves_tensors:
+        raise RuntimeError(_FREED_MSG)
+    raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{key}'")
 
 
 def _materialize(grads: list, saved: Any, op: "OpDef") -> tuple:
@@ -430,13 +475,22 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                         for i, o in enumerate(outs))
         result = results
     saved = []
+    hooked = _SAVED_HOOKS.hooks
     for kind, idx in op.save_specs:
         if kind == "input":
             x = inputs[idx]
-            saved.append((x, x._vc[0]) if isinstance(x, Tensor) else (x, None))
+            if not isinstance(x, Tensor):
+                saved.append((x, None))
+            elif hooked:
+                saved.append((_PACKED, _saved_hooks.pack(x)))
+            else:
+                saved.append((x, x._vc[0]))
         elif kind == "result":
             r = results[0]
-            saved.append((r._data, r._vc, r._vc[0]))
+            if hooked:
+                saved.append((_PACKED, _saved_hooks.pack(r), None))
+            else:
+                saved.append((r._data, r._vc, r._vc[0]))
         elif kind == "shape":
             saved.append(inputs[idx]._data.shape)
         elif kind == "dtype":
@@ -448,6 +502,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                            for r in results))
     node._saved = tuple(saved)
     node._where = _caller() if op.saves_tensors else None
+    if _ANOMALY.enabled or _ANOMALY.keep_inputs:
+        _anomaly.on_record(node, inputs, attrs)
     return result
 
 

@@ -9,11 +9,14 @@ from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
 )
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, accumulate_grad
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "Node", "graph", "gradcheck", "gradgradcheck"]
+           "is_grad_enabled", "Node", "graph", "gradcheck", "gradgradcheck", "Function",
+           "once_differentiable", "detect_anomaly", "set_detect_anomaly"]
 
 
 def _as_tuple(x: Any) -> tuple:

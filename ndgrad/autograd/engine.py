@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import heapq
+import threading
 from typing import Any, Sequence
 
+from .anomaly import STATE as _ANOMALY
+from .anomaly import checked_apply
 from .grad_mode import STATE
 from .graph import AccumulateGrad, Node, accumulate_grad
 
@@ -63,6 +66,10 @@ def _validate(node: Node, grads: Sequence[Any]) -> list:
     return out
 
 
+def _apply_validated(node: Node, grads: list) -> list:
+    return _validate(node, node.apply(grads))
+
+
 def _np_to_dtype(np_dtype: Any) -> Any:
     from .._dtype import from_numpy_dtype
 
@@ -94,6 +101,27 @@ def _call_prehooks(node: Node, grads: list) -> list:
     return grads
 
 
+class GraphTask:
+    """One backward pass: callbacks queued during it run when it finishes."""
+
+    __slots__ = ("callbacks", "__weakref__")
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+
+class _Current(threading.local):
+    task: GraphTask | None = None
+
+
+_CURRENT = _Current()
+
+
+def current_task() -> GraphTask | None:
+    """The backward pass running on this thread (None outside backward)."""
+    return _CURRENT.task
+
+
 def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             create_graph: bool, captures: dict | None = None, accumulate: bool = True) -> list:
     """Run backward from (node, output_nr) roots seeded with root_grads.
@@ -116,6 +144,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
     heapq.heapify(heap)
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
+    task, outer_task = GraphTask(), _CURRENT.task
+    _CURRENT.task = task
     try:
         while heap:
             node = heapq.heappop(heap)[2]
@@ -137,7 +167,10 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             if all(g is None for g in grads):
                 outs: list = [None] * len(node.next_functions)
             else:
-                outs = _validate(node, node.apply(grads))
+                if _ANOMALY.enabled:
+                    outs = checked_apply(node, grads, _apply_validated)
+                else:
+                    outs = _validate(node, node.apply(grads))
                 if node._hooks is not None and node._hooks.post:
                     for h in list(node._hooks.post.values()):
                         r = h(tuple(outs), tuple(grads))
@@ -157,6 +190,9 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 deps[child] = left
                 if left == 0 and (needed is None or child in needed):
                     heapq.heappush(heap, (-child._seq, id(child), child))
+        for cb in task.callbacks:
+            cb()
     finally:
         STATE.enabled = prev_mode
+        _CURRENT.task = outer_task
     return captured

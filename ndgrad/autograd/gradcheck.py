@@ -112,7 +112,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
                     return False
                 raise GradcheckError(
                     f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    + _table(a, n, tuple(t._data.shape)))
+                    + _table(a, n, tuple(t._data.shape)) + _blame(func, inputs, eps, atol, rtol))
     return True
 
 
@@ -153,3 +153,60 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
 
     return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+def _blame(func: Callable, inputs: tuple, eps: float, atol: float, rtol: float) -> str:
+    """Re-run func recording every node's inputs, then check each node's backward on its own;
+    name the first one that disagrees with finite differences."""
+    from .._ops._registry import OpNode, call
+    from .._tensor import Tensor
+    from .anomaly import STATE
+    from .function import BackwardCFunction
+
+    prev = STATE.keep_inputs
+    STATE.keep_inputs = True
+    try:
+        outs = _outputs(func, inputs)
+    finally:
+        STATE.keep_inputs = prev
+    seen: set = set()
+    stack = [o.grad_fn for o in outs if o.grad_fn is not None]
+    order = []
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(c for c, _ in node.next_functions if c is not None)
+    for node in sorted(order, key=lambda n: n._seq):  # inputs first: blame the earliest node
+        recorded = node._hooks.metadata.get("inputs_") if node._hooks is not None else None
+        if recorded is None:
+            continue
+        args, attrs = recorded
+        pos = [k for k, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
+        if not pos:
+            continue
+        leaves = [Tensor._make(args[k]._data.astype(np.float64), True) for k in pos]
+
+        def local(*xs: Tensor, _args=args, _attrs=attrs, _pos=pos, _node=node) -> Any:
+            full = list(_args)
+            for k, x in zip(_pos, xs):
+                full[k] = x
+            if isinstance(_node, OpNode):
+                return call(_node._op, tuple(full), _attrs)
+            return type(_node)._forward_cls.apply(*full, **_attrs)
+
+        if not isinstance(node, (OpNode, BackwardCFunction)):
+            continue
+        try:
+            ok = gradcheck(local, tuple(leaves), eps=eps, atol=atol, rtol=rtol,
+                           raise_exception=False)
+        except Exception:  # a node that cannot run in float64 on its own is not blamed
+            continue
+        if not ok:
+            where = getattr(node, "_where", None)
+            at = f" (created at {where[0]}:{where[1]})" if where else ""
+            return (f"\nThe backward of {node.name()}{at} disagrees with finite differences of "
+                    "its forward: that node's gradient formula is wrong.")
+    return ""

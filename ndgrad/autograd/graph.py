@@ -169,3 +169,200 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     if hooks:
         for h in list(hooks.values()):
             h(var)
+
+
+# *** public graph utilities (torch.autograd.graph) ***
+
+class GradientEdge(tuple):
+    """(node, output_nr): where the gradient of a tensor enters the graph."""
+
+    def __new__(cls, node: Any, output_nr: int) -> "GradientEdge":
+        return super().__new__(cls, (node, output_nr))
+
+    @property
+    def node(self) -> Any:
+        return self[0]
+
+    @property
+    def output_nr(self) -> int:
+        return self[1]
+
+
+def get_gradient_edge(tensor: Any) -> GradientEdge:
+    """The edge a tensor's gradient flows into (its grad_fn, or its AccumulateGrad).
+
+    Example::
+        >>> x = ndgrad.ones(2, requires_grad=True)
+        >>> get_gradient_edge(x).node.name()
+        'torch::autograd::AccumulateGrad'
+    """
+    if not tensor._requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    fn = tensor.grad_fn
+    return GradientEdge(fn, tensor._output_nr) if fn is not None else GradientEdge(
+        tensor._get_accumulator(), 0)
+
+
+class saved_tensors_hooks:
+    """Pack tensors when the graph saves them and unpack them when backward needs them.
+
+    Example::
+        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), ndgrad.from_numpy):
+        ...     y = ndgrad.ones(2, requires_grad=True).exp()
+    """
+
+    def __init__(self, pack_hook: Callable, unpack_hook: Callable) -> None:
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self) -> "saved_tensors_hooks":
+        from . import saved_hooks
+
+        saved_hooks.push(self.pack_hook, self.unpack_hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from . import saved_hooks
+
+        saved_hooks.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors in (pinned) host memory; on CPU-only ndgrad a copy on the host."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t: Any) -> Any:
+            return (t._data.copy(), t._requires_grad)
+
+        def unpack(packed: Any) -> Any:
+            from .._tensor import Tensor
+
+            return Tensor._make(packed[0])
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Make any use of saved_tensors_hooks inside this block raise RuntimeError(error_message)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+        self.prev: str | None = None
+
+    def __enter__(self) -> None:
+        from .saved_hooks import STACK
+
+        self.prev, STACK.disabled = STACK.disabled, self.error_message
+
+    def __exit__(self, *exc: object) -> None:
+        from .saved_hooks import STACK
+
+        STACK.disabled = self.prev
+
+
+def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> RemovableHandle:
+    """Call fn once per backward pass with the gradients of all `tensors` ("all": after every
+    one of them that takes part has its gradient, None for the others) or with the first one
+    ("any")."""
+    from .engine import current_task
+
+    tensors = list(tensors)
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    handles: list = []
+    store: dict = {}
+
+    def make_hook(i: int) -> Callable:
+        def hook(grad: Any) -> None:
+            task = current_task()
+            state = store.get(id(task))
+            if state is None:
+                state = store[id(task)] = {"grads": [None] * len(tensors), "fired": False}
+                if mode == "all":
+                    def finish(key: int = id(task)) -> None:
+                        st = store.pop(key)
+                        fn(tuple(st["grads"]))
+
+                    task.callbacks.append(finish)
+                else:
+                    task.callbacks.append(lambda key=id(task): store.pop(key, None))
+            state["grads"][i] = grad
+            if mode == "any" and not state["fired"]:
+                state["fired"] = True
+                fn(grad)
+
+        return hook
+
+    for i, t in enumerate(tensors):
+        handles.append(t.register_hook(make_hook(i)))
+
+    class _Multi(RemovableHandle):
+        def __init__(self) -> None:  # noqa: D401 - a handle over several handles
+            self.id = -1
+            self._store = {}
+
+        def remove(self) -> None:
+            for h in handles:
+                h.remove()
+
+    return _Multi()
+
+
+def summary(tensor: Any) -> "GraphSummary":
+    """A report of the graph behind `tensor`: every node, the arrays it saved and their bytes,
+    what backward() frees and what retain_graph=True keeps alive.
+
+    Example::
+        >>> x = ndgrad.ones(1000, requires_grad=True)
+        >>> print(summary((x.exp() * x).sum()))  # doctest: +SKIP
+    """
+    return GraphSummary(tensor)
+
+
+class GraphSummary:
+    """The rows of `summary`, and totals; `str()` gives a table."""
+
+    def __init__(self, tensor: Any) -> None:
+        self.rows: list[tuple[str, int, int, bool]] = []  # name, arrays, bytes, freed by backward
+        root = tensor.grad_fn
+        seen, stack = set(), [root] if root is not None else []
+        while stack:
+            node = stack.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            arrays = _saved_arrays(node)
+            nbytes = sum(a.nbytes for a in arrays)
+            frees = bool(arrays) and type(node).__name__ != "AccumulateGrad"
+            self.rows.append((node.name(), len(arrays), nbytes, frees))
+            stack.extend(c for c, _ in node.next_functions if c is not None)
+        self.saved_bytes = sum(r[2] for r in self.rows)
+        self.freed_by_backward = sum(r[2] for r in self.rows if r[3])
+
+    def __str__(self) -> str:
+        lines = [f"{'node':<40}{'saved arrays':>14}{'bytes':>12}"]
+        for name, n, b, _ in self.rows:
+            lines.append(f"{name:<40}{n:>14}{b:>12}")
+        lines.append(f"{len(self.rows)} nodes; {self.saved_bytes} bytes saved for backward: "
+                     f"backward() frees {self.freed_by_backward} bytes, retain_graph=True keeps "
+                     f"all {self.saved_bytes}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _saved_arrays(node: Any) -> list:
+    import numpy as np
+
+    from .._tensor import Tensor
+
+    saved = getattr(node, "_saved", None)
+    out, seen = [], set()
+    for entry in saved or ():
+        items = entry if isinstance(entry, tuple) else (entry,)
+        for v in items:
+            arr = v._data if isinstance(v, Tensor) else v
+            if isinstance(arr, np.ndarray) and id(arr) not in seen:
+                seen.add(id(arr))
+                out.append(arr)
+    return out

@@ -1,0 +1,104 @@
+"""Anomaly mode: remember where each node was created, and on a backward error or a NaN
+gradient raise with that forward traceback attached to the exception."""
+from __future__ import annotations
+
+import traceback
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+
+class _State:
+    enabled = False
+    check_nan = True
+    keep_inputs = False  # gradcheck's diagnosis re-runs each node on its recorded inputs
+
+
+STATE = _State()
+
+
+def on_record(node: Any, inputs: tuple, attrs: dict) -> None:
+    if STATE.enabled:
+        node.metadata["traceback_"] = traceback.format_stack()[:-3]
+    if STATE.keep_inputs:
+        node.metadata["inputs_"] = (inputs, attrs)
+
+
+def _forward_trace(node: Any) -> str:
+    tb = node._hooks.metadata.get("traceback_") if node._hooks is not None else None
+    if not tb:
+        return (f"No forward pass information available for {node.name()}. Enable detect "
+                "anomaly during forward pass for more information.")
+    return f"Traceback of forward call that caused the error:\n{''.join(tb)}"
+
+
+def checked_apply(node: Any, grads: list, apply: Callable) -> list:
+    """node.apply under anomaly mode: errors and NaNs carry the node's forward traceback."""
+    try:
+        outs = apply(node, grads)
+    except Exception as e:
+        note = f"Error detected in {node.name()}. {_forward_trace(node)}"
+        warnings.warn(note, UserWarning, stacklevel=2)
+        e.add_note(note)
+        raise
+    if STATE.check_nan:
+        for i, g in enumerate(outs):
+            if g is not None and np.isnan(g._data).any():
+                err = RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                                   "output.")
+                err.add_note(_forward_trace(node))
+                raise err
+    return outs
+
+
+class detect_anomaly:
+    """Context manager (and decorator) enabling anomaly detection.
+
+    Example::
+        >>> with ndgrad.autograd.detect_anomaly():
+        ...     x = ndgrad.zeros(1, requires_grad=True)
+        ...     (x / x).sum().backward()  # doctest: +SKIP
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+        self.prev = (False, True)
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", UserWarning, stacklevel=2)
+
+    def __enter__(self) -> None:
+        self.prev = (STATE.enabled, STATE.check_nan)
+        STATE.enabled, STATE.check_nan = True, self.check_nan
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled, STATE.check_nan = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (also a context manager restoring the previous mode)."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.prev = (STATE.enabled, STATE.check_nan)
+        STATE.enabled, STATE.check_nan = bool(mode), check_nan
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled, STATE.check_nan = self.prev
+
+
+def is_anomaly_enabled() -> bool:
+    return STATE.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return STATE.check_nan

@@ -1,0 +1,43 @@
+"""The thread-local stack of saved-tensor hooks (pack at save time, unpack in backward)."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+
+class _Stack(threading.local):
+    hooks: list = []
+    disabled: str | None = None
+
+
+STACK = _Stack()
+
+
+def active() -> bool:
+    return bool(STACK.hooks)
+
+
+def pack(tensor: Any) -> tuple:
+    """(unpack function, packed value) for the innermost hooks."""
+    pack_hook, unpack_hook = STACK.hooks[-1]
+    return unpack_hook, pack_hook(tensor)
+
+
+def unpack(unpack_hook: Callable, packed: Any) -> Any:
+    from .._tensor import Tensor
+
+    out = unpack_hook(packed)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                        f"result of type {type(out).__name__}")
+    return out
+
+
+def push(pack_hook: Callable, unpack_hook: Callable) -> None:
+    if STACK.disabled is not None:
+        raise RuntimeError(STACK.disabled)
+    STACK.hooks = STACK.hooks + [(pack_hook, unpack_hook)]
+
+
+def pop() -> None:
+    STACK.hooks = STACK.hooks[:-1]
