@@ -9,6 +9,9 @@ from typing import Any, Callable
 import numpy as np
 
 
+_PKG = __file__.rsplit("/", 2)[0] + "/"
+
+
 class _State:
     enabled = False
     check_nan = True
@@ -20,7 +23,10 @@ STATE = _State()
 
 def on_record(node: Any, inputs: tuple, attrs: dict) -> None:
     if STATE.enabled:
-        node.metadata["traceback_"] = traceback.format_stack()[:-3]
+        frames = traceback.extract_stack()
+        while frames and frames[-1].filename.startswith(_PKG):
+            frames.pop()  # keep the user's frames, not ndgrad's own
+        node.metadata["traceback_"] = traceback.format_list(frames)
     if STATE.keep_inputs:
         node.metadata["inputs_"] = (inputs, attrs)
 

@@ -326,12 +326,14 @@ class GraphSummary:
         self.rows: list[tuple[str, int, int, bool]] = []  # name, arrays, bytes, freed by backward
         root = tensor.grad_fn
         seen, stack = set(), [root] if root is not None else []
+        counted: set = set()  # an array saved by two nodes is counted once, at the first
         while stack:
             node = stack.pop()
             if node is None or node in seen:
                 continue
             seen.add(node)
-            arrays = _saved_arrays(node)
+            arrays = [a for a in _saved_arrays(node) if id(a) not in counted]
+            counted.update(id(a) for a in arrays)
             nbytes = sum(a.nbytes for a in arrays)
             frees = bool(arrays) and type(node).__name__ != "AccumulateGrad"
             self.rows.append((node.name(), len(arrays), nbytes, frees))

@@ -18,9 +18,15 @@ def active() -> bool:
 
 
 def pack(tensor: Any) -> tuple:
-    """(unpack function, packed value) for the innermost hooks."""
-    pack_hook, unpack_hook = STACK.hooks[-1]
-    return unpack_hook, pack_hook(tensor)
+    """(unpack function, packed value) for the innermost hooks; ops run by the hook itself
+    save their tensors plainly."""
+    hooks = STACK.hooks
+    pack_hook, unpack_hook = hooks[-1]
+    STACK.hooks = []
+    try:
+        return unpack_hook, pack_hook(tensor)
+    finally:
+        STACK.hooks = hooks
 
 
 def unpack(unpack_hook: Callable, packed: Any) -> Any:
