@@ -13,7 +13,9 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
+from ..autograd import forward_ad as _forward_ad
 from ..autograd import saved_hooks as _saved_hooks
+from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
@@ -406,6 +408,8 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
                            for o in out)
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
+    if _FORWARD_AD.stack:
+        _forward_ad.propagate(op, inputs, attrs, result)
     return result
 
 

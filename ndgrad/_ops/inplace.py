@@ -130,6 +130,15 @@ def _write(self: Tensor, src: np.ndarray) -> None:
     bump_version(self)
 
 
+def _carry_tangent(out: Tensor, self: Tensor) -> None:
+    from ..autograd import forward_ad
+
+    if forward_ad.LEVELS.stack:
+        t = forward_ad.get_tangent(out)
+        if t is not None:
+            forward_ad.set_tangent(self, t)
+
+
 def _needs_old_input(fn: Callable) -> bool:
     op = getattr(fn, "__wrapped_op__", None)
     return op is None or ("input", 0) in op.save_specs
@@ -157,6 +166,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     if not recording:
         out = fn(self, *args, **kwargs)
         _write(self, out._data)
+        _carry_tangent(out, self)
         return self
     info = self._view
     if info is None:
@@ -165,6 +175,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
         _write(self, out._data)
+        _carry_tangent(out, self)
         if out._grad_fn is not None:
             self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, 0, True
             if hasattr(out._grad_fn, "_op"):

@@ -224,6 +224,16 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     continue
                 o._grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
         _save(ctx, outs, recording)
+        from . import forward_ad
+
+        if forward_ad.LEVELS.stack:
+            tangents = [forward_ad.get_tangent(a) if isinstance(a, Tensor) else None for a in args]
+            if any(t is not None for t in tangents):
+                out_t = cls.jvp(ctx, *tangents)
+                out_t = out_t if isinstance(out_t, tuple) else (out_t,)
+                for o, t in zip(outs, out_t):
+                    if isinstance(o, Tensor) and t is not None:
+                        forward_ad.set_tangent(o, t)
         if recording:
             from .anomaly import STATE as _ANOMALY
 
