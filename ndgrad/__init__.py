@@ -21,7 +21,7 @@ from ._random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from ._printing import set_printoptions
-from . import autograd, nn
+from . import autograd, func, nn
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
