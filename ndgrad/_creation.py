@@ -88,6 +88,13 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
                 [3., 4.]])
     """
     _check_device(device)
+    if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
+        # a requested dtype is applied to the Python numbers directly (no float32 detour)
+        try:
+            arr = np.array(data, dtype=dtype.np)
+        except (TypeError, ValueError):
+            arr = np.array(_to_array(data), dtype=dtype.np)
+        return _finish(arr, requires_grad)
     arr = _to_array(data)
     arr = np.array(arr, dtype=dtype.np if dtype is not None else None, copy=True)
     _dtype.from_numpy_dtype(arr.dtype)
