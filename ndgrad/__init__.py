@@ -1,5 +1,4 @@
 """ndgrad: PyTorch's autograd on NumPy. `import ndgrad as torch` runs torch autograd code."""
-from __future__ import annotations
 
 from . import _dtype
 from ._dtype import (
@@ -50,3 +49,6 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
+
+from . import optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402

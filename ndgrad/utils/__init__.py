@@ -1,0 +1,4 @@
+"""ndgrad.utils: torch.utils counterparts (data loading)."""
+from . import data
+
+__all__ = ["data"]
