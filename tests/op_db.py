@@ -112,11 +112,15 @@ def build_samples() -> list[Sample]:
                     inputs.append(None); mask.append(False); imask.append(False)
                     continue
                 if n in meta.get("bool_inputs", ()):
-                    inputs.append(rng.random(s) > 0.5); mask.append(False); imask.append(True)
+                    inputs.append(np.asarray(rng.random(s) > 0.5))
+                    mask.append(False)
+                    imask.append(True)
                     continue
                 if n in int_inputs:
                     lo, hi = int_inputs[n]
-                    inputs.append(rng.integers(lo, hi, size=s)); mask.append(False); imask.append(True)
+                    inputs.append(np.asarray(rng.integers(lo, hi, size=s)))
+                    mask.append(False)
+                    imask.append(True)
                     continue
                 d = domain.get(n, (-2.0, 2.0)) if isinstance(domain, dict) else domain
                 inputs.append(_draw(rng, s, d, kinks))

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import inplace, linalg, nn, pointwise, random, reduction, shape  # noqa: F401  (registration)
+from . import indexing, inplace, linalg, nn, pointwise, random, reduction, shape  # noqa: F401
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
@@ -15,13 +15,6 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad\._ops")
-
-# TEMP: view flags for ops declared before views existed (moves into their declarations)
-for _name in ("view", "permute", "transpose", "t", "unsqueeze", "squeeze", "squeeze_", "expand",
-              "alias"):
-    if _name in REGISTRY:
-        REGISTRY[_name].view = True
-# getitem: set once the indexing rewrite lands
 
 for _name in INPLACE:
     METHODS[_name + "_"] = make_inplace_method(METHODS[_name])

@@ -1,6 +1,7 @@
 """Mutation: in-place ops, writes through views (CopySlices), and torch's refusals."""
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, Callable
 
@@ -72,9 +73,9 @@ def _(grad, base_shape, *, chain):
 
 def _chain(chain: Any) -> tuple:
     if chain == "select0":  # the op-table sample: row 0 of a matrix
-        from .shape import _getitem
+        from .indexing import _getitem
 
-        return ((_getitem, {"index": (0,), "advanced": False}, None),)
+        return ((_getitem, {"index": ((0, Ellipsis), None, "SelectBackward0")}, None),)
     return chain
 
 
@@ -109,6 +110,15 @@ def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
             if base._requires_grad and base._grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                    "an in-place operation.")
+    if info is not None and STATE.enabled and info.chain[-1][2] is not None:
+        op = info.chain[-1][0]
+        name = re.sub(r"Backward\d*$", "", op.grad_fn if isinstance(op.grad_fn, str) else
+                      op.name.title().replace("_", ""))
+        raise RuntimeError(
+            f"Output {info.chain[-1][2]} of {name} is a view and is being modified inplace. "
+            "This view is the output of a function that returns multiple views. Such functions "
+            "do not allow the output views to be modified inplace. You should replace the "
+            "inplace operation by an out-of-place one.")
     arr = self._data
     if not overlap_ok and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
@@ -124,8 +134,9 @@ def _write(self: Tensor, src: np.ndarray) -> None:
         raise RuntimeError(
             f"result type {_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
             f"the desired output type {_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
-    if not dst.flags.writeable:
-        dst = np.lib.stride_tricks.as_strided(dst, writeable=True) if dst.base is not None else dst
+    if not dst.flags.writeable:  # an expanded view (fill_/zero_ may write through it)
+        dst = dst.view()
+        dst.flags.writeable = True
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
 
@@ -210,14 +221,15 @@ def _(grad):
     return grad * 0
 
 
-@primitive("fill", grad_fn=lambda value: "FillBackward2", export=False, shapes=[(3,)],
-           attrs={"value": 1.5}, skips=("torch",))
-def _fill(input, *, value):
+@primitive("fill", grad_fn=lambda value, tensor_value: "FillBackward3" if tensor_value
+           else "FillBackward2", export=False, shapes=[(3,)], attrs={"value": 1.5},
+           skips=("torch",))
+def _fill(input, *, value, tensor_value=False):
     return np.full_like(input, value)
 
 
 @_fill.vjp
-def _(grad, *, value):
+def _(grad, *, value, tensor_value):
     return grad * 0
 
 
@@ -241,8 +253,8 @@ def zero_(self: Tensor) -> Tensor:
 @composite("fill_", export=False)
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with `value` in place (allowed on expanded tensors, as in torch)."""
-    if isinstance(value, Tensor):
-        value = value.item()
+    if isinstance(value, Tensor):  # fill_.Tensor: torch's FillBackward3
+        return inplace(_fill.public, self, value=value.item(), tensor_value=True, overlap_ok=True)
     return inplace(_fill.public, self, value=value, overlap_ok=True)
 
 
