@@ -230,7 +230,8 @@ class OpDef:
 def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple | None = None,
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
               export: bool = True, method: bool = True, inplace: bool = False,
-              view: bool | Callable = False, **tests: Any) -> Callable[[Callable], OpDef]:
+              view: bool | Callable = False, save_if: dict | None = None,
+              **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -241,6 +242,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     composite wraps); inplace: also Tensor.<name>_.
     view: the outputs share memory and version counter with the first input (torch view ops);
     True, or a function of the attributes (getitem is a view only for basic indexing).
+    save_if: {saved input: (inputs whose gradient needs it)}: save it only when one of those
+    requires grad, as torch does (x * w saves x only if w requires grad).
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -255,6 +258,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
                    n_outputs, tests)
         op.view = view
+        op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
+                      for k, vs in (save_if or {}).items()}
         if differentiable and not grad_fn:
             raise ValueError(f"differentiable op '{name}' needs grad_fn=")
         REGISTRY[name] = op
@@ -483,8 +488,10 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     for kind, idx in op.save_specs:
         if kind == "input":
             x = inputs[idx]
-            if not isinstance(x, Tensor):
-                saved.append((x, None))
+            cond = op.save_if.get(idx) if op.save_if else None
+            if not isinstance(x, Tensor) or (cond is not None and not any(
+                    isinstance(inputs[j], Tensor) and inputs[j]._requires_grad for j in cond)):
+                saved.append((x if not isinstance(x, Tensor) else None, None))
             elif hooked:
                 saved.append((_PACKED, _saved_hooks.pack(x)))
             else:
