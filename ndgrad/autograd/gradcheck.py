@@ -138,7 +138,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype),
-                                          True) for o in outs)
+                                          o._data.dtype.kind == "f") for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     n_in = len(inputs)
