@@ -92,11 +92,12 @@ class OpNode(Node):
                     raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
                 args.append(x)
             elif kind == 1:
-                arr, vc, version = val
+                arr, vc, version, nr = val
                 if arr is _PACKED:
                     args.append(_saved_hooks.unpack(*vc))
                     continue
-                t = Tensor._make(arr, True, self)
+                floating = arr.dtype.kind == "f"
+                t = Tensor._make(arr, floating, self if floating else None, nr)
                 t._vc = vc
                 if vc[0] != version:
                     raise RuntimeError(_version_error(t, vc[0], version, self, self))
@@ -131,7 +132,8 @@ def _saved_attribute(node: "OpNode", key: str) -> Any:
     if key.endswith("_sym_sizes"):
         key = key[:-10] + "_shape"
     for (kind, idx), val in zip(op.save_specs, node._saved or ()):
-        name = {"input": op.inputs[idx] if idx is not None else None, "result": "result",
+        name = {"input": op.inputs[idx] if idx is not None else None,
+                "result": f"result{idx or ''}" if idx else "result",
                 "shape": f"{op.inputs[idx]}_shape" if idx is not None else None,
                 "dtype": None, "needs": None}[kind]
         if name == key:
@@ -141,7 +143,7 @@ def _saved_attribute(node: "OpNode", key: str) -> Any:
             if kind == "result":
                 if val[0] is _PACKED:
                     return _saved_hooks.unpack(*val[1])
-                t = Tensor._make(val[0], True, node)
+                t = Tensor._make(val[0], val[0].dtype.kind == "f", node, val[3])
                 t._vc = val[1]
                 return t
             return tuple(val)
@@ -203,8 +205,8 @@ class OpDef:
         for p in params:
             if p.kind is p.KEYWORD_ONLY or p.kind is p.VAR_KEYWORD:
                 continue
-            if p.name == "result":
-                specs.append(("result", None)); kinds.append(1)
+            if p.name == "result" or (p.name[:6] == "result" and p.name[6:].isdigit()):
+                specs.append(("result", int(p.name[6:] or 0))); kinds.append(1)  # result1: output 1
             elif p.name == "needs_input_grad":
                 specs.append(("needs", None)); kinds.append(2)
             elif p.name in self.inputs:
@@ -497,11 +499,11 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
             else:
                 saved.append((x, x._vc[0]))
         elif kind == "result":
-            r = results[0]
+            r = results[idx]
             if hooked:
-                saved.append((_PACKED, _saved_hooks.pack(r), None))
+                saved.append((_PACKED, _saved_hooks.pack(r), None, idx))
             else:
-                saved.append((r._data, r._vc, r._vc[0]))
+                saved.append((r._data, r._vc, r._vc[0], idx))
         elif kind == "shape":
             saved.append(inputs[idx]._data.shape)
         elif kind == "dtype":

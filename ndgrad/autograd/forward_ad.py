@@ -153,7 +153,7 @@ def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
         if kind == "input":
             args.append(inputs[idx])
         elif kind == "result":
-            args.append(outs[0])
+            args.append(outs[idx])
         elif kind == "shape":
             args.append(inputs[idx]._data.shape)
         elif kind == "dtype":
