@@ -1,0 +1,328 @@
+"""Factorizations through which gradients flow: qr, svd, eigh and the pseudo-inverse, with torch's
+gradients (gauge-invariant losses for singular / eigen vectors); batched over leading dims."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._registry import composite, primitive
+from .decomp import _check_matrix, _const, _EighL, _enroll, _Qr, _QrL, _rect, _Svd, _SvdL, _sym
+from .decomp import _tname, linalg_solve_triangular
+
+
+def _eye_like(t: Tensor, n: int | None = None) -> Tensor:
+    return _const(np.eye(t._data.shape[-1] if n is None else n, dtype=t._data.dtype))
+
+
+def _is_zero_const(g: Tensor) -> bool:
+    """True for a gradient the engine filled with zeros (an output nobody used)."""
+    return g._grad_fn is None and not g._requires_grad and not g._data.any()
+
+
+def _recompute(op: Any, *args: Any, **attrs: Any) -> tuple:
+    # NOTE: the registry saves only the first output of a multi-output op, so a VJP needing all of
+    # them recomputes the decomposition from the saved input (recorded under create_graph, hence
+    # still twice differentiable). Deterministic LAPACK gives the same factors as the forward.
+    return op.public(*args, **attrs)
+
+
+# *** qr ***
+
+@primitive("linalg_qr", grad_fn="LinalgQrBackward0", export=False, n_outputs=2)
+def linalg_qr(A: np.ndarray, mode: str = "reduced") -> tuple:
+    """QR decomposition A = Q R; mode 'reduced', 'complete' or 'r' (Q then empty).
+
+    Example::
+        >>> Q, R = ndgrad.linalg.qr(ndgrad.eye(2))
+        >>> R.shape
+        torch.Size([2, 2])
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+                           "(default), 'r', or 'complete'")
+    _check_matrix(A, "linalg.qr", square=False)
+    if mode == "r":
+        return np.empty((0,), dtype=A.dtype), np.linalg.qr(A, mode="r")
+    return np.linalg.qr(A, mode=mode)
+
+
+@linalg_qr.vjp
+def _(grads, A, *, mode):
+    m, n = A._data.shape[-2:]
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                           "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                           "differentiate through linalg.qr.")
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                           "nrows > ncols.")
+    gQ, gR = grads
+    Q, R = _recompute(linalg_qr, A, mode=mode)
+    M = gR @ R.mT - Q.mT @ gQ
+    if m >= n:
+        # gA = (gQ + Q copyltu(M)) R^-T, where copyltu mirrors the upper triangle of M
+        gA = Q @ (M.triu() + M.triu(1).mT) + gQ
+        return linalg_solve_triangular.public(R.mT, gA, upper=False, left=False)
+    # wide: A = Q [R1 | R2]; the first m columns act as a square QR, the rest as Q R2
+    R1 = R[..., :, :m]
+    gA1 = linalg_solve_triangular.public(R1.mT, Q @ (M.mT - M).tril(), upper=False, left=False)
+    pad = _const(np.eye(m, n, dtype=A._data.dtype))  # [I | 0]: embeds m columns into n
+    return gA1 @ pad + Q @ gR
+
+
+@composite("qr")
+def qr(input: Tensor, some: bool = True) -> tuple:
+    """Deprecated torch.qr: (Q, R), reduced if some else complete.
+
+    Example::
+        >>> ndgrad.qr(ndgrad.eye(3)).Q.shape
+        torch.Size([3, 3])
+    """
+    return _Qr(linalg_qr.public(input, mode="reduced" if some else "complete"))
+
+
+def _linalg_qr(A: Tensor, mode: str = "reduced") -> tuple:
+    """QR decomposition A = Q R as torch.return_types.linalg_qr; mode 'reduced', 'complete', 'r'.
+
+    Example::
+        >>> ndgrad.linalg.qr(ndgrad.ones(3, 2)).Q.shape
+        torch.Size([3, 2])
+    """
+    return _QrL(linalg_qr.public(A, mode))
+
+
+# *** svd ***
+
+@primitive("linalg_svd", grad_fn="LinalgSvdBackward0", export=False, n_outputs=3)
+def linalg_svd(A: np.ndarray, full_matrices: bool = True, *, driver: Any = None) -> tuple:
+    _check_matrix(A, "linalg.svd", square=False)
+    return np.linalg.svd(A, full_matrices=full_matrices)
+
+
+def _svd_backward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh: Tensor) -> Tensor:
+    m, n = U._data.shape[-2], Vh._data.shape[-1]
+    if _is_zero_const(gU) and _is_zero_const(gVh):  # only S used (svdvals): U diag(gS) Vh
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+    UtgU = U.mT @ gU
+    VtgV = Vh @ gVh.mT
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye_like(S)  # E_jk = S_k^2 - S_j^2, 1 on diag
+    gA = ((UtgU - UtgU.mT) * S.unsqueeze(-2) + S.unsqueeze(-1) * (VtgV - VtgV.mT)) / E
+    gA = gA + gS.diag_embed()
+    if m > n:  # tall: plus (I - U U^T) gU S^-1 V^T
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = U @ gA + gUSinv - U @ (U.mT @ gUSinv)
+        return gA @ Vh
+    if m < n:  # wide: plus U S^-1 gV^T (I - V V^T)
+        SinvgVh = gVh / S.unsqueeze(-1)
+        gA = gA @ Vh + SinvgVh - (SinvgVh @ Vh.mT) @ Vh
+        return U @ gA
+    return U @ (gA @ Vh)
+
+
+@linalg_svd.vjp
+def _(grads, A, *, full_matrices, driver):
+    gU, gS, gVh = grads
+    U, S, Vh = _recompute(linalg_svd, A, full_matrices=False)
+    k = S._data.shape[-1]
+    if full_matrices:  # the extra singular vectors are arbitrary: their gradients are ignored
+        gU, gVh = gU[..., :, :k], gVh[..., :k, :]
+    return _svd_backward(gU, gS, gVh, U, S, Vh)
+
+
+def _linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> tuple:
+    """Singular value decomposition A = U diag(S) Vh, singular values descending.
+
+    Example::
+        >>> ndgrad.linalg.svd(ndgrad.eye(2) * 3).S
+        tensor([3., 3.])
+    """
+    return _SvdL(linalg_svd.public(A, full_matrices, driver=driver))
+
+
+def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
+    """Singular values of A, descending.
+
+    Example::
+        >>> ndgrad.linalg.svdvals(ndgrad.eye(2) * 3)
+        tensor([3., 3.])
+    """
+    from ..autograd.grad_mode import STATE
+
+    if STATE.enabled and A._requires_grad:  # torch records the full LinalgSvdBackward0 node
+        return linalg_svd.public(A, False, driver=driver)[1]
+    _check_matrix(A._data, "linalg.svdvals", square=False)
+    return Tensor._make(np.linalg.svd(A._data, compute_uv=False))
+
+
+@composite("svd")
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> tuple:
+    """torch.svd: (U, S, V) with V (not Vh); reduced if some.
+
+    Example::
+        >>> ndgrad.svd(ndgrad.eye(2)).V.shape
+        torch.Size([2, 2])
+    """
+    if not compute_uv:
+        m, n = input._data.shape[-2:]
+        batch = input._data.shape[:-2]
+        dt = input._data.dtype
+        return _Svd((Tensor._make(np.zeros(batch + (m, m), dt)), svdvals(input),
+                     Tensor._make(np.zeros(batch + (n, n), dt))))
+    U, S, Vh = linalg_svd.public(input, not some)
+    return _Svd((U, S, Vh.transpose(-2, -1)))
+
+
+# *** eigh ***
+
+@primitive("linalg_eigh", grad_fn="LinalgEighBackward0", export=False, n_outputs=2)
+def linalg_eigh(A: np.ndarray, UPLO: str = "L") -> tuple:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    _check_matrix(A, "linalg.eigh")
+    return np.linalg.eigh(A, UPLO=UPLO)
+
+
+@linalg_eigh.vjp
+def _(grads, A, *, UPLO):
+    gL, gV = grads
+    L, V = _recompute(linalg_eigh, A, UPLO=UPLO)
+    if _is_zero_const(gV):  # eigenvalues only (eigvalsh): V diag(gL) V^T
+        return (V * gL.unsqueeze(-2)) @ V.mT
+    VtgV = V.mT @ gV
+    VtgV = (VtgV - VtgV.mT) * 0.5  # the skew part: gradients tangent to the orthogonal group
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + _eye_like(L)  # E_ij = L_j - L_i, 1 on diag
+    return V @ ((VtgV / E + gL.diag_embed()) @ V.mT)
+
+
+def _linalg_eigh(A: Tensor, UPLO: str = "L") -> tuple:
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix (reads UPLO).
+
+    Example::
+        >>> ndgrad.linalg.eigh(ndgrad.eye(2) * 2).eigenvalues
+        tensor([2., 2.])
+    """
+    return _EighL(linalg_eigh.public(A, UPLO))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """Eigenvalues (ascending) of a symmetric matrix.
+
+    Example::
+        >>> ndgrad.linalg.eigvalsh(ndgrad.eye(2) * 2)
+        tensor([2., 2.])
+    """
+    from ..autograd.grad_mode import STATE
+
+    if STATE.enabled and A._requires_grad:
+        return linalg_eigh.public(A, UPLO)[0]
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    _check_matrix(A._data, "linalg.eigvalsh")
+    return Tensor._make(np.linalg.eigvalsh(A._data, UPLO=UPLO))
+
+
+# *** pseudo-inverse ***
+
+def _tol(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+@primitive("linalg_pinv", grad_fn="LinalgPinvBackward0", export=False)
+def linalg_pinv(A: np.ndarray, *, atol: Any = None, rtol: Any = None,
+                hermitian: bool = False) -> np.ndarray:
+    """Moore-Penrose pseudo-inverse; singular values below max(atol, rtol * largest) are dropped.
+
+    Example::
+        >>> ndgrad.linalg.pinv(ndgrad.ones(2, 1))
+        tensor([[0.5000, 0.5000]])
+    """
+    if A.dtype.kind != "f" or A.ndim < 2:
+        raise RuntimeError(f"linalg.pinv({_tname(A)}{{{list(A.shape)}}}): expected a tensor with "
+                           "2 or more dimensions of float, double, cfloat or cdouble types")
+    m, n = A.shape[-2:]
+    if rtol is None:  # torch: eps * max(m, n) unless a positive atol is given
+        rtol = 0.0 if atol is not None and np.all(np.asarray(_tol(atol)) > 0) else \
+            np.finfo(A.dtype).eps * max(m, n)
+    atol = 0.0 if atol is None else _tol(atol)
+    if hermitian:
+        w, V = np.linalg.eigh(A)
+        thresh = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None]
+                            * np.abs(w).max(-1, keepdims=True, initial=0.0))
+        winv = np.where(np.abs(w) > thresh, 1 / np.where(w == 0, 1, w), 0).astype(A.dtype)
+        return np.matmul(V * winv[..., None, :], np.swapaxes(V, -1, -2))
+    U, S, Vh = np.linalg.svd(A, full_matrices=False)
+    thresh = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None]
+                        * S.max(-1, keepdims=True, initial=0.0))
+    sinv = np.where(S > thresh, 1 / np.where(S == 0, 1, S), 0).astype(A.dtype)
+    return np.matmul(np.swapaxes(Vh, -1, -2) * sinv[..., None, :], np.swapaxes(U, -1, -2))
+
+
+@linalg_pinv.vjp
+def _(grad, A, result, *, atol, rtol, hermitian):
+    # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+  (constant rank)
+    P, Pt, gt = result, result.mT, grad.mT
+    gA = -(Pt @ grad @ Pt)
+    left = gt @ (P @ Pt)  # (I - A A+) gt A+ A+^T
+    gA = gA + left - A @ (P @ left)
+    right = (Pt @ P) @ gt  # A+^T A+ gt (I - A+ A)
+    return gA + right - (right @ P) @ A
+
+
+def _pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None,
+          rtol: Any = None) -> Tensor:
+    """Moore-Penrose pseudo-inverse (rcond, the old name of rtol, may be given positionally).
+
+    Example::
+        >>> ndgrad.linalg.pinv(ndgrad.eye(2) * 2)
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.5000]])
+    """
+    if rcond is not None:
+        rtol, atol = rcond, 0.0 if atol is None else atol
+    return linalg_pinv.public(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+@composite("pinverse")
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """Pseudo-inverse, dropping singular values below rcond * the largest.
+
+    Example::
+        >>> ndgrad.pinverse(ndgrad.eye(2) * 4)
+        tensor([[0.2500, 0.0000],
+                [0.0000, 0.2500]])
+    """
+    return linalg_pinv.public(input, atol=0.0, rtol=rcond)
+
+
+# *** test-table entries ***
+
+_enroll("linalg_qr", lambda A, *, mode="reduced": linalg_qr.public(_rect(A), mode),
+        lambda torch, A, *, mode="reduced": torch.linalg.qr(_rect(A), mode),
+        [((4, 3), {}), ((2, 3, 3), {"mode": "complete"}), ((3, 4), {})])
+
+
+def _svd_invariants(U: Any, S: Any, Vh: Any, k: int) -> tuple:
+    # U*U and Vh*Vh are blind to the sign of each singular vector (the SVD's gauge)
+    return U[..., :, :k] * U[..., :, :k], S, Vh[..., :k, :] * Vh[..., :k, :]
+
+
+_enroll("linalg_svd", lambda A, *, full_matrices=True: _svd_invariants(
+            *linalg_svd.public(_rect(A), full_matrices), min(A.shape[-2:])),
+        lambda torch, A, *, full_matrices=True: _svd_invariants(
+            *torch.linalg.svd(_rect(A), full_matrices), min(A.shape[-2:])),
+        [((4, 3), {"full_matrices": False}), ((3, 4), {}), ((2, 3, 3), {})])
+def _eigh_invariants(L: Any, V: Any) -> tuple:
+    return L, V * V  # V*V is blind to the sign of each eigenvector
+
+
+_enroll("linalg_eigh", lambda A, *, UPLO="L": _eigh_invariants(*linalg_eigh.public(_sym(A), UPLO)),
+        lambda torch, A, *, UPLO="L": _eigh_invariants(*torch.linalg.eigh(_sym(A), UPLO)),
+        [((3, 3), {}), ((2, 3, 3), {"UPLO": "U"})])
+_enroll("linalg_pinv", lambda A, *, hermitian=False: linalg_pinv.public(
+            _sym(A) if hermitian else _rect(A), hermitian=hermitian),
+        lambda torch, A, *, hermitian=False: torch.linalg.pinv(
+            _sym(A) if hermitian else _rect(A), hermitian=hermitian),
+        [((4, 3), {}), ((2, 3, 4), {}), ((3, 3), {"hermitian": True})])
