@@ -7,7 +7,9 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import indexing, inplace, linalg, nn, pointwise, random, reduction, shape  # noqa: F401
+from . import (  # noqa: F401  (registration)
+    binary, compare, indexing, inplace, linalg, nn, pointwise, random, reduction, shape, special, unary,
+)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
@@ -18,10 +20,6 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad\._ops
 
 for _name in INPLACE:
     METHODS[_name + "_"] = make_inplace_method(METHODS[_name])
-METHODS["true_divide"] = METHODS["div"]
-METHODS["negative"] = METHODS["neg"]
-PUBLIC["true_divide"] = PUBLIC["div"]
-PUBLIC["negative"] = PUBLIC["neg"]
 
 
 @composite("mT", export=False)

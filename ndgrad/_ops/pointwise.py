@@ -1,15 +1,82 @@
-"""Pointwise ops: arithmetic with torch's promotion, unary math, comparisons, dtype copies."""
+"""Pointwise arithmetic with torch's type promotion, powers, selection (where, masked_fill),
+dtype copies, and the helpers the other pointwise modules (unary, binary, compare, special)
+share."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
-from ._registry import composite, primitive
+from .._tensor import _TORCH_TYPE_NAMES, Tensor
+from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
 UNARY_SHAPES = [(), (3,), (2, 3)]
+FEW_UNARY_SHAPES = [(), (2, 3)]
 BINARY_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,)), ((2, 3), ())]
+FEW_BINARY_SHAPES = [((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,))]
+
+# the C type names torch's dtype-check messages use
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+
+
+# *** helpers shared by the pointwise modules ***
+
+def _float(a: np.ndarray) -> np.ndarray:
+    """Integer and bool arrays compute in the default float dtype, as torch's float ops do."""
+    return a if a.dtype.kind == "f" else a.astype(_dtype._Default.float.np)
+
+
+def _result_np(*xs: Any) -> np.dtype:
+    """torch.result_type over arrays (0-d ones rank below the rest) and Python numbers."""
+    dims, zeros, scalars = [], [], []
+    for x in xs:
+        if isinstance(x, np.ndarray):
+            (dims if x.ndim else zeros).append(_dtype._FROM_NP[x.dtype])
+        elif x is not None:
+            scalars.append(_dtype.scalar_dtype(_scalar(x)))
+    return _dtype.result_type_of(dims, zeros, scalars).np
+
+
+def _promote(*xs: Any) -> list:
+    """Cast the arrays among xs to their torch result type; Python numbers stay weak (NEP 50),
+    so NumPy keeps that dtype."""
+    dt = _result_np(*xs)
+    return [x.astype(dt, copy=False) if isinstance(x, np.ndarray) else x for x in xs]
+
+
+def _bad_args(name: str, args: tuple, overloads: str = "TN") -> TypeError:
+    """torch's TypeError when no overload takes these argument types (T: Tensor-Tensor, N:
+    Tensor-Number, S: Number-Tensor)."""
+    got = ", ".join("Tensor" if isinstance(a, (Tensor, np.ndarray)) else type(a).__name__
+                    for a in args)
+    sigs = {"T": "(Tensor input, Tensor other, *, Tensor out = None)",
+            "S": "(Number self, Tensor other, *, Tensor out = None)",
+            "N": "(Tensor input, Number other, *, Tensor out = None)"}
+    lines = "".join(f" * {sigs[k]}\n" for k in overloads)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but "
+                     f"expected one of:\n{lines}")
+
+
+def _need_tensors(name: str, input: Any, other: Any) -> None:
+    """torch's TypeError for ops that take no Python number."""
+    for pos, (arg, x) in enumerate((("input", input), ("other", other))):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos + 1}) must be Tensor, not "
+                            f"{type(x).__name__}")
+
+
+def _not_for(kernel: str, dt: np.dtype) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for '
+                               f"'{_TORCH_TYPE_NAMES[np.dtype(dt).name]}'")
+
+
+def _zeros(t: Tensor) -> Tensor:
+    """Zeros shaped like t: the gradient of piecewise-constant ops (torch's zeros_like(grad))."""
+    return Tensor._make(np.zeros(t._data.shape, t._data.dtype))
 
 
 def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -19,9 +86,41 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
+    if kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    return x * alpha  # a Python number times a Python alpha stays a weak Python number
+
+
+def _int_kind(a: Any, b: Any) -> str:
+    return (a if isinstance(a, np.ndarray) else np.asarray(b)).dtype.kind
+
+
+def _check_int_div(kind: str, b: Any, kernel: str) -> None:
+    if kind == "b":
+        raise _not_for(kernel, np.bool_)
+    if kind in "iu" and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")  # torch's words for integer division by zero
+
+
+def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{mode}'")
+    kind = _int_kind(a, b)
+    _check_int_div(kind, b, f"div_{mode}_cpu")
+    if mode == "floor":
+        return np.floor_divide(a, b)  # NumPy's float floor division is CPython's, as torch's
+    if kind in "iu":
+        return np.floor_divide(np.subtract(a, np.fmod(a, b)), b)  # exact: (a - fmod) divides b
+    return np.trunc(np.true_divide(a, b))
+
+
 # *** binary arithmetic ***
 
-@primitive("add", inplace=True, grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+@primitive("add", inplace=True, grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES,
+           scalar=True)
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
 
@@ -29,7 +128,9 @@ def add(input, other, *, alpha=1):
         >>> ndgrad.add(ndgrad.tensor([1., 2.]), 1, alpha=2)
         tensor([3., 4.])
     """
-    return np.add(input, other) if alpha == 1 else np.add(input, np.multiply(other, alpha))
+    if alpha == 1:
+        return np.add(input, other)
+    return np.add(input, _times_alpha(other, alpha, input.dtype.kind))
 
 
 @add.vjp
@@ -37,7 +138,12 @@ def _(grad, *, alpha):
     return grad, (grad if alpha == 1 else grad * alpha)
 
 
-@primitive("sub", inplace=True, grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+_BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+             "or `logical_xor()` operator instead.")
+
+
+@primitive("sub", inplace=True, grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES,
+           scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -45,7 +151,12 @@ def sub(input, other, *, alpha=1):
         >>> ndgrad.sub(ndgrad.tensor([3.]), ndgrad.tensor([1.]))
         tensor([2.])
     """
-    return np.subtract(input, other) if alpha == 1 else np.subtract(input, np.multiply(other, alpha))
+    try:
+        if alpha == 1:
+            return np.subtract(input, other)
+        return np.subtract(input, _times_alpha(other, alpha, input.dtype.kind))
+    except TypeError:  # NumPy refuses bool - bool as torch does; say it in torch's words
+        raise RuntimeError(_BOOL_SUB) from None
 
 
 @sub.vjp
@@ -55,7 +166,7 @@ def _(grad, *, alpha):
 
 @primitive("rsub", grad_fn="RsubBackward0", export=False, promote="binary", shapes=BINARY_SHAPES)
 def _rsub_tensor(input, other, *, alpha=1):
-    return np.subtract(other, input if alpha == 1 else np.multiply(input, alpha))
+    return np.subtract(other, input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind))
 
 
 @_rsub_tensor.vjp
@@ -63,11 +174,12 @@ def _(grad, *, alpha):
     return (-grad if alpha == 1 else grad * -alpha), grad
 
 
-@primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"other": 2.5}, torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
+@primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar",
+           shapes=UNARY_SHAPES, attrs={"other": 2.5},
+           torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
-    return np.subtract(other, input if alpha == 1 else np.multiply(input, alpha)).astype(
-        input.dtype, copy=False)
+    scaled = input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind)
+    return np.subtract(other, scaled).astype(input.dtype, copy=False)
 
 
 @_rsub_scalar.vjp
@@ -75,8 +187,8 @@ def _(grad, *, other, alpha):
     return -grad if alpha == 1 else grad * -alpha
 
 
-@composite("rsub")
-def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
+@composite("rsub", method=False)
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input.
 
     Example::
@@ -88,7 +200,8 @@ def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True)
+@primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
+           scalar=True)
 def mul(input, other):
     """input * other.
 
@@ -105,29 +218,58 @@ def _(grad, input, other, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("div", inplace=True, grad_fn="DivBackward0", promote="binary", shapes=BINARY_SHAPES, scalar=True,
-           domain=(0.5, 2.0))
-def div(input, other):
-    """input / other; integer inputs give the default float dtype.
+def _div_name(rounding_mode: str | None) -> str:
+    return "DivBackward0" if rounding_mode is None else "DivBackward2"
+
+
+@primitive("div", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
+           scalar=True, domain=(0.5, 2.0),
+           samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
+                    (((2, 3), ()), {"rounding_mode": "floor"})])
+def div(input, other, *, rounding_mode=None):
+    """input / other; integer inputs give the default float dtype unless rounding_mode is
+    'trunc' (round toward zero) or 'floor' (round down), which keep integers integral.
 
     Example::
         >>> ndgrad.div(ndgrad.tensor([1, 2]), 2)
         tensor([0.5000, 1.0000])
     """
-    return _true_div(input, other)
+    if rounding_mode is None:
+        return _true_div(input, other)
+    return _div_mode(input, other, rounding_mode)
 
 
 @div.vjp
-def _(grad, input, other, needs_input_grad):
+def _(grad, input, other, needs_input_grad, *, rounding_mode):
+    if rounding_mode is not None:  # piecewise constant: torch's gradient is zeros
+        return tuple(_zeros(grad) if n else None for n in needs_input_grad)
     return (grad / other if needs_input_grad[0] else None,
             -grad * input / (other * other) if needs_input_grad[1] else None)
 
 
 # *** powers ***
 
+def _int_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Integer powers; for tensor exponents torch defines x^-n as 1/x^n truncated (0 unless
+    x is ±1) where NumPy refuses."""
+    if base.dtype.kind == "b" and exponent.dtype.kind == "b":
+        raise _not_for("pow", base.dtype)
+    if base.dtype.kind not in "iu":
+        return np.power(base, exponent)
+    neg = exponent < 0
+    if not neg.any():
+        return np.power(base, exponent)
+    out = np.power(base, np.where(neg, -exponent, exponent))
+    odd = np.where(exponent % 2 == 0, 1, -1)
+    at_neg = np.where(base == 1, 1, np.where(base == -1, odd, 0))
+    return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
+
+
 @primitive("pow", grad_fn="PowBackward0", export=False, promote="scalar", shapes=UNARY_SHAPES,
            attrs={"exponent": 3.0}, domain=(0.5, 2.0))
 def _pow_scalar(input, *, exponent):
+    if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     return np.power(input, exponent)
 
 
@@ -135,42 +277,42 @@ def _pow_scalar(input, *, exponent):
 def _(grad, input, *, exponent):
     # d/dx x^e = e x^(e-1); torch defines the gradient of x^0 as 0 everywhere
     if exponent == 0:
-        return grad * 0
+        return _zeros(grad)
     return grad * (input ** (exponent - 1) * exponent)
 
 
 @primitive("pow_tensor", grad_fn="PowBackward1", export=False, promote="binary",
            shapes=BINARY_SHAPES, domain=(0.5, 2.0), torch_fn=lambda torch, x, e: torch.pow(x, e))
 def _pow_tensor(input, exponent):
-    return np.power(input, exponent)
+    return _int_pow(input, exponent)
 
 
 @_pow_tensor.vjp
 def _(grad, input, exponent, result, needs_input_grad):
-    gi = grad * (exponent * input ** (exponent - 1)) if needs_input_grad[0] else None
-    ge = None
-    if needs_input_grad[1]:
-        # d/de x^e = x^e log x; torch takes 0 where x == 0 and e >= 0
-        safe = where((input == 0) & (exponent >= 0), 0.0, result * log(input))
-        ge = grad * safe
+    gi = ge = None
+    if needs_input_grad[0]:  # torch takes 0 where the exponent is 0, even at x = 0
+        gi = where(exponent == 0, 0.0, grad * (exponent * input ** (exponent - 1)))
+    if needs_input_grad[1]:  # d/de x^e = x^e log x; torch takes 0 where x == 0 and e >= 0
+        ge = grad * where((input == 0) & (exponent >= 0), 0.0, result * input.log())
     return gi, ge
 
 
-@primitive("pow_scalar_base", grad_fn="PowBackward2", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"base": 2.5}, torch_fn=lambda torch, x, base: torch.pow(base, x))
+@primitive("pow_scalar_base", grad_fn="PowBackward2", export=False, promote="scalar",
+           shapes=UNARY_SHAPES, attrs={"base": 2.5},
+           torch_fn=lambda torch, x, base: torch.pow(base, x))
 def _pow_scalar_base(input, *, base):
-    return np.power(np.asarray(base, dtype=input.dtype), input)
+    return _int_pow(np.asarray(base, dtype=input.dtype), input)
 
 
 @_pow_scalar_base.vjp
-def _(grad, result, *, base):
-    if base == 0:
-        return grad * where(result == 0, 0.0, result * float("-inf"))
+def _(grad, input, result, *, base):
+    if base == 0:  # 0^e: no slope for e >= 0, and -inf (result * log 0) below
+        return grad * where(input >= 0, 0.0, result * float("-inf"))
     return grad * (result * float(np.log(base)))
 
 
 @composite("pow", inplace=True)
-def pow(input, exponent) -> Tensor:
+def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent; either side may be a Python number.
 
     Example::
@@ -184,145 +326,78 @@ def pow(input, exponent) -> Tensor:
     return _pow_scalar_base.public(exponent, base=input)
 
 
+@composite("float_power", shapes=FEW_BINARY_SHAPES, domain=(0.5, 2.0))
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent computed in float64 (tensors are converted first).
+
+    Example::
+        >>> ndgrad.float_power(ndgrad.tensor([2]), 3)
+        tensor([8.], dtype=torch.float64)
+    """
+    if isinstance(input, Tensor):
+        input = input.to(_dtype.float64)
+    if isinstance(exponent, Tensor):
+        exponent = exponent.to(_dtype.float64)
+    return pow(input, exponent)
+
+
+@composite("float_power_", export=False)
+def float_power_(self: Tensor, exponent: Any) -> Tensor:
+    """In-place float_power; self must already be float64."""
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype "
+                           f"{_TORCH_TYPE_NAMES[self._data.dtype.name]} but the operation's "
+                           "result requires dtype Double")
+    if isinstance(exponent, Tensor):
+        exponent = exponent.to(_dtype.float64)
+    return self.pow_(exponent)
+
+
 @composite("square", inplace=True)
 def square(input: Tensor) -> Tensor:
-    """input ** 2 (recorded as PowBackward0, as torch does)."""
+    """input ** 2 (recorded as PowBackward0, as torch does).
+
+    Example::
+        >>> ndgrad.square(ndgrad.tensor([-2., 3.]))
+        tensor([4., 9.])
+    """
     return _pow_scalar.public(input, exponent=2)
-
-
-# *** unary math ***
-
-@primitive("neg", inplace=True, grad_fn="NegBackward0", promote="same", shapes=UNARY_SHAPES)
-def neg(input):
-    """-input."""
-    return np.negative(input)
-
-
-@neg.vjp
-def _(grad):
-    return -grad
-
-
-@primitive("exp", inplace=True, grad_fn="ExpBackward0", promote="float", shapes=UNARY_SHAPES)
-def exp(input):
-    """e ** input."""
-    return np.exp(input)
-
-
-@exp.vjp
-def _(grad, result):
-    return grad * result
-
-
-@primitive("log", inplace=True, grad_fn="LogBackward0", promote="float", shapes=UNARY_SHAPES, domain=(0.5, 3.0))
-def log(input):
-    """Natural logarithm."""
-    return np.log(input)
-
-
-@log.vjp
-def _(grad, input):
-    return grad / input
-
-
-@primitive("sqrt", inplace=True, grad_fn="SqrtBackward0", promote="float", shapes=UNARY_SHAPES,
-           domain=(0.5, 3.0))
-def sqrt(input):
-    """Square root."""
-    return np.sqrt(input)
-
-
-@sqrt.vjp
-def _(grad, result):
-    return grad / (result * 2)
-
-
-@primitive("reciprocal", inplace=True, grad_fn="ReciprocalBackward0", promote="float", shapes=UNARY_SHAPES,
-           domain=(0.5, 2.0))
-def reciprocal(input):
-    """1 / input."""
-    return np.reciprocal(input)
-
-
-@reciprocal.vjp
-def _(grad, result):
-    return grad * -(result * result)
-
-
-@primitive("abs", inplace=True, grad_fn="AbsBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
-def abs(input):
-    """|input|."""
-    return np.abs(input)
-
-
-@abs.vjp
-def _(grad, input):
-    return grad * sign(input)
-
-
-@primitive("sign", inplace=True, differentiable=False, promote="same", shapes=UNARY_SHAPES)
-def sign(input):
-    """-1, 0 or 1 by the sign of input (no gradient flows through sign)."""
-    return np.sign(input)
-
-
-@primitive("sigmoid", inplace=True, grad_fn="SigmoidBackward0", promote="float", shapes=UNARY_SHAPES)
-def sigmoid(input):
-    """1 / (1 + exp(-input)), computed without overflow."""
-    e = np.exp(-np.abs(input))
-    return np.where(input >= 0, 1 / (1 + e), e / (1 + e)).astype(input.dtype, copy=False)
-
-
-@sigmoid.vjp
-def _(grad, result):
-    return grad * (result * (1 - result))  # σ' = σ(1 - σ)
-
-
-@primitive("tanh", inplace=True, grad_fn="TanhBackward0", promote="float", shapes=UNARY_SHAPES)
-def tanh(input):
-    """Hyperbolic tangent."""
-    return np.tanh(input)
-
-
-@tanh.vjp
-def _(grad, result):
-    return grad * (1 - result * result)  # tanh' = 1 - tanh²
-
-
-@primitive("relu", inplace=True, grad_fn="ReluBackward0", promote="same", shapes=UNARY_SHAPES, kinks=(0.0,))
-def relu(input):
-    """max(input, 0)."""
-    return np.maximum(input, 0).astype(input.dtype, copy=False)
-
-
-@relu.vjp
-def _(grad, result):
-    return grad * (result > 0)  # NOTE: gradient 0 at 0, as torch's threshold_backward
 
 
 # *** selection ***
 
-def _where_prep_value(x, dt):
-    return x._data.astype(dt, copy=False) if isinstance(x, Tensor) else np.asarray(x, dtype=dt)
+def _bool_mask(mask: Any, what: str) -> Tensor:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{what}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"{what}_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_NAMES[mask._data.dtype.name]}")
+    return mask
 
 
-@primitive("where", grad_fn="WhereBackward0", export=False, inputs=("condition", "input", "other"),
-           samples=[(((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (3,), (2, 1)), {})],
-           bool_inputs=("condition",), torch_fn=lambda torch, c, x, y: torch.where(c, x, y))
-def _where(condition, input, other):
-    return np.where(condition, input, other)
+@primitive("where", grad_fn="WhereBackward0", export=False, inputs=("input", "other"))
+def _where(input, other, *, condition):
+    return np.where(condition._data, input, other)
 
 
 @_where.vjp
-def _(grad, condition, needs_input_grad):
-    return (None,
-            where(condition, grad, 0.0) if needs_input_grad[1] else None,
-            where(condition, 0.0, grad) if needs_input_grad[2] else None)
+def _(grad, needs_input_grad, *, condition):
+    return (where(condition, grad, 0.0) if needs_input_grad[0] else None,
+            where(condition, 0.0, grad) if needs_input_grad[1] else None)
 
 
-@composite("where", method=False)
-def where(condition: Tensor, input=None, other=None):
+def _as_operand(x: Any, dt: np.dtype) -> Tensor:
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == dt else x.to(_dtype._FROM_NP[dt])
+    return Tensor._make(np.asarray(x, dtype=dt))
+
+
+@composite("where", method=False, inputs=("condition", "input", "other"),
+           bool_inputs=("condition",),
+           samples=[(((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (3,), (2, 1)), {})])
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elementwise `input if condition else other`; either branch may be a Python number.
+    With only a condition it is nonzero(condition, as_tuple=True).
 
     Example::
         >>> ndgrad.where(ndgrad.tensor([True, False]), ndgrad.tensor([1., 2.]), 0.0)
@@ -332,124 +407,90 @@ def where(condition: Tensor, input=None, other=None):
         from .shape import nonzero
 
         return nonzero(condition, as_tuple=True)
-    from ._registry import result_dtype
-
-    if isinstance(input, Tensor) or isinstance(other, Tensor):
-        dt = result_dtype(input, other)
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition._data.dtype != np.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {_TORCH_TYPE_NAMES[condition._data.dtype.name]}")
+    a = input._data if isinstance(input, Tensor) else input
+    b = other._data if isinstance(other, Tensor) else other
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        dt = a.dtype if a.dtype == b.dtype else _result_np(a, b)
+    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        t, n = (a, b) if isinstance(a, np.ndarray) else (b, a)
+        # a Python number is weak against a float tensor; otherwise promote properly
+        dt = t.dtype if t.dtype.kind == "f" and isinstance(n, (int, float)) else _result_np(a, b)
+    elif isinstance(input, float) or isinstance(other, float):
+        dt = _dtype._Default.float.np  # two Python numbers: a float makes the default float
     else:
-        dt = result_dtype(Tensor._make(np.asarray(input)), other)
-        if isinstance(input, float):
-            dt = _dtype._Default.float.np
-    if isinstance(input, Tensor) and input._data.dtype != dt:
-        input = input.to(_dtype.from_numpy_dtype(dt))
-    if isinstance(other, Tensor) and other._data.dtype != dt:
-        other = other.to(_dtype.from_numpy_dtype(dt))
-    if not isinstance(input, Tensor):
-        input = Tensor._make(np.asarray(input, dtype=dt))
-    if not isinstance(other, Tensor):
-        other = Tensor._make(np.asarray(other, dtype=dt))
-    cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
-    if cond._data.dtype != np.bool_:
-        cond = Tensor._make(cond._data.astype(bool))
-    return _where.public(cond, input, other)
+        dt = _result_np(np.asarray(input), other)
+    return _where.public(_as_operand(input, dt), _as_operand(other, dt), condition=condition)
 
 
-# *** comparisons and logic (no gradient) ***
-
-@primitive("eq", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def eq(input, other):
-    """input == other, elementwise (bool)."""
-    return np.equal(input, other)
+@composite("where", export=False)
+def _where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
+    return where(condition, self, other)
 
 
-@primitive("ne", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def ne(input, other):
-    """input != other, elementwise (bool)."""
-    return np.not_equal(input, other)
+_MASK = Tensor._make(np.array([[True, False, True], [False, False, True]]))
 
 
-@primitive("lt", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def lt(input, other):
-    """input < other, elementwise (bool)."""
-    return np.less(input, other)
+def _th_mask(torch: Any, mask: Tensor) -> Any:
+    return torch.from_numpy(mask._data.copy())
 
 
-@primitive("le", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def le(input, other):
-    """input <= other, elementwise (bool)."""
-    return np.less_equal(input, other)
+@primitive("masked_fill", grad_fn="MaskedFillBackward0", export=False, shapes=[(2, 3), (3,)],
+           attrs={"mask": _MASK, "value": -0.5},
+           torch_fn=lambda torch, x, mask, value: x.masked_fill(_th_mask(torch, mask), value))
+def _masked_fill(input, *, mask, value):
+    fill = np.asarray(value).astype(input.dtype)  # torch casts the value (2.7 -> 2 for ints)
+    return np.where(mask._data, fill, input)
 
 
-@primitive("gt", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def gt(input, other):
-    """input > other, elementwise (bool)."""
-    return np.greater(input, other)
+@_masked_fill.vjp
+def _(grad, *, mask, value):
+    return where(mask, 0.0, grad)
 
 
-@primitive("ge", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def ge(input, other):
-    """input >= other, elementwise (bool)."""
-    return np.greater_equal(input, other)
+@primitive("masked_fill_tensor", grad_fn="MaskedFillBackward1", export=False,
+           samples=[(((2, 3), ()), {"mask": _MASK})],
+           torch_fn=lambda torch, x, v, mask: x.masked_fill(_th_mask(torch, mask), v))
+def _masked_fill_tensor(input, value, *, mask):
+    if value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
+    return np.where(mask._data, value.astype(input.dtype), input)
 
 
-@primitive("logical_and", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def logical_and(input, other):
-    return np.logical_and(input, other)
+@_masked_fill_tensor.vjp
+def _(grad, needs_input_grad, *, mask):
+    # the engine sums the value's gradient down to its 0-d shape
+    return (where(mask, 0.0, grad) if needs_input_grad[0] else None,
+            where(mask, grad, 0.0) if needs_input_grad[1] else None)
 
 
-@primitive("logical_or", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def logical_or(input, other):
-    return np.logical_or(input, other)
+@composite("masked_fill", inplace=True)
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """input with value written where the boolean mask (broadcast to input) is True.
+
+    Example::
+        >>> x = ndgrad.tensor([1., 2., 3.])
+        >>> x.masked_fill(x > 1, 0.)
+        tensor([1., 0., 0.])
+    """
+    mask = _bool_mask(mask, "masked_fill")
+    if isinstance(value, Tensor):
+        return _masked_fill_tensor.public(input, value, mask=mask)
+    return _masked_fill.public(input, mask=mask, value=_scalar(value))
 
 
-@primitive("logical_xor", differentiable=False, promote="binary", shapes=BINARY_SHAPES)
-def logical_xor(input, other):
-    return np.logical_xor(input, other)
+# *** aliases torch keeps for the arithmetic above ***
 
-
-@primitive("logical_not", differentiable=False, promote="same", shapes=UNARY_SHAPES)
-def logical_not(input):
-    return np.logical_not(input)
-
-
-@primitive("bitwise_and", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
-def bitwise_and(input, other):
-    return np.bitwise_and(input, other)
-
-
-@primitive("bitwise_or", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
-def bitwise_or(input, other):
-    return np.bitwise_or(input, other)
-
-
-@primitive("bitwise_xor", differentiable=False, promote="binary", shapes=BINARY_SHAPES[:3], int_inputs={"input": (0, 8), "other": (0, 8)})
-def bitwise_xor(input, other):
-    return np.bitwise_xor(input, other)
-
-
-@primitive("bitwise_not", differentiable=False, promote="same", shapes=UNARY_SHAPES,
-           int_inputs={"input": (0, 8)})
-def bitwise_not(input):
-    return np.invert(input)
-
-
-@primitive("floor_divide", inplace=True, differentiable=False, promote="binary",
-           shapes=BINARY_SHAPES, domain=(0.5, 3.0))
-def floor_divide(input, other):
-    """Division rounded down (no gradient)."""
-    return np.floor_divide(input, other)
-
-
-@primitive("remainder", inplace=True, grad_fn="RemainderBackward1", promote="binary",
-           shapes=BINARY_SHAPES, domain={"input": (0.1, 0.9), "other": (1.1, 2.0)})
-def remainder(input, other):
-    """Python-style modulus: the result has the sign of other."""
-    return np.mod(input, other)
-
-
-@remainder.vjp
-def _(grad, input, other, needs_input_grad):
-    return grad, (-grad * floor_divide(input, other) if needs_input_grad[1] else None)
+composite("subtract", inplace=True)(sub.public)
+composite("multiply", inplace=True)(mul.public)
+composite("divide", inplace=True)(div.public)
+composite("true_divide", inplace=True)(div.public)
 
 
 # *** copies ***
@@ -483,6 +524,18 @@ def _(grad, *, memory_format):
 
 
 @composite("contiguous", export=False)
-def contiguous(input: Tensor, memory_format=None) -> Tensor:
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
     return input if input._data.flags.c_contiguous else clone(input)
+
+
+# The other pointwise modules register on import; imported here until _ops/__init__.py lists them.
+from . import binary, compare, special, unary
+
+
+def __getattr__(name: str) -> Any:
+    """Keep `from .pointwise import exp` working for ops that live in the sibling modules."""
+    for mod in (unary, compare, binary, special):
+        if name in vars(mod):
+            return vars(mod)[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
