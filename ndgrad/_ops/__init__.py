@@ -10,6 +10,7 @@ from ..autograd.grad_mode import STATE
 from . import (  # noqa: F401  (registration)
     binary, compare, indexing, inplace, linalg, nn, pointwise, random, reduction, shape, special, unary,
 )
+from . import conv, pool, resample  # noqa: F401  (registration)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)

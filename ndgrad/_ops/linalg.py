@@ -27,7 +27,8 @@ def _tname(a: np.ndarray) -> str:
 
 # *** matrix products ***
 
-@primitive("mm", grad_fn="MmBackward0", samples=[(((2, 3), (3, 4)), {})])
+@primitive("mm", grad_fn="MmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+           samples=[(((2, 3), (3, 4)), {})])
 def mm(input, mat2):
     """Matrix product of two 2-D tensors.
 
@@ -51,7 +52,8 @@ def _(grad, input, mat2, needs_input_grad):
             input.t().mm(grad) if needs_input_grad[1] else None)
 
 
-@primitive("mv", grad_fn="MvBackward0", samples=[(((2, 3), (3,)), {})])
+@primitive("mv", grad_fn="MvBackward0", save_if={"input": ("vec",), "vec": ("input",)},
+           samples=[(((2, 3), (3,)), {})])
 def mv(input, vec):
     """Matrix-vector product.
 
@@ -73,7 +75,8 @@ def _(grad, input, vec, needs_input_grad):
             input.t().mv(grad) if needs_input_grad[1] else None)
 
 
-@primitive("dot", grad_fn="DotBackward0", samples=[(((3,), (3,)), {})])
+@primitive("dot", grad_fn="DotBackward0", save_if={"input": ("tensor",), "tensor": ("input",)},
+           samples=[(((3,), (3,)), {})])
 def dot(input, tensor):
     """Inner product of two 1-D tensors.
 
@@ -123,7 +126,8 @@ def _(grad, input, other, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("bmm", grad_fn="BmmBackward0", samples=[(((2, 2, 3), (2, 3, 4)), {})])
+@primitive("bmm", grad_fn="BmmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+           samples=[(((2, 2, 3), (2, 3, 4)), {})])
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors.
 

@@ -201,7 +201,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 @primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True)
+           scalar=True, save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
 
@@ -223,7 +223,7 @@ def _div_name(rounding_mode: str | None) -> str:
 
 
 @primitive("div", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
-           scalar=True, domain=(0.5, 2.0),
+           scalar=True, domain=(0.5, 2.0), save_if={"input": ("other",)},
            samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
                     (((2, 3), ()), {"rounding_mode": "floor"})])
 def div(input, other, *, rounding_mode=None):
