@@ -120,6 +120,65 @@ def chain(lib):
     return step
 
 
+@workload("cnn_28", target=2.0)
+def cnn(lib):
+    """16x1x28x28: conv 1->8 3x3, relu, max-pool 2, conv 8->16 3x3, relu, linear 1936->10."""
+    rng = np.random.default_rng(0)
+    F = lib.nn.functional
+    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 1936), (10,)]
+    ps = _params(lib, *[(rng.standard_normal(s) * 0.1).astype(np.float32) for s in shapes])
+    x = lib.tensor(rng.standard_normal((16, 1, 28, 28)).astype(np.float32))
+
+    def step():
+        w1, b1, w2, b2, wl, bl = ps
+        h = F.max_pool2d(F.conv2d(x, w1, b1).relu(), 2)
+        h = F.conv2d(h, w2, b2).relu()
+        F.linear(h.flatten(1), wl, bl).sum().backward()
+        for p in ps:
+            p.grad = None
+
+    return step
+
+
+def _train_step(lib, model, x, y):
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+@workload("train_mlp", target=1.5)
+def train_mlp(lib):
+    """One Adam step of nn.Sequential MLP 64-128-10 with CrossEntropyLoss, batch 64."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((64, 64)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, 64))
+    return _train_step(lib, model, x, y)
+
+
+@workload("train_cnn", target=2.0)
+def train_cnn(lib):
+    """One Adam step of the digits CNN (two conv-relu-pool blocks, two linears), batch 64."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((64, 1, 8, 8)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, 64))
+    return _train_step(lib, model, x, y)
+
+
 def _time(step: Callable, min_time: float = 0.4, repeats: int = 5) -> float:
     step()  # warm up
     n, t = 1, 0.0
