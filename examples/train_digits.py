@@ -40,7 +40,7 @@ def make_cnn(torch: Any) -> Any:
         nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-def train(torch: Any, model_name: str = "cnn", steps: int | None = None, epochs: int = 15,
+def train(torch: Any, model_name: str = "cnn", steps: int | None = None, epochs: int = 25,
           seed: int = 0, progress: bool = False) -> dict:
     """Train and return the loss curve and test accuracy; same seed -> same numbers in torch."""
     torch.manual_seed(seed)
@@ -92,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lib", default="ndgrad", choices=["ndgrad", "torch"])
     parser.add_argument("--model", default="cnn", choices=["mlp", "cnn"])
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=25)
     args = parser.parse_args()
     torch = importlib.import_module(args.lib)
     importlib.import_module(args.lib + ".utils.data")

@@ -95,7 +95,7 @@ def training() -> None:
 
     curves = {}
     for name in ("mlp", "cnn"):
-        result = example.train(torch, name, epochs=15, progress=True)
+        result = example.train(torch, name, progress=True)
         curves[name] = result["losses"]
         print(f"{name.upper()}: final training loss {result['losses'][-1]:.4f}, "
               f"test accuracy {result['accuracy']:.2%}")

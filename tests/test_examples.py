@@ -37,5 +37,5 @@ def test_loss_curves_agree_with_torch_over_100_steps(model, torch):
 def test_digits_cnn_reaches_97_percent():
     import ndgrad.utils.data  # noqa: F401
 
-    result = _example().train(ndgrad, "cnn", epochs=15)
+    result = _example().train(ndgrad, "cnn")
     assert result["accuracy"] >= 0.97
