@@ -2,6 +2,7 @@
 grad_fn node class and the test-table entry of a differentiable op."""
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import sys
@@ -285,6 +286,7 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     if method, Tensor.<name> (inplace: Tensor.<name>_ too); tests: its op-table entry."""
 
     def deco(fn: Callable) -> Callable:
+        fn = _vmap_guard(name, fn)
         if export:
             PUBLIC[name] = fn
         if method:
@@ -296,6 +298,21 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
         return fn
 
     return deco
+
+
+# *** vmap: ndgrad.func._batched sets these while a vmap runs (None costs one global read) ***
+VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
+VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
+
+
+def _vmap_guard(name: str, fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def composite_fn(*args: Any, **kwargs: Any) -> Any:
+        if VMAP_COMPOSITE is None:
+            return fn(*args, **kwargs)
+        return VMAP_COMPOSITE(name, fn, args, kwargs)
+
+    return composite_fn
 
 
 # *** calling an op ***
@@ -395,6 +412,10 @@ def _broadcast_error(shapes: list) -> str | None:
 
 def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     """Run op's forward on the inputs' arrays and, if any input requires grad, record a node."""
+    if VMAP_DISPATCH is not None:
+        out = VMAP_DISPATCH(op, inputs, attrs)
+        if out is not NotImplemented:
+            return out
     inputs, arrays = _PREP[op.promote](inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
@@ -508,8 +529,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
             saved.append(inputs[idx]._data.shape)
         elif kind == "dtype":
             saved.append(inputs[idx].dtype)
-        else:
-            saved.append(tuple([e[0] is not None for e in edges]))
+        else:  # one flag per forward input (None included), as the VJP returns grads
+            saved.append(tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs]))
     if op.n_outputs != 1:
         saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
                            for r in results))
