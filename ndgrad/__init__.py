@@ -51,5 +51,5 @@ def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
 from . import linalg, optim, utils  # noqa: E402
-from ._ops.reduction import return_types  # noqa: E402
+from ._ops.sorting import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -22,7 +22,7 @@ solve = linalg_solve.public
 solve_triangular = linalg_solve_triangular.public
 cholesky = linalg_cholesky.public
 
-# norms are written with the reductions (torch.linalg.norm is reduction.linalg_norm, not
+# norms live in _ops/statistics.py (torch.linalg.norm is statistics.linalg_norm, not
 # torch.norm); looked up lazily so this module works before they land
 _LAZY = {"vector_norm": "vector_norm", "matrix_norm": "matrix_norm", "norm": "linalg_norm"}
 
@@ -36,9 +36,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from ._ops import reduction
+        from ._ops import statistics
 
-        fn = getattr(reduction, _LAZY[name], None)
+        fn = getattr(statistics, _LAZY[name], None)
         if fn is not None:
             return getattr(fn, "public", fn)
     raise AttributeError(f"module 'ndgrad.linalg' has no attribute '{name}'")

@@ -456,15 +456,15 @@ def test_norm_errors_match_torch(torch, call):
 
 
 def test_linalg_namespace_exports_norms():
-    from ndgrad._ops import reduction
+    from ndgrad._ops import statistics
 
-    assert ndgrad.linalg.vector_norm is reduction.vector_norm
-    assert ndgrad.linalg.matrix_norm is reduction.matrix_norm
+    assert ndgrad.linalg.vector_norm is statistics.vector_norm
+    assert ndgrad.linalg.matrix_norm is statistics.matrix_norm
     assert not hasattr(ndgrad, "vector_norm") and not hasattr(ndgrad.Tensor, "matrix_norm")
 
 
 def test_linalg_namespace_norm_is_linalg_norm():
-    from ndgrad._ops.reduction import linalg_norm
+    from ndgrad._ops.statistics import linalg_norm
 
     assert ndgrad.linalg.norm is linalg_norm
 

@@ -8,7 +8,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from . import (  # noqa: F401  (registration)
-    binary, compare, indexing, inplace, linalg, nn, pointwise, random, reduction, shape, special, unary,
+    binary, compare, indexing, scatter, index_ops, inplace, linalg, nn, pointwise, random,
+    reduction, sorting, statistics, scan, shape, join, special, unary,
 )
 from . import conv, pool, resample  # noqa: F401  (registration)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite

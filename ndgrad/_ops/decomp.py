@@ -18,8 +18,8 @@ class LinAlgError(RuntimeError):
 
 # *** named result tuples (torch.return_types) ***
 
-try:  # one shared namespace, ndgrad.return_types (max, sort ... come from the reductions)
-    from .reduction import return_types
+try:  # one shared namespace, ndgrad.return_types (max, sort ... come from sorting.py)
+    from .sorting import return_types
 except ImportError:  # pragma: no cover
     return_types = types.SimpleNamespace()
 

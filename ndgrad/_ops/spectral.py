@@ -21,13 +21,6 @@ def _is_zero_const(g: Tensor) -> bool:
     return g._grad_fn is None and not g._requires_grad and not g._data.any()
 
 
-def _recompute(op: Any, *args: Any, **attrs: Any) -> tuple:
-    # NOTE: the registry saves only the first output of a multi-output op, so a VJP needing all of
-    # them recomputes the decomposition from the saved input (recorded under create_graph, hence
-    # still twice differentiable). Deterministic LAPACK gives the same factors as the forward.
-    return op.public(*args, **attrs)
-
-
 # *** qr ***
 
 @primitive("linalg_qr", grad_fn="LinalgQrBackward0", export=False, n_outputs=2)
@@ -49,17 +42,17 @@ def linalg_qr(A: np.ndarray, mode: str = "reduced") -> tuple:
 
 
 @linalg_qr.vjp
-def _(grads, A, *, mode):
-    m, n = A._data.shape[-2:]
+def _(grads, result0, result1, *, mode):
     if mode == "r":
         raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
                            "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
                            "differentiate through linalg.qr.")
+    Q, R = result0, result1
+    m, n = Q._data.shape[-2], R._data.shape[-1]
     if mode == "complete" and m > n:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                            "nrows > ncols.")
     gQ, gR = grads
-    Q, R = _recompute(linalg_qr, A, mode=mode)
     M = gR @ R.mT - Q.mT @ gQ
     if m >= n:
         # gA = (gQ + Q copyltu(M)) R^-T, where copyltu mirrors the upper triangle of M
@@ -68,7 +61,7 @@ def _(grads, A, *, mode):
     # wide: A = Q [R1 | R2]; the first m columns act as a square QR, the rest as Q R2
     R1 = R[..., :, :m]
     gA1 = linalg_solve_triangular.public(R1.mT, Q @ (M.mT - M).tril(), upper=False, left=False)
-    pad = _const(np.eye(m, n, dtype=A._data.dtype))  # [I | 0]: embeds m columns into n
+    pad = _const(np.eye(m, n, dtype=R._data.dtype))  # [I | 0]: embeds m columns into n
     return gA1 @ pad + Q @ gR
 
 
@@ -123,12 +116,13 @@ def _svd_backward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh:
 
 
 @linalg_svd.vjp
-def _(grads, A, *, full_matrices, driver):
+def _(grads, result0, result1, result2, *, full_matrices, driver):
     gU, gS, gVh = grads
-    U, S, Vh = _recompute(linalg_svd, A, full_matrices=False)
+    U, S, Vh = result0, result1, result2
     k = S._data.shape[-1]
     if full_matrices:  # the extra singular vectors are arbitrary: their gradients are ignored
         gU, gVh = gU[..., :, :k], gVh[..., :k, :]
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
     return _svd_backward(gU, gS, gVh, U, S, Vh)
 
 
@@ -186,9 +180,9 @@ def linalg_eigh(A: np.ndarray, UPLO: str = "L") -> tuple:
 
 
 @linalg_eigh.vjp
-def _(grads, A, *, UPLO):
+def _(grads, result0, result1, *, UPLO):
     gL, gV = grads
-    L, V = _recompute(linalg_eigh, A, UPLO=UPLO)
+    L, V = result0, result1
     if _is_zero_const(gV):  # eigenvalues only (eigvalsh): V diag(gL) V^T
         return (V * gL.unsqueeze(-2)) @ V.mT
     VtgV = V.mT @ gV
