@@ -6,14 +6,21 @@ Prints per-iteration times and the ratio ndgrad / torch (lower is better). Not a
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
 from typing import Callable
 
-import numpy as np
+# One thread each: on small shared machines torch's thread pool and OpenBLAS's threads contend
+# and make timings meaningless. Override with NDGRAD_BENCH_THREADS.
+_THREADS = os.environ.get("NDGRAD_BENCH_THREADS", "1")
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, _THREADS)
 
-import ndgrad
+import numpy as np  # noqa: E402
+
+import ndgrad  # noqa: E402
 
 WORKLOADS: dict[str, Callable] = {}
 TARGETS: dict[str, float] = {}
@@ -206,6 +213,8 @@ def _fmt(sec: float) -> str:
 def main(names: list[str]) -> None:
     try:
         import torch
+
+        torch.set_num_threads(int(_THREADS))
     except ImportError:
         torch = None
         print("torch is not installed: showing ndgrad times only")

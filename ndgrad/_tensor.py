@@ -120,9 +120,14 @@ class Tensor:
 
     __slots__ = (
         "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc", "_view",
-        "_hooks", "_accumulator", "_retains_grad", "_post_acc_hooks", "__weakref__", "__dict__",
+        "__weakref__", "__dict__",
     )
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to the Tensor's reflected op
+    # rarely set: class-level defaults, so creating a tensor does not pay for them
+    _hooks: dict | None = None
+    _accumulator: Any = None
+    _retains_grad = False
+    _post_acc_hooks: dict | None = None
 
     # *** construction ***
 
@@ -143,10 +148,6 @@ class Tensor:
         self._grad = None
         self._vc = [0]
         self._view = None
-        self._hooks = None
-        self._accumulator = None
-        self._retains_grad = False
-        self._post_acc_hooks = None
 
     @classmethod
     def _make(cls, arr: np.ndarray, requires_grad: bool = False, grad_fn: Any = None,
@@ -159,10 +160,6 @@ class Tensor:
         t._grad = None
         t._vc = [0]
         t._view = None
-        t._hooks = None
-        t._accumulator = None
-        t._retains_grad = False
-        t._post_acc_hooks = None
         return t
 
     # *** metadata ***

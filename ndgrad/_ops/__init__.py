@@ -52,15 +52,6 @@ def _reflect(fn):
     return method
 
 
-def _not_implemented_for(fn):
-    def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, np.generic)):
-            return NotImplemented
-        return fn(self, other)
-
-    return method
-
-
 def _eq(self, other):
     if other is None:
         return False
@@ -90,10 +81,11 @@ def _rmatmul(self, other):
 
 
 _OPERATORS = {
-    "__add__": _not_implemented_for(PUBLIC["add"]), "__radd__": _not_implemented_for(PUBLIC["add"]),
-    "__sub__": _not_implemented_for(PUBLIC["sub"]), "__rsub__": _rsub,
-    "__mul__": _not_implemented_for(PUBLIC["mul"]), "__rmul__": _not_implemented_for(PUBLIC["mul"]),
-    "__truediv__": _not_implemented_for(PUBLIC["div"]), "__rtruediv__": _rtruediv,
+    # bound directly (no wrapper frame): these are the hottest calls in ndgrad
+    "__add__": PUBLIC["add"], "__radd__": PUBLIC["add"],
+    "__sub__": PUBLIC["sub"], "__rsub__": _rsub,
+    "__mul__": PUBLIC["mul"], "__rmul__": PUBLIC["mul"],
+    "__truediv__": PUBLIC["div"], "__rtruediv__": _rtruediv,
     "__floordiv__": PUBLIC["floor_divide"], "__rfloordiv__": _reflect(PUBLIC["floor_divide"]),
     "__mod__": PUBLIC["remainder"], "__rmod__": _reflect(PUBLIC["remainder"]),
     "__pow__": PUBLIC["pow"], "__rpow__": _rpow,

@@ -508,6 +508,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         result = results
     saved = []
     hooked = _SAVED_HOOKS.hooks
+    any_tensor = False  # only then is the save location worth capturing
     for kind, idx in op.save_specs:
         if kind == "input":
             x = inputs[idx]
@@ -519,8 +520,10 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                 saved.append((_PACKED, _saved_hooks.pack(x)))
             else:
                 saved.append((x, x._vc[0]))
+                any_tensor = True
         elif kind == "result":
             r = results[idx]
+            any_tensor = True
             if hooked:
                 saved.append((_PACKED, _saved_hooks.pack(r), None, idx))
             else:
@@ -535,7 +538,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
                            for r in results))
     node._saved = tuple(saved)
-    node._where = _caller() if op.saves_tensors else None
+    node._where = _caller() if any_tensor else None
     if _ANOMALY.enabled or _ANOMALY.keep_inputs:
         _anomaly.on_record(node, inputs, attrs)
     return result

@@ -45,25 +45,31 @@ def _validate(node: Node, grads: Sequence[Any]) -> list:
     if len(out) != len(node.next_functions):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next_functions)}, got {len(out)})")
-    for i, g in enumerate(out):
-        meta = node._meta[i] if i < len(node._meta) else None
-        if g is None or meta is None:
+    for i, m in enumerate(node._meta):
+        g = out[i]
+        if g is None or m is None:
             continue
-        shape, dt = meta
-        if g._data.shape != shape:
-            from .._ops.reduction import sum_to
-
-            try:
-                g = sum_to(g, shape)
-            except ValueError:
-                raise RuntimeError(
-                    f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                    f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
-                ) from None
-        if g._data.dtype != dt:
-            g = g.to(_np_to_dtype(dt))
-        out[i] = g
+        d = g._data
+        if d.shape != m[0] or d.dtype != m[1]:
+            out[i] = _conform(node, i, g, m)
     return out
+
+
+def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
+    from .._ops.reduction import sum_to
+
+    shape, dt = meta
+    if g._data.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+            ) from None
+    if g._data.dtype != dt:
+        g = g.to(_np_to_dtype(dt))
+    return g
 
 
 def _apply_validated(node: Node, grads: list) -> list:
@@ -142,13 +148,14 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
         needed = _needed(deps, {n for n, _ in captures})
     heap = [(-n._seq, id(n), n) for n in buffers if deps[n] == 0]
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     task, outer_task = GraphTask(), _CURRENT.task
     _CURRENT.task = task
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[2]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
             if node._hooks is not None or type(node) is AccumulateGrad:
                 grads = _call_prehooks(node, grads)
@@ -164,7 +171,7 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 continue
             if needed is not None and node not in needed:
                 continue
-            if all(g is None for g in grads):
+            if grads.count(None) == len(grads):
                 outs: list = [None] * len(node.next_functions)
             else:
                 if _ANOMALY.enabled:
@@ -189,7 +196,7 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0 and (needed is None or child in needed):
-                    heapq.heappush(heap, (-child._seq, id(child), child))
+                    push(heap, (-child._seq, id(child), child))
         for cb in task.callbacks:
             cb()
     finally:
