@@ -1,6 +1,7 @@
 """torch.autograd: backward(), grad(), grad modes and the graph vocabulary."""
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 from . import forward_ad, functional, graph
@@ -76,6 +77,11 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         >>> x.grad
         tensor([2., 2.])
     """
+    vmap = sys.modules.get("ndgrad.func._batched")
+    if vmap is not None and vmap._STACK:  # as torch: .grad has no per-sample meaning
+        raise RuntimeError("backward() called inside a functorch transform. This is not "
+                           "supported, please use functorch.grad or functorch.vjp instead or call "
+                           "backward() outside of functorch transforms.")
     outputs = _as_tuple(tensors)
     if retain_graph is None:
         retain_graph = create_graph
