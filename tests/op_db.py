@@ -11,7 +11,7 @@ Declaration keywords read here (all optional, given to @primitive / @composite):
   bool_inputs=(name, ...)      boolean inputs (masks, conditions)
   torch_fn=callable(torch, *inputs, **attrs)   how torch computes the same thing
                           (default: torch.<public name>(*inputs, **attrs))
-  skips=("gradgrad", "torch", "grad", "float32")   checks not to run, as data
+  skips=("gradgrad", "torch", "grad", "float32", "jvp", "jvp_torch")   checks not to run, as data
   rtol/atol=...          float32 tolerances against torch
 """
 from __future__ import annotations

@@ -179,7 +179,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         # torch clamps the norm in place under no_grad: the clamp is invisible to the gradient
         n = _norm(x, p=2.0, dim=d, keepdim=True)
         lifted = np.maximum(n._data, eps).astype(n._data.dtype) - n._data
-        return x / (n + Tensor._make(lifted) if n.requires_grad else Tensor._make(lifted + n._data))
+        return x / (n + Tensor._make(lifted))  # a constant shift: tangents still flow
 
     return (unit(x1) * unit(x2)).sum(d)
 

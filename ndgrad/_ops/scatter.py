@@ -208,6 +208,9 @@ def _reduce_into(reduce: str, include_self: bool) -> Any:
            samples=[(((3, 4), (3, 3), (3, 3)), {"dim": 1, "reduce": r, "include_self": s})
                     for r in _REDUCE for s in (True, False)],
            int_inputs={"index": (0, 2)}, domain=(0.3, 2.0),
+           # torch's forward AD gives a zero tangent for reduce='prod'; ours matches finite
+           # differences, so only the torch JVP comparison is skipped
+           skips=("jvp_torch",),
            torch_fn=lambda torch, x, i, s, dim, reduce, include_self: torch.scatter_reduce(
                x, dim, i, s, reduce, include_self=include_self))
 def _scatter_reduce(input, index, src, *, dim, reduce, include_self=True):

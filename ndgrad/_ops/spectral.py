@@ -143,9 +143,11 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
         >>> ndgrad.linalg.svdvals(ndgrad.eye(2) * 3)
         tensor([3., 3.])
     """
+    from ..autograd import forward_ad
     from ..autograd.grad_mode import STATE
 
-    if STATE.enabled and A._requires_grad:  # torch records the full LinalgSvdBackward0 node
+    # torch records the full LinalgSvdBackward0 node; forward mode needs the op path too
+    if (STATE.enabled and A._requires_grad) or forward_ad.LEVELS.stack:
         return linalg_svd.public(A, False, driver=driver)[1]
     _check_matrix(A._data, "linalg.svdvals", square=False)
     return Tensor._make(np.linalg.svd(A._data, compute_uv=False))

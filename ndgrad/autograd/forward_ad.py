@@ -177,6 +177,9 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
         vs = [Tensor._make(o._data * 0, True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
               else None for o in outs]
         g = vs[0] if op.n_outputs == 1 else tuple(vs)
+        # rules may skip gradients of inputs that don't require grad: make them look needed
+        inputs = tuple(x.detach().requires_grad_() if isinstance(x, Tensor) and not x.requires_grad
+                       and x._data.dtype.kind == "f" else x for x in inputs)
         grads = op.vjp_fn(g, *_primal_args(op, inputs, outs), **attrs)
         grads = grads if type(grads) is tuple else (grads,)
         pairs = []
@@ -188,11 +191,12 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
                 from .._ops.reduction import sum_to
 
                 gi = sum_to(gi, shape)
-            pairs.append((gi, ti))
+            if gi.requires_grad:  # a rule that ignores the cotangent (sign, floor) adds 0
+                pairs.append((gi, ti))
         live = [v for v in vs if v is not None]
         if not pairs:
-            return tuple(None for _ in outs)
+            return tuple(o.detach() * 0 if v is not None else None for o, v in zip(outs, vs))
         res = autograd.grad([p for p, _ in pairs], live, [t for _, t in pairs],
-                            create_graph=keep_graph, allow_unused=True)
+                            create_graph=keep_graph, allow_unused=True, materialize_grads=True)
     it = iter(res)
     return tuple(next(it) if v is not None else None for v in vs)

@@ -301,12 +301,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight: Tensor | None, r
 
 def _xlogx(t: Tensor) -> Tensor:
     """xlogy(t, t): t log t, 0 where t == 0."""
-    if not t.requires_grad:
-        a = t._data
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _tensor_like(np.where(a == 0, 0, a * np.log(np.where(a == 0, 1, a)))
-                                .astype(a.dtype))
-    zero = t == 0
+    zero = t == 0  # written in ops (not arrays) so gradients and tangents both flow
     return where(zero, 0.0, t * where(zero, 1.0, t).log())
 
 
@@ -383,8 +378,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         raise ValueError(reduction + " is not valid")
     # torch clamps a clone of var under no_grad: the clamp is invisible to the gradient
     clamped = np.maximum(var._data, eps).astype(var._data.dtype)
-    var = var.clone() + _tensor_like(clamped - var._data) if var.requires_grad else (
-        _tensor_like(clamped))
+    var = var.clone() + _tensor_like(clamped - var._data)  # ops, so tangents flow too
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
