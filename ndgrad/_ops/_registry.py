@@ -20,6 +20,10 @@ from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
+    _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
+    _prep_scalar_attr, _scalar, result_dtype,
+)
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
@@ -27,7 +31,6 @@ REGISTRY: dict[str, "OpDef"] = {}
 PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
 METHODS: dict[str, Callable] = {}  # Tensor.<name>
 INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
-_NUMBER = (int, float, bool)
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -300,7 +303,7 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     return deco
 
 
-# *** vmap: ndgrad.func._batched sets these while a vmap runs (None costs one global read) ***
+# *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
 
@@ -315,100 +318,7 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
     return composite_fn
 
 
-# *** calling an op ***
-
-def _scalar(x: Any) -> Any:
-    t = type(x)
-    if t is float or t is int or t is bool:
-        return x
-    if isinstance(x, np.generic):  # np.float64 subclasses float but is not a weak scalar
-        return x.item()
-    if isinstance(x, _NUMBER):
-        return x
-    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
-
-
-def result_dtype(a: Any, b: Any) -> np.dtype:
-    """torch.result_type for two operands (Tensors or Python numbers), as a NumPy dtype."""
-    dims, zeros, scalars = [], [], []
-    for x in (a, b):
-        if isinstance(x, Tensor):
-            (dims if x._data.ndim else zeros).append(_dtype._FROM_NP[x._data.dtype])
-        else:
-            scalars.append(_dtype.scalar_dtype(x))
-    return _dtype.result_type_of(dims, zeros, scalars).np
-
-
-def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    a, b = inputs
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            da, db = a._data, b._data
-            if da.dtype == db.dtype:
-                return inputs, [da, db]
-            dt = result_dtype(a, b)
-            return inputs, [da.astype(dt, copy=False), db.astype(dt, copy=False)]
-        b = _scalar(b)
-        da = a._data
-        if da.dtype.kind == "f" and not isinstance(b, complex):
-            return (a, b), [da, b]
-        dt = result_dtype(a, b)
-        return (a, b), [da.astype(dt, copy=False), np.asarray(b, dtype=dt)]
-    if isinstance(b, Tensor):
-        a = _scalar(a)
-        dt = result_dtype(a, b)
-        return (a, b), [np.asarray(a, dtype=dt), b._data.astype(dt, copy=False)]
-    raise TypeError(f"expected at least one Tensor argument, got {type(a).__name__} and "
-                    f"{type(b).__name__}")
-
-
-def _prep_float(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    arrays = []
-    for x in inputs:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(x).__name__}")
-        d = x._data
-        arrays.append(d if d.dtype.kind == "f" else d.astype(_dtype._Default.float.np))
-    return inputs, arrays
-
-
-def _prep_plain(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    arrays = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            arrays.append(x._data)
-        elif x is None or isinstance(x, _NUMBER):
-            arrays.append(x)
-        else:
-            raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
-    return inputs, arrays
-
-
-def _prep_scalar_attr(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    # one tensor and a Python-number attribute (`other` / `exponent` / `self`) promoted together
-    (a,) = inputs
-    s = attrs.get("other", attrs.get("exponent", attrs.get("base")))
-    d = a._data
-    if d.dtype.kind == "f" and not isinstance(s, complex):
-        return inputs, [d]
-    return inputs, [d.astype(result_dtype(a, _scalar(s)), copy=False)]
-
-
-_PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None: _prep_plain,
-         "scalar": _prep_scalar_attr}
-
-
-def _broadcast_error(shapes: list) -> str | None:
-    """torch's message for the first pair of shapes that does not broadcast."""
-    for i in range(len(shapes)):
-        for j in range(i + 1, len(shapes)):
-            a, b = shapes[i], shapes[j]
-            for k in range(1, min(len(a), len(b)) + 1):
-                if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
-                    return (f"The size of tensor a ({a[-k]}) must match the size of tensor b "
-                            f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
-    return None
-
+# *** calling an op (promotion lives in _promote.py) ***
 
 def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     """Run op's forward on the inputs' arrays and, if any input requires grad, record a node."""
@@ -547,77 +457,4 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
 _NO_EDGE = (None, 0)
 
 
-# *** public functions, generated from the forward's signature ***
-
-_TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
-
-
-def _make_public_by_source(op: OpDef) -> Callable:
-    def fn(*args: Any, **kwargs: Any) -> Any:
-        bound = sig.bind(*args, **kwargs)
-        bound.apply_defaults()
-        a = bound.arguments
-        return call(op, tuple(a.get(n) for n in op.inputs),
-                     {k: v for k, v in a.items() if k not in op.inputs})
-
-    sig = inspect.signature(op.forward)
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = op.forward.__doc__
-    fn.__wrapped_op__ = op  # type: ignore[attr-defined]
-    return fn
-
-
-def _make_public(op: OpDef) -> Callable:
-    """Build ndgrad.<op>: a function with the forward's exact signature that calls `call`.
-
-    One code object is compiled per signature pattern and renamed for each op (compiling a
-    source string per op made `import ndgrad` several times slower)."""
-    params = list(inspect.signature(op.forward).parameters.values())
-    names_ = [p.name for p in params]
-    if any(n not in names_ for n in op.inputs) or any(
-            p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op)  # unusual signatures (the op overrides .public)
-    pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
-    tensor_pos = tuple(names_.index(n) for n in op.inputs)
-    key = (pattern, tensor_pos)
-    factory = _TEMPLATES.get(key)
-    if factory is None:
-        names = [f"a{i}" for i in range(len(params))]
-        heads, star = [], False
-        for i, kwonly in enumerate(pattern):
-            if kwonly and not star:
-                heads.append("*")
-                star = True
-            heads.append(names[i])
-        tensors = "".join(f"{names[i]}, " for i in tensor_pos)
-        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
-                          if i not in tensor_pos)
-        src = (f"def make(_op, _call):\n    def f({', '.join(heads)}):\n"
-               f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
-               "    return f\n")
-        ns: dict[str, Any] = {}
-        exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
-        factory = _TEMPLATES[key] = ns["make"]
-    fn = factory(op, call)
-    real = {f"a{i}": p.name for i, p in enumerate(params)}
-
-    def rename(c: Any) -> Any:
-        if isinstance(c, str):
-            return real.get(c, c)
-        if isinstance(c, tuple):
-            return tuple(rename(x) for x in c)
-        return c
-
-    code = fn.__code__
-    fn.__code__ = code.replace(
-        co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
-        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
-        co_qualname=op.name)
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__defaults__ = tuple(p.default for p in params
-                            if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
-    fn.__kwdefaults__ = {p.name: p.default for p in params
-                         if p.default is not p.empty and p.kind is p.KEYWORD_ONLY} or None
-    fn.__doc__ = op.forward.__doc__
-    fn.__wrapped_op__ = op  # type: ignore[attr-defined]
-    return fn
+from ._codegen import _make_public  # noqa: E402  (the public wrappers of every op)

@@ -1,0 +1,83 @@
+"""Public op functions generated from each forward's signature (fast to call and to import)."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+
+_TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
+
+
+def _make_public_by_source(op: Any) -> Callable:
+    from ._registry import call
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        return call(op, tuple(a.get(n) for n in op.inputs),
+                     {k: v for k, v in a.items() if k not in op.inputs})
+
+    sig = inspect.signature(op.forward)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = op.forward.__doc__
+    fn.__wrapped_op__ = op  # type: ignore[attr-defined]
+    return fn
+
+
+def _make_public(op: Any) -> Callable:
+    """Build ndgrad.<op>: a function with the forward's exact signature that calls `call`.
+
+    One code object is compiled per signature pattern and renamed for each op (compiling a
+    source string per op made `import ndgrad` several times slower)."""
+    params = list(inspect.signature(op.forward).parameters.values())
+    names_ = [p.name for p in params]
+    if any(n not in names_ for n in op.inputs) or any(
+            p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
+        return _make_public_by_source(op)  # unusual signatures (the op overrides .public)
+    pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
+    tensor_pos = tuple(names_.index(n) for n in op.inputs)
+    key = (pattern, tensor_pos)
+    factory = _TEMPLATES.get(key)
+    if factory is None:
+        names = [f"a{i}" for i in range(len(params))]
+        heads, star = [], False
+        for i, kwonly in enumerate(pattern):
+            if kwonly and not star:
+                heads.append("*")
+                star = True
+            heads.append(names[i])
+        tensors = "".join(f"{names[i]}, " for i in tensor_pos)
+        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
+                          if i not in tensor_pos)
+        src = (f"def make(_op, _call):\n    def f({', '.join(heads)}):\n"
+               f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
+               "    return f\n")
+        ns: dict[str, Any] = {}
+        exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
+        factory = _TEMPLATES[key] = ns["make"]
+    from ._registry import call  # defined before any op is declared
+
+    fn = factory(op, call)
+    real = {f"a{i}": p.name for i, p in enumerate(params)}
+
+    def rename(c: Any) -> Any:
+        if isinstance(c, str):
+            return real.get(c, c)
+        if isinstance(c, tuple):
+            return tuple(rename(x) for x in c)
+        return c
+
+    code = fn.__code__
+    fn.__code__ = code.replace(
+        co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
+        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
+        co_qualname=op.name)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__defaults__ = tuple(p.default for p in params
+                            if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
+    fn.__kwdefaults__ = {p.name: p.default for p in params
+                         if p.default is not p.empty and p.kind is p.KEYWORD_ONLY} or None
+    fn.__doc__ = op.forward.__doc__
+    fn.__wrapped_op__ = op  # type: ignore[attr-defined]
+    return fn
