@@ -30,6 +30,7 @@ from ._dropout_functional import (  # noqa: F401  (re-exported)
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
     scaled_dot_product_attention,
 )
+from ._attention_functional import multi_head_attention_forward  # noqa: F401
 from ._conv_functional import (  # noqa: F401  (convolution and pooling live there)
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
