@@ -24,7 +24,6 @@ FORWARD_FALLBACKS = {
     "nll_loss", "nll_loss2d", "nll_loss_backward",  # per-sample class weights; 2-d targets
     # composites that compute on NumPy arrays (run per sample by their registered name)
     "cosine_similarity", "matrix_norm", "nn.functional.gaussian_nll_loss",
-    "nn.functional.kl_div",
 }
 # VJPs that read values (ties, index recomputation) run per sample in a batched backward;
 # pointwise and pooling VJPs that read values run on the physical tensors instead.

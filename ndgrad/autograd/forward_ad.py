@@ -165,6 +165,12 @@ def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
     return args
 
 
+def _internal_leaf(x: Any) -> Any:
+    leaf = x.detach().requires_grad_()
+    leaf._func_level = 1 << 30  # not the user's: ndgrad.func may detach results from it
+    return leaf
+
+
 def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: list) -> tuple:
     """J·t for each output, by differentiating the (linear) VJP with respect to its cotangent."""
     from .. import autograd
@@ -172,13 +178,19 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
 
     from .grad_mode import STATE
 
-    keep_graph = STATE.enabled  # tangents join the reverse graph only when grad mode is on
+    # tangents join the reverse graph only when there is one to join (grad mode on, and a
+    # primal or tangent that requires grad)
+    keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
+                                       for x in tuple(inputs) + tuple(tangents))
     with enable_grad():
         vs = [Tensor._make(o._data * 0, True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
               else None for o in outs]
+        for v in vs:
+            if v is not None:
+                v._func_level = 1 << 30  # internal leaves: ndgrad.func may detach results from them
         g = vs[0] if op.n_outputs == 1 else tuple(vs)
         # rules may skip gradients of inputs that don't require grad: make them look needed
-        inputs = tuple(x.detach().requires_grad_() if isinstance(x, Tensor) and not x.requires_grad
+        inputs = tuple(_internal_leaf(x) if isinstance(x, Tensor) and not x.requires_grad
                        and x._data.dtype.kind == "f" else x for x in inputs)
         grads = op.vjp_fn(g, *_primal_args(op, inputs, outs), **attrs)
         grads = grads if type(grads) is tuple else (grads,)

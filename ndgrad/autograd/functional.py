@@ -138,6 +138,13 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         raise NotImplementedError("torch.autograd.functional.jacobian: `strategy=\"forward-mode\"` "
                                   "only works when `vectorize=True`.")
     is_tuple, ins = _tuple(inputs)
+    if strategy == "forward-mode" and not create_graph:
+        from ..func import jacfwd
+
+        probe = func(*ins)
+        if not isinstance(probe, (tuple, list)):  # one output: forward mode, column by column
+            jac = jacfwd(func, argnums=tuple(range(len(ins))))(*ins)
+            return tuple(jac) if is_tuple else jac[0]
     stack = PUBLIC["stack"]
     with enable_grad():
         ins = _grad_inputs(ins, create_graph)
