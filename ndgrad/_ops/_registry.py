@@ -96,13 +96,16 @@ class OpNode(Node):
                     raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
                 args.append(x)
             elif kind == 1:
-                arr, vc, version, nr = val
+                arr, vc, version, nr, live = val
                 if arr is _PACKED:
                     args.append(_saved_hooks.unpack(*vc))
                     continue
-                floating = arr.dtype.kind == "f"
-                t = Tensor._make(arr, floating, self if floating else None, nr)
-                t._vc = vc
+                if live is not None:  # forward mode: the output itself, with its tangent
+                    t = live
+                else:
+                    floating = arr.dtype.kind == "f"
+                    t = Tensor._make(arr, floating, self if floating else None, nr)
+                    t._vc = vc
                 if vc[0] != version:
                     raise RuntimeError(_version_error(t, vc[0], version, self, self))
                 args.append(t)
@@ -435,9 +438,9 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
             r = results[idx]
             any_tensor = True
             if hooked:
-                saved.append((_PACKED, _saved_hooks.pack(r), None, idx))
-            else:
-                saved.append((r._data, r._vc, r._vc[0], idx))
+                saved.append((_PACKED, _saved_hooks.pack(r), None, idx, None))
+            else:  # the output object is kept only in forward mode (it carries the tangent)
+                saved.append((r._data, r._vc, r._vc[0], idx, r if _FORWARD_AD.stack else None))
         elif kind == "shape":
             saved.append(inputs[idx]._data.shape)
         elif kind == "dtype":

@@ -163,7 +163,7 @@ def _retarget_result(node: Any, self: Tensor) -> None:
     saved = list(node._saved)
     for i, (kind, _) in enumerate(op.save_specs):
         if kind == "result":
-            saved[i] = (self._data, self._vc, self._vc[0], 0)
+            saved[i] = (self._data, self._vc, self._vc[0], 0, None)
     node._saved = tuple(saved)
 
 
