@@ -35,10 +35,3 @@ def _restore_global_state():
 def rng():
     return np.random.default_rng(0)
 
-
-@pytest.fixture(autouse=True)
-def _doctest_names(doctest_namespace):
-    """Docstring examples run with `ndgrad`, `np` and `F` in scope."""
-    import ndgrad.nn.functional as F
-
-    doctest_namespace.update(ndgrad=ndgrad, np=np, F=F)

@@ -208,7 +208,7 @@ class saved_tensors_hooks:
     """Pack tensors when the graph saves them and unpack them when backward needs them.
 
     Example::
-        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), ndgrad.from_numpy):
+        >>> with saved_tensors_hooks(lambda t: t.detach().numpy().copy(), ndgrad.from_numpy):
         ...     y = ndgrad.ones(2, requires_grad=True).exp()
     """
 

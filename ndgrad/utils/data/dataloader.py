@@ -246,8 +246,8 @@ class DataLoader:
         in_order: return batches in sampler order (default: True).
 
     Example::
-        >>> ds = TensorDataset(ndgrad.arange(6.0).reshape(3, 2), ndgrad.arange(3))
-        >>> [y.tolist() for _, y in DataLoader(ds, batch_size=2)]
+        >>> ds = ndgrad.utils.data.TensorDataset(ndgrad.arange(6.0).reshape(3, 2), ndgrad.arange(3))
+        >>> [y.tolist() for _, y in ndgrad.utils.data.DataLoader(ds, batch_size=2)]
         [[0, 1], [2]]
     """
 
