@@ -210,3 +210,10 @@ def test_hash_and_identity():
 def test_legacy_constructor(torch):
     same(ndgrad.Tensor([1, 2]), torch.Tensor([1, 2]))
     assert ndgrad.Tensor(2, 3).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "BoolTensor", "ByteTensor"])
+def test_legacy_typed_constructors(name, torch):
+    same(getattr(ndgrad, name)([1, 0]), getattr(torch, name)([1, 0]))
+    assert getattr(ndgrad, name)(2, 3).shape == getattr(torch, name)(2, 3).shape
