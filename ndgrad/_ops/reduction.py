@@ -545,6 +545,8 @@ def sum_to(grad: Tensor, shape: tuple) -> Tensor:
             dims.append(lead + i)
         elif s != g:
             raise ValueError(f"cannot sum {gshape} to {shape}")
+    if dims and len(dims) == lead:  # only leading dims (a broadcast bias): one plain sum
+        return grad.sum(tuple(dims))
     out = grad.sum(tuple(dims), keepdim=True) if dims else grad
     return out.reshape(shape) if out._data.shape != shape else out
 
