@@ -377,7 +377,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     node._seq = next_sequence_nr()
     node._hooks = None
     node._attrs = attrs
-    edges, meta = [], []
+    edges, meta, req = [], [], []  # req: does input i require grad (the VJP's needs_input_grad)
     keep = None
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
@@ -391,13 +391,17 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                              (x._accumulator or x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
+                req.append(True)
             else:
                 edges.append(_NO_EDGE)
                 meta.append(None)
+                req.append(False)
         elif x is not None:  # torch gives wrapped Python numbers an empty edge, None nothing
             edges.append(_NO_EDGE)
             meta.append(None)
+            req.append(False)
         else:
+            req.append(False)
             if keep is None:
                 keep = list(range(i))
             continue
@@ -421,14 +425,16 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         result = results
     saved = []
     hooked = _SAVED_HOOKS.hooks
+    save_if = op.save_if
     any_tensor = False  # only then is the save location worth capturing
     for kind, idx in op.save_specs:
         if kind == "input":
             x = inputs[idx]
-            cond = op.save_if.get(idx) if op.save_if else None
-            if not isinstance(x, Tensor) or (cond is not None and not any(
-                    isinstance(inputs[j], Tensor) and inputs[j]._requires_grad for j in cond)):
-                saved.append((x if not isinstance(x, Tensor) else None, None))
+            if not req[idx] and not isinstance(x, Tensor):
+                saved.append((x, None))
+                continue
+            if save_if and idx in save_if and not any([req[j] for j in save_if[idx]]):
+                saved.append((None, None))  # no gradient that reads it will be computed
             elif hooked:
                 saved.append((_PACKED, _saved_hooks.pack(x)))
             else:
@@ -446,7 +452,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         elif kind == "dtype":
             saved.append(inputs[idx].dtype)
         else:  # one flag per forward input (None included), as the VJP returns grads
-            saved.append(tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs]))
+            saved.append(tuple(req))
     if op.n_outputs != 1:
         saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
                            for r in results))
