@@ -8,11 +8,12 @@ import numpy as np
 from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
+    _adam_moments,
     _check_hparam,
-    _lerp_,
     _step_tensor,
     _tick,
     _to_scalar,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -84,15 +85,8 @@ class Adam(Optimizer):
         lr, wd = _to_scalar(group["lr"]), group["weight_decay"]
         g = -grad if group["maximize"] else grad
         step = _tick(state)
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
-            else:
-                g = g + wd * param
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _lerp_(exp_avg, g, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        g = _weight_decay(param, g, lr, wd, group["decoupled_weight_decay"])
+        exp_avg, exp_avg_sq = _adam_moments(state, g, beta1, beta2)
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if group["amsgrad"]:

@@ -8,11 +8,12 @@ import numpy as np
 from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
+    _adam_moments,
     _check_hparam,
-    _lerp_,
     _step_tensor,
     _tick,
     _to_scalar,
+    _weight_decay,
     _zeros_like,
 )
 
@@ -89,20 +90,13 @@ class NAdam(Optimizer):
         g = -grad if group["maximize"] else grad
         step = _tick(state)
         bias_correction2 = 1 - beta2**step
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
-            else:
-                g = g + wd * param
+        g = _weight_decay(param, g, lr, wd, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         mu_product = state["mu_product"]._data
         mu_product *= mu  # kept in the step dtype, as torch does
         mu_product_next = float(mu_product) * mu_next
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _lerp_(exp_avg, g, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        exp_avg, exp_avg_sq = _adam_moments(state, g, beta1, beta2)
         denom = np.sqrt(exp_avg_sq / bias_correction2)
         denom += group["eps"]
         param += (-lr * (1.0 - mu) / (1.0 - float(mu_product))) * g / denom

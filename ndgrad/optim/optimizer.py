@@ -68,6 +68,27 @@ def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
         a[...] = b - (b - a) * (1 - w)
 
 
+def _weight_decay(param: np.ndarray, g: np.ndarray, lr: float, wd: float,
+                  decoupled: bool) -> np.ndarray:
+    """Apply weight decay: decoupled shrinks the parameter in place (AdamW style), otherwise
+    the decay joins the gradient (L2); returns the gradient to use."""
+    if wd == 0:
+        return g
+    if decoupled:
+        param *= 1 - lr * wd
+        return g
+    return g + wd * param
+
+
+def _adam_moments(state: dict, g: np.ndarray, beta1: float, beta2: float) -> tuple:
+    """Update Adam's first and second moment estimates in place; return both arrays."""
+    exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    _lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    return exp_avg, exp_avg_sq
+
+
 def _check_hparam(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
