@@ -99,19 +99,28 @@ class _ConvNd(Module):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L); weight (C_out, C_in / groups, k)."""
+class _Conv(_ConvNd):
+    """Conv1d/2d/3d share one constructor; `_n` is the number of spatial dims."""
+
+    _n = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        padding = padding if isinstance(padding, str) else _ntuple(1, padding)
-        super().__init__(in_channels, out_channels, _ntuple(1, kernel_size), _ntuple(1, stride),
-                         padding, _ntuple(1, dilation), False, (0,) * 1, groups, bias,
+        n = self._n
+        padding = padding if isinstance(padding, str) else _ntuple(n, padding)
+        super().__init__(in_channels, out_channels, _ntuple(n, kernel_size), _ntuple(n, stride),
+                         padding, _ntuple(n, dilation), False, (0,) * n, groups, bias,
                          padding_mode, device=device, dtype=dtype)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """1-D convolution over (N, C_in, L); weight (C_out, C_in / groups, k)."""
+
+    _n = 1
+
+
+class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W); weight (C_out, C_in / groups, kH, kW).
 
     Example::
@@ -119,25 +128,13 @@ class Conv2d(_ConvNd):
         Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        padding = padding if isinstance(padding, str) else _ntuple(2, padding)
-        super().__init__(in_channels, out_channels, _ntuple(2, kernel_size), _ntuple(2, stride),
-                         padding, _ntuple(2, dilation), False, (0,) * 2, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
+    _n = 2
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_Conv):
     """3-D convolution over (N, C_in, D, H, W)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        padding = padding if isinstance(padding, str) else _ntuple(3, padding)
-        super().__init__(in_channels, out_channels, _ntuple(3, kernel_size), _ntuple(3, stride),
-                         padding, _ntuple(3, dilation), False, (0,) * 3, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
+    _n = 3
 
 
 class _ConvTransposeNd(_ConvNd):
