@@ -86,7 +86,9 @@ def tensor_norm(t: Any) -> float:
 
 def caller_names(frame: Any) -> dict[int, str]:
     """id(tensor) -> variable name, read from a frame's locals and globals (modules give their
-    named parameters), so leaves are labelled the way the user wrote them."""
+    named parameters), so leaves are labelled the way the user wrote them. (Before Python 3.13,
+    reading a function frame's locals leaves a snapshot on the frame until its next read, as
+    `locals()` does; pass `params` to avoid it.)"""
     if frame is None:
         return {}
     return names_in(frame.f_locals, frame.f_globals)
@@ -236,11 +238,11 @@ class _Builder:
             return
         if value is FREED:
             gid = self.add("saved", name, [name, "freed"], None, shape="freed",
-                           tooltip=f"{name}: saved for backward, freed by backward() "
-                                   "(pass retain_graph=True to keep it)")
+                           tooltip=f"{name}: saved for backward, then freed by backward() "
+                                   "(retain_graph=True keeps them)")
         else:
             shape = size_to_str(value.shape)
-            gid = self.add("saved", name, [name, shape], value, shape=shape,
+            gid = self.add("saved", name, [name, shape], None, shape=shape,
                            tooltip=f"{name}: saved for backward, shape {shape}, {value.dtype}")
         self.g.edges.append(GEdge(fn_id, gid, "saved"))
 
@@ -269,7 +271,10 @@ class _Builder:
                 continue
             fn_id = self.fn_node(fn)
             if self.show_saved and getattr(type(fn), "_op", None) is not None:
-                for name, val in saved_values(fn):
+                values = saved_values(fn)
+                if any(val is FREED for _, val in values):  # which ones were None is gone too
+                    values = [("saved tensors", FREED)]
+                for name, val in values:
                     if val is FREED or isinstance(val, Tensor):
                         self.saved_node(fn_id, name, val)
                     elif isinstance(val, tuple):

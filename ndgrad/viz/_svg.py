@@ -85,7 +85,8 @@ def render(model: GraphModel, rankdir: str = "TB", title: str = "autograd graph"
            f'data-rankdir="{rankdir}" font-family="monospace" font-size="{FONT_SIZE}">',
            f"<title>{escape(title)}</title>",
            f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
-           'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+           'markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" '
+           'orient="auto-start-reverse">'
            '<path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
            '<g class="edges">']
     vertical = rankdir in ("TB", "BT")

@@ -299,7 +299,7 @@ class record:
         self.keep = keep
         self.traces: list[Trace] = []
         self._by_task: dict[int, tuple[Any, Trace]] = {}
-        self._params = {id(v): k for k, v in params.items()} if params else None
+        self._params = {id(v): k for k, v in params.items()} if params is not None else None
         self._sources = _sources.capturing()
         self._frame: Any = None
 
@@ -315,7 +315,7 @@ class record:
         if not _ACTIVE:
             engine.OBSERVER = None
         self._sources.__exit__()
-        names = self._params or _graph.caller_names(self._frame)
+        names = self._params if self._params is not None else _graph.caller_names(self._frame)
         outputs = _tensors_of(self._frame)
         for t in self.traces:
             for k, v in names.items():
@@ -374,7 +374,7 @@ def explain(tensor: Any, gradient: Any = None, retain_graph: bool | None = None,
             "outside no_grad().")
     names = ({id(v): k for k, v in params.items()} if params is not None
              else _graph.caller_names(sys._getframe(1)))
-    with record() as rec:
+    with record(params={}) as rec:  # names come from explain's caller, not from here
         tensor.backward(gradient, retain_graph, create_graph, inputs)
     if not rec.traces:
         raise RuntimeError("explain(): backward() ran no node")
