@@ -126,6 +126,8 @@ def render(trace: Any, max_rows: int = MAX_ROWS) -> str:
     out = [f"backward() of {_output_name(trace)}: {len(rows)} nodes, in the order the engine "
            "ran them", ""]
     out += rows_table(rows)
+    if any(s is None for r in rows for s in r["input_shapes"]):
+        out += ["", "(\u00b7: an input that needs no gradient)"]
     missing = sum(1 for r in rows if not r["where"] and r["kind"] != "accumulate")
     if missing:
         out += ["", f"({missing} nodes without a source line: build the forward inside "
