@@ -235,7 +235,7 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
 # *** one function, two libraries ***
 
 def _library_twin(module: types.ModuleType, to: str) -> types.ModuleType | None:
-    """ndgrad.nn.functional <-> torch.nn.functional (None when the other side has no such module)."""
+    """ndgrad.nn.functional <-> torch.nn.functional (None when the other side lacks it)."""
     name = module.__name__
     src = "ndgrad" if to == "torch" else "torch"
     if name != src and not name.startswith(src + "."):
