@@ -3,7 +3,6 @@ iteratively, cut at max_nodes, with names, shapes, saved values, source lines an
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,14 +106,6 @@ def names_in(*scopes: dict) -> dict[int, str]:
                 for pname, p in value.named_parameters():
                     names.setdefault(id(p), f"{key}.{pname}")
     return names
-
-
-def _frame_outside_viz() -> Any:
-    f = sys._getframe(1)
-    viz_dir = __file__.rsplit("/", 1)[0]
-    while f is not None and f.f_code.co_filename.startswith(viz_dir):
-        f = f.f_back
-    return f
 
 
 def saved_values(fn: Any) -> list[tuple[str, Any]]:
@@ -242,7 +233,8 @@ class _Builder:
                                    "(retain_graph=True keeps them)")
         else:
             shape = size_to_str(value.shape)
-            gid = self.add("saved", name, [name, shape], None, shape=shape,
+            gid = self.add("saved", name, [name, shape, str(value.dtype).replace("torch.", "")],
+                           None, shape=shape,
                            tooltip=f"{name}: saved for backward, shape {shape}, {value.dtype}")
         self.g.edges.append(GEdge(fn_id, gid, "saved"))
 
