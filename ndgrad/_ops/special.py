@@ -1,5 +1,6 @@
 """Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma (SciPy, imported on first
-use so that `import ndgrad` does not import SciPy) and xlogy."""
+use so that `import ndgrad` does not import SciPy) and xlogy; the rest of torch.special lives in
+special_fns, special_binary and special_poly (imported at the end)."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from . import _special_math
 from ._registry import composite, primitive
 from .pointwise import FEW_BINARY_SHAPES, FEW_UNARY_SHAPES, _bad_args, _result_np, where
 
@@ -113,7 +115,9 @@ def _(grad, input):
 def _polygamma(input, *, n):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return _scipy("psi", input) if n == 0 else _scipy("polygamma", input, n)
+    if n == 0:
+        return _scipy("psi", input)
+    return _special_math.polygamma(n, input).astype(input.dtype, copy=False)  # torch's edges
 
 
 @_polygamma.vjp
@@ -202,3 +206,6 @@ def xlogy(input: Any, other: Any) -> Tensor:
     if not isinstance(other, Tensor):
         raise _bad_args("xlogy", (input, other), "TSN")
     return _xlogy_scalar_self.public(other, input=input)
+
+
+from . import special_binary, special_fns, special_poly  # noqa: E402,F401  (registration)

@@ -9,6 +9,8 @@ import weakref
 from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
 from .grad_mode import enable_grad
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
@@ -183,7 +185,7 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
     keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
                                        for x in tuple(inputs) + tuple(tangents))
     with enable_grad():
-        vs = [Tensor._make(o._data * 0, True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
+        vs = [Tensor._make(np.zeros_like(o._data), True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
               else None for o in outs]
         for v in vs:
             if v is not None:
