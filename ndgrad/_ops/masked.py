@@ -33,8 +33,9 @@ def _canonical_dim(dim: Any, ndim: int) -> tuple:
     return tuple(sorted(dims))
 
 
-def _input_mask(input: Tensor, mask: Tensor) -> Tensor:
-    """The mask broadcast to input's shape, as bool."""
+def _input_mask(input: Tensor, *args: Any, mask: Tensor | None = None, **kwargs: Any) -> Tensor:
+    """The mask broadcast to input's shape, as bool (torch.masked._input_mask: the mask comes as
+    a keyword; other arguments of the masked op are ignored)."""
     if mask is None:
         raise ValueError("_input_mask requires explicit mask")
     if tuple(mask.shape) != tuple(input.shape):
@@ -71,7 +72,30 @@ def _masked_input(op: str, input: Tensor, mask: Tensor | None, ord: Any = 2) -> 
     """input with the masked-out elements replaced by op's identity."""
     if mask is None:
         return input
-    return where(_input_mask(input, mask), input, _identity(op, input, ord))
+    return where(_input_mask(input, mask=mask), input, _identity(op, input, ord))
+
+
+_REDUCTIONS = ("sum", "prod", "amax", "amin", "argmax", "argmin", "mean", "median", "norm", "var",
+               "std", "logsumexp")
+_NORMALIZATIONS = ("softmax", "log_softmax", "softmin", "normalize", "cumsum", "cumprod")
+
+
+def _output_mask(op: Any, input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Which output elements of the masked op `op` see at least one unmasked input element
+    (torch.masked._output_mask)."""
+    name = getattr(op, "__name__", None)
+    if name in _REDUCTIONS:
+        if name == "norm" and args:
+            args = args[1:]  # ord comes first
+        dim = args[0] if args else kwargs.get("dim")
+        out = _input_mask(input, *args, **kwargs)
+        keepdim = bool(kwargs.get("keepdim", False))
+        for d in reversed(_canonical_dim(dim, input.ndim)):
+            out = out.any(dim=d, keepdim=keepdim)
+        return out
+    if name in _NORMALIZATIONS:
+        return _input_mask(input, *args, **kwargs)
+    raise ValueError(f"_output_mask expected masked operation (got {type(op).__name__} object)")
 
 
 def _sum_dtype(input: Tensor, dtype: Any) -> Any:
@@ -195,7 +219,7 @@ def _count(input: Tensor, dim: Any, keepdim: bool, mask: Tensor | None) -> Tenso
     if mask is None:
         ones = Tensor._make(np.ones(tuple(input.shape), dtype=np.int64))
         return sum(ones, dim, keepdim=keepdim)
-    inmask = _input_mask(input, mask)
+    inmask = _input_mask(input, mask=mask)
     return PUBLIC["sum"](inmask, _canonical_dim(dim, input.ndim), bool(keepdim))
 
 
@@ -215,7 +239,7 @@ def mean(input: Tensor, dim: Any = None, *, keepdim: bool = False, dtype: Any = 
                          f"floating point or complex dtype. Got: {dtype}")
     count = _count(input, dim, keepdim, mask)
     total = sum(input, dim, keepdim=keepdim, dtype=dtype,
-                mask=None if mask is None else _input_mask(input, mask))
+                mask=None if mask is None else _input_mask(input, mask=mask))
     return total / count
 
 
@@ -321,7 +345,7 @@ def _std_var(input: Tensor, dim: Any, unbiased: bool | None, correction: Any, ke
         if not (dtype.is_floating_point or dtype.np.kind == "c"):
             dtype = _dtype.float32
     compute = dtype if dtype.is_floating_point or dtype.np.kind == "c" else _dtype.float32
-    inmask = None if mask is None else _input_mask(input, mask)
+    inmask = None if mask is None else _input_mask(input, mask=mask)
     count = _count(input, dim, True, inmask)
     sample_mean = sum(input, dim, keepdim=True, dtype=dtype, mask=inmask) / count
     x = input - sample_mean
