@@ -209,7 +209,8 @@ def sinc(input):
         >>> ndgrad.sinc(ndgrad.tensor([0., 0.5]))
         tensor([1.0000, 0.6366])
     """
-    return np.sinc(input).astype(input.dtype, copy=False)
+    with np.errstate(invalid="ignore"):
+        return np.sinc(input).astype(input.dtype, copy=False)
 
 
 @sinc.vjp
