@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
+from ._hooks import RemovableHandle
 from .autograd.grad_mode import STATE as _GRAD
 from .autograd.graph import AccumulateGrad as _AccumulateGrad
 
@@ -340,8 +341,6 @@ class Tensor:
             >>> x.sum().backward(); x.grad
             tensor([2., 2.])
         """
-        from .autograd.graph import RemovableHandle
-
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -352,8 +351,6 @@ class Tensor:
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
         """Call hook(tensor) on a leaf after its .grad has been accumulated."""
-        from .autograd.graph import RemovableHandle
-
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_acc_hooks is None:

@@ -5,29 +5,10 @@ import itertools
 import weakref
 from typing import Any, Callable
 
+from .._hooks import RemovableHandle
+
 _seq = itertools.count()
 next_sequence_nr = _seq.__next__
-
-
-class RemovableHandle:
-    """Returned by every register_*hook; `.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-    __slots__ = ("_store", "id")
-
-    def __init__(self, store: dict, hook: Callable) -> None:
-        self.id = next(RemovableHandle._ids)
-        self._store = store
-        store[self.id] = hook
-
-    def remove(self) -> None:
-        self._store.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class NodeHooks:
