@@ -102,6 +102,13 @@ _OPERATORS = {
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, _fn)
+
+# what Tensor's own methods (grad_fn, to, in-place checks) and forward AD call into the ops
+Tensor._to_copy = REGISTRY["_to_copy"].public
+Tensor._alias = REGISTRY["alias"].public
+Tensor._sync_view = inplace.sync_view
+Tensor._check_inplace = inplace.check_inplace
+Tensor._bump = inplace.bump_version
 Tensor.__hash__ = lambda self: id(self)  # defining __eq__ would otherwise drop hashing
 
 __all__ = ["REGISTRY", "PUBLIC", "METHODS", "call"]
