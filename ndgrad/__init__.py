@@ -12,6 +12,7 @@ from .autograd.grad_mode import (
 )
 from . import _ops
 from ._ops._registry import PUBLIC as _PUBLIC
+from ._ops._registry import result_dtype as _result_dtype
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
     normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
@@ -57,9 +58,7 @@ def numel(input: Tensor) -> "int":
 
 def result_type(tensor1: object, tensor2: object) -> dtype:
     """torch.result_type of two tensors or numbers."""
-    from ._ops._registry import result_dtype
-
-    return _dtype.from_numpy_dtype(result_dtype(tensor1, tensor2))
+    return _dtype.from_numpy_dtype(_result_dtype(tensor1, tensor2))
 
 
 def is_floating_point(input: Tensor) -> "bool":

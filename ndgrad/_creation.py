@@ -7,7 +7,9 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
+from . import _random
 from ._tensor import Tensor, _check_floating
+from ._tensor import device as _device
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -35,8 +37,6 @@ def _float(dtype: _DType | None) -> np.dtype:
 
 def _check_device(device: Any) -> None:
     if device is not None:
-        from ._tensor import device as _device
-
         _device(device)
 
 
@@ -287,8 +287,6 @@ def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: An
 # *** random ***
 
 def _gen(generator: Any) -> Any:
-    from . import _random
-
     return generator if generator is not None else _random.default_generator
 
 
