@@ -11,7 +11,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
-from ._registry import _record, composite, primitive
+from ._registry import REGISTRY, _record, composite, primitive
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
@@ -75,9 +75,7 @@ def _(grad, base_shape, *, chain):
 
 def _chain(chain: Any) -> tuple:
     if chain == "select0":  # the op-table sample: row 0 of a matrix
-        from .indexing import _getitem
-
-        return ((_getitem, {"index": ((0, Ellipsis), None, "SelectBackward0")}, None),)
+        return ((REGISTRY["getitem"], {"index": ((0, Ellipsis), None, "SelectBackward0")}, None),)
     return chain
 
 
