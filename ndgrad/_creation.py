@@ -7,7 +7,6 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
-from . import _random
 from ._tensor import Tensor, _check_floating
 from ._tensor import device as _device
 
@@ -287,6 +286,10 @@ def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: An
 # *** random ***
 
 def _gen(generator: Any) -> Any:
+    # torch's random streams load on first use: importing _random seeds the default generator and
+    # probes NumPy's libm, a large share of `import ndgrad` otherwise
+    from . import _random
+
     return generator if generator is not None else _random.default_generator
 
 

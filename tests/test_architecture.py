@@ -25,7 +25,7 @@ LAYERS = [
 DEFAULT_LAYER = "libraries"
 
 # modules on the hot path: every ndgrad import at module top, none inside a function
-HOT = ["_tensor", "_broadcast", "_creation", "autograd", "autograd._backward", "autograd.engine",
+HOT = ["_tensor", "_broadcast", "autograd", "autograd._backward", "autograd.engine",
        "autograd.graph", "autograd.grad_mode", "autograd.forward_ad", "autograd.saved_hooks",
        "autograd.anomaly", "autograd.function", "_ops._registry", "_ops._forward",
        "_ops._promote", "_ops._codegen", "_ops.inplace", "_ops.linalg"]

@@ -28,9 +28,28 @@ from ._promote import (  # noqa: F401  (re-exported: ops import promotion from t
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
-REGISTRY: dict[str, "OpDef"] = {}
-PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
-METHODS: dict[str, Callable] = {}  # Tensor.<name>
+
+
+class _Table(dict):
+    """name -> op or function; a miss first loads the lazily loaded op module that defines the
+    name (ndgrad/_ops/__init__.py sets LOAD_FOR), so `PUBLIC["topk"]` works before it is loaded."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, name: str) -> Any:
+        if LOAD_FOR is not None and LOAD_FOR(self.kind, name) and name in self:
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+
+LOAD_FOR: Callable[[str, str], bool] | None = None  # (table kind, name) -> loaded a module?
+REGISTRY: dict[str, "OpDef"] = _Table("REGISTRY")
+PUBLIC: dict[str, Callable] = _Table("PUBLIC")  # ndgrad.<name>
+METHODS: dict[str, Callable] = _Table("METHODS")  # Tensor.<name>
 INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
 
 _FREED_MSG = (

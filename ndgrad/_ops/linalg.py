@@ -582,5 +582,3 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             raise RuntimeError("no dimension of size 3 in input")
     return linalg_cross.public(input, other, dim=dim)
 
-
-from . import contract, decomp, spectral  # noqa: E402,F401  (registration: einsum, inv, svd ...)
