@@ -538,7 +538,10 @@ def __getattr__(name: str) -> Any:
     """Keep `from .pointwise import exp` working for ops that live in the sibling modules."""
     if name.startswith("__"):  # the import system probing (__path__ ...), not an op
         raise AttributeError(name)
-    for mod in (unary, compare, binary, importlib.import_module(".special", __package__)):
+    for mod in (unary, compare, binary, None):
+        if mod is None:  # special loads on first use
+            mod = importlib.import_module(".special", __package__)
         if name in vars(mod):
-            return vars(mod)[name]
+            value = globals()[name] = vars(mod)[name]  # found directly from now on
+            return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
