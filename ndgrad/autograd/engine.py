@@ -11,6 +11,7 @@ from .anomaly import checked_apply
 from .grad_mode import STATE
 from .graph import CURRENT as _CURRENT
 from .graph import AccumulateGrad, GraphTask, Node, accumulate_grad
+from .graph import current_task  # noqa: F401  (read here by ndgrad.viz)
 
 
 def _collect(roots: list[Node]) -> dict[Node, int]:
@@ -101,6 +102,11 @@ def _call_prehooks(node: Node, grads: list) -> list:
     return grads
 
 
+# A read-only observer of the walk (ndgrad.viz sets it while recording; None costs one global
+# read per node): OBSERVER(node, grads_in, grads_out) after each node that ran.
+OBSERVER: Any = None
+
+
 def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             create_graph: bool, captures: dict | None = None, accumulate: bool = True) -> list:
     """Run backward from (node, output_nr) roots seeded with root_grads.
@@ -141,6 +147,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 var = node._variable()
                 if accumulate and captures is None and var is not None:
                     accumulate_grad(var, grads[0], create_graph, owned)
+                if OBSERVER is not None:
+                    OBSERVER(node, grads, ())
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -156,6 +164,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
+            if OBSERVER is not None:
+                OBSERVER(node, grads, outs)
             if not retain_graph:
                 node._release()
             for (child, nr), g in zip(node.next_functions, outs):
