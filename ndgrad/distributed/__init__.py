@@ -96,7 +96,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             warnings.warn(f"For MPI backend, world_size ({world_size}) and rank ({rank}) are "
                           "ignored since they are assigned by the MPI runtime.", stacklevel=2)
         if comm.size > 1:
-            _abort_on_uncaught_exception(comm.rank, comm.size)
+            _abort_on_uncaught_exception()
     else:
         wanted = world_size if world_size != -1 else int(os.environ.get("WORLD_SIZE", "1"))
         if wanted != 1:
@@ -111,9 +111,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     group.WORLD = ProcessGroup(comm, list(range(comm.size)), timeout, "mpi")
 
 
-def _abort_on_uncaught_exception(rank: int, size: int) -> None:
-    """An uncaught exception on any rank prints its traceback, then ends every rank."""
+def _abort_on_uncaught_exception() -> None:
+    """Under an MPI launcher an uncaught exception on any rank prints its traceback, then ends
+    every rank (MPI_Abort), also before init_process_group: MPI alone would leave the peers
+    waiting forever."""
     previous = sys.excepthook
+    if getattr(previous, "_ndgrad_aborts", False):
+        return
+    rank, size = _mpi.launcher_rank_and_size()
 
     def hook(exc_type: type, exc: BaseException, tb: Any) -> None:
         previous(exc_type, exc, tb)
@@ -121,9 +126,18 @@ def _abort_on_uncaught_exception(rank: int, size: int) -> None:
                          f"{exc_type.__name__}; ending the job (MPI_Abort)\n")
         sys.stdout.flush()
         sys.stderr.flush()
+        try:
+            _mpi.load()
+        except ImportError:
+            return
         _mpi.abort(1)
 
+    hook._ndgrad_aborts = True  # type: ignore[attr-defined]
     sys.excepthook = hook
+
+
+if _mpi.launched_by_mpi() and _mpi.launcher_rank_and_size()[1] > 1:
+    _abort_on_uncaught_exception()
 
 
 def destroy_process_group(group: Any = None) -> None:

@@ -34,6 +34,15 @@ def launched_by_mpi() -> bool:
     return "mpi4py.MPI" in sys.modules or any(v in os.environ for v in _LAUNCHER_VARS)
 
 
+def launcher_rank_and_size() -> tuple[int, int]:
+    """(rank, world size) that the launcher published in the environment; (0, 1) if none."""
+    env = os.environ
+    for rank, size in (("PMI_RANK", "PMI_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE")):
+        if size in env:
+            return int(env.get(rank, 0)), int(env[size])
+    return 0, 1
+
+
 def load() -> Any:
     """Import mpi4py (which initializes MPI) or raise one line saying how to install it."""
     global MPI
