@@ -319,6 +319,19 @@ def _splits(sizes: list | None, n_rows: int, n: int, name: str) -> list[int]:
     return sizes
 
 
+def _check_all_to_all_counts(pg: ProcessGroup, scounts: list, rcounts: list) -> None:
+    """Exchange the split sizes first: MPI would silently fill a longer receive only in part."""
+    incoming = np.zeros(pg.size(), np.int64)
+    desc = "all_to_all_single(split sizes)"
+    Work(pg, desc, pg.comm.alltoallv(np.array(scounts, np.int64), [1] * pg.size(), incoming,
+                                     [1] * pg.size(), desc)).wait()
+    if incoming.tolist() != list(rcounts):
+        raise ValueError(f"all_to_all_single: rank {pg.ranks[pg.rank()]} expects "
+                         f"{list(rcounts)} elements from the ranks but they send "
+                         f"{incoming.tolist()}: output_split_sizes must match what the other "
+                         "ranks' input_split_sizes send here")
+
+
 def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | None = None,
                       input_split_sizes: list | None = None, group: Any = None,
                       async_op: bool = False) -> Work | None:
@@ -337,6 +350,8 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
     n = pg.size()
     scounts = [s * row for s in _splits(input_split_sizes, send.shape[0], n, "all_to_all_single")]
     rcounts = [s * row for s in _splits(output_split_sizes, recv.shape[0], n, "all_to_all_single")]
+    if input_split_sizes or output_split_sizes or n == 1:
+        _check_all_to_all_counts(pg, scounts, rcounts)
     desc = f"all_to_all_single({send.dtype}[*{list(send.shape[1:])}])"
     pending = pg.comm.alltoallv(send, scounts, recv, rcounts, desc)
     return finish(pg, desc, pending, back, [output], async_op)
