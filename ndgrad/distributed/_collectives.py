@@ -73,15 +73,25 @@ def buffer(t: Tensor) -> tuple[np.ndarray, Callable | None]:
     return buf, lambda: np.copyto(arr, buf)
 
 
+_DESCRIPTIONS: dict = {}
+_OP_NAMES = {int(op): op.name for op in ReduceOp.RedOpType}
+
+
 def describe(arr: np.ndarray) -> str:
-    return f"{arr.dtype}{list(arr.shape)}"
+    """`float32[2, 3]`; cached, since str(dtype) alone costs microseconds on every call."""
+    key = (arr.dtype, arr.shape)
+    text = _DESCRIPTIONS.get(key)
+    if text is None:
+        text = _DESCRIPTIONS[key] = f"{arr.dtype}{list(arr.shape)}"
+    return text
 
 
 def op_name(op: Any, arr: np.ndarray) -> str:
-    try:
-        name = ReduceOp.RedOpType(op).name
-    except ValueError:
-        raise ValueError(f"unknown reduce op {op!r}: use a member of ReduceOp") from None
+    name = _OP_NAMES.get(op) if isinstance(op, int) else None
+    if name is None:
+        raise ValueError(f"unknown reduce op {op!r}: use a member of ReduceOp")
+    if name == "SUM":
+        return name
     if name == "PREMUL_SUM":
         raise ValueError("ReduceOp.PREMUL_SUM is not supported by ndgrad.distributed")
     if name in ("BAND", "BOR", "BXOR") and arr.dtype.kind not in "biu":
@@ -93,20 +103,21 @@ def op_name(op: Any, arr: np.ndarray) -> str:
 
 def finish(pg: ProcessGroup, desc: str, pending: Any, after: Callable | None = None,
            result: list | None = None, async_op: bool = False) -> Work | None:
-    work = Work(pg, desc, pending, after, result)
     if async_op:
-        return work
-    work.wait()
+        return Work(pg, desc, pending, after, result)
+    if pending.poll() is not True:  # not done at once (or failed): the waiting loop
+        Work(pg, desc, pending, after, result).wait()
+    elif after is not None:
+        after()
     return None
 
 
-def _then(*steps: Callable | None) -> Callable | None:
-    steps = tuple(s for s in steps if s is not None)
-    if not steps:
-        return None
-    if len(steps) == 1:
-        return steps[0]
-    return lambda: [s() for s in steps] and None
+def _then(first: Callable | None, second: Callable | None) -> Callable | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return lambda: (first(), second()) and None
 
 
 def _averager(buf: np.ndarray, name: str, n: int) -> Callable | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import time
 from datetime import timedelta
 from typing import Any, Callable
@@ -198,18 +199,24 @@ class Work:
             raise self._error
         limit = (timeout or self._group.timeout).total_seconds()
         deadline = self._started + limit
-        spin_until = time.monotonic() + 0.002
-        delay = 2e-5
+        start = time.monotonic()
+        polls = 0
         while not self._poll():
+            polls += 1
+            if polls & 63:
+                continue
             now = time.monotonic()
             if now > deadline:
                 self._error = collective_error(self._group, self._desc, (
                     f"timed out after {limit:g} s (the timeout given to init_process_group): a "
                     "peer is hung, has died, or called a different collective"))
                 raise self._error
-            if now > spin_until:  # long waits sleep, so oversubscribed ranks leave the CPU
-                time.sleep(delay)
-                delay = min(2 * delay, 1e-3)
+            # MPI progresses only while every rank polls: keep polling, but let other processes
+            # run first (ranks outnumbering cores); after a second a late peer gets 1 ms naps
+            if now - start > 1.0:
+                time.sleep(1e-3)
+            else:
+                os.sched_yield()
         return True
 
     synchronize = wait

@@ -91,18 +91,27 @@ class Pending:
             self.check_req = None
             if self.check[0] != -self.check[1]:
                 raise MismatchError()
+        reqs = self.reqs
         if self.statuses is not None:
-            return MPI.Request.Testall(self.reqs, self.statuses)
-        return MPI.Request.Testall(self.reqs)
+            return MPI.Request.Testall(reqs, self.statuses)
+        if len(reqs) == 1:
+            return reqs[0].Test()
+        return MPI.Request.Testall(reqs)
 
 
 class MismatchError(Exception):
     """The ranks of a group called different collectives, or with different shapes or dtypes."""
 
 
+_FINGERPRINTS: dict[str, tuple[int, int]] = {}
+
+
 def _fingerprint(desc: str) -> np.ndarray:
-    fp = zlib.crc32(desc.encode())
-    return np.array([fp, -fp], dtype=np.int64)  # MAX of [fp, -fp] is [max, -min]: equal iff all agree
+    pair = _FINGERPRINTS.get(desc)
+    if pair is None:
+        fp = zlib.crc32(desc.encode())
+        pair = _FINGERPRINTS[desc] = (fp, -fp)
+    return np.array(pair, dtype=np.int64)  # MAX of [fp, -fp] is [max, -min]: equal iff all agree
 
 
 class MPIComm:
