@@ -211,12 +211,14 @@ class Work:
                     f"timed out after {limit:g} s (the timeout given to init_process_group): a "
                     "peer is hung, has died, or called a different collective"))
                 raise self._error
-            # MPI progresses only while every rank polls: keep polling, but let other processes
-            # run first (ranks outnumbering cores); after a second a late peer gets 1 ms naps
-            if now - start > 1.0:
-                time.sleep(1e-3)
-            else:
+            # MPI progresses only while every rank polls: spin (yielding) for a millisecond,
+            # then take short naps so ranks sharing busy cores let their peers run; a peer
+            # later than a second gets 1 ms naps
+            waited = now - start
+            if waited < 1e-3:
                 os.sched_yield()
+            else:
+                time.sleep(5e-5 if waited < 1.0 else 1e-3)
         return True
 
     synchronize = wait
