@@ -22,46 +22,51 @@ class TwoHeads(torch.nn.Module):
         return self.used(x)
 
 
-MODE = sys.argv[1]
-if MODE == "raise_before_init" and os.environ.get("PMI_RANK") == "1":
-    raise ValueError("rank 1 failed before init_process_group")
-dist.init_process_group("mpi", timeout=timedelta(seconds=2))
-rank = dist.get_rank()
-t = torch.ones(10)
+def main() -> None:
+    mode = sys.argv[1]
+    if mode == "raise_before_init" and os.environ.get("PMI_RANK") == "1":
+        raise ValueError("rank 1 failed before init_process_group")
+    dist.init_process_group("mpi", timeout=timedelta(seconds=2))
+    rank = dist.get_rank()
+    t = torch.ones(10)
 
-if MODE == "raise":
-    if rank == 1:
-        raise ValueError("rank 1 failed on purpose")
-    dist.all_reduce(t)
-elif MODE == "raise_before_init":
-    dist.all_reduce(t)
-elif MODE == "exit":
-    if rank == 1:
-        sys.exit(3)
-    dist.all_reduce(t)
-elif MODE == "die":
-    if rank == 1:
-        os.kill(os.getpid(), signal.SIGKILL)
-    dist.all_reduce(t)
-elif MODE == "hang":
-    if rank == 1:
-        time.sleep(60)
-    dist.all_reduce(t)
-elif MODE == "mismatch_shape":
-    dist.all_reduce(torch.ones(10 if rank == 0 else 20))
-elif MODE == "mismatch_collective":
-    if rank == 0:
+    if mode == "raise":
+        if rank == 1:
+            raise ValueError("rank 1 failed on purpose")
         dist.all_reduce(t)
+    elif mode == "raise_before_init":
+        dist.all_reduce(t)
+    elif mode == "exit":
+        if rank == 1:
+            sys.exit(3)
+        dist.all_reduce(t)
+    elif mode == "die":
+        if rank == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        dist.all_reduce(t)
+    elif mode == "hang":
+        if rank == 1:
+            time.sleep(60)
+        dist.all_reduce(t)
+    elif mode == "mismatch_shape":
+        dist.all_reduce(torch.ones(10 if rank == 0 else 20))
+    elif mode == "mismatch_collective":
+        if rank == 0:
+            dist.all_reduce(t)
+        else:
+            dist.broadcast(t, src=1)
+    elif mode == "mismatch_dtype":
+        dist.all_reduce(torch.ones(10, dtype=torch.float32 if rank == 0 else torch.int32))
+    elif mode == "mismatch_model":
+        DDP(torch.nn.Linear(4, 3 if rank == 0 else 2))
+    elif mode == "unused_parameter":
+        model = DDP(TwoHeads())  # without find_unused_parameters=True
+        model(torch.ones(2, 4)).sum().backward()
     else:
-        dist.broadcast(t, src=1)
-elif MODE == "mismatch_dtype":
-    dist.all_reduce(torch.ones(10, dtype=torch.float32 if rank == 0 else torch.int32))
-elif MODE == "mismatch_model":
-    DDP(torch.nn.Linear(4, 3 if rank == 0 else 2))
-elif MODE == "unused_parameter":
-    model = DDP(TwoHeads())  # without find_unused_parameters=True
-    model(torch.ones(2, 4)).sum().backward()
-else:
-    raise SystemExit(f"unknown mode {MODE}")
-print(f"rank {rank}: finished without an error", flush=True)
-dist.destroy_process_group()
+        raise SystemExit(f"unknown mode {mode}")
+    print(f"rank {rank}: finished without an error", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
