@@ -68,7 +68,8 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
-_SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz"}
+_SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
+               "distributed"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",
                                 "manual_seed", "seed", "set_rng_state"), "_random")}
