@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / "ndgrad" / "_ops" / "_lazy_index.py"
 LAZY_NAMESPACES = ["ndgrad.nn", "ndgrad.optim", "ndgrad.utils", "ndgrad.func", "ndgrad.linalg",
                    "ndgrad.serialization", "ndgrad.autograd.function",
-                   "ndgrad.autograd.functional", "ndgrad._random"]
+                   "ndgrad.autograd.functional", "ndgrad._random", "ndgrad.testing",
+                   "ndgrad.viz", "ndgrad.distributed"]
 
 _COMPUTE = """
 import json, sys
