@@ -381,11 +381,13 @@ class Generator:
             if p.dtype.kind != "f":
                 raise _not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
             pb = np.broadcast_to(p, shape).reshape(-1)
-            if np.any(~((pb >= 0) & (pb <= 1))):
+            wide = pb.dtype == np.float64
+            bad = ~((pb >= 0) & (pb <= 1))
+            if bad.any():                 # torch checks each p as it draws: the earlier draws happen
+                self._unit(int(np.argmax(bad)), _F64 if wide else _F32)
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
                                    "(Could this error message be improved?  If so, please report "
                                    "an enhancement request to PyTorch.)")
-            wide = pb.dtype == np.float64
             res = self._unit(n, _F64 if wide else _F32) < (pb if wide else pb.astype(_f))
         else:
             p = float(p)
@@ -403,6 +405,17 @@ class Generator:
         if p == 0 or p == 1 or math.prod(shape) == 0:
             return np.full(shape, 1 - p, dtype=dtype)
         return self.bernoulli(1.0 - p, shape, dtype)
+
+    def rrelu_noise(self, x: np.ndarray, lower: float, upper: float) -> np.ndarray:
+        """F.rrelu's training slopes for x (C order): 1 where x > 0, else U(lower, upper) drawn in
+        double per non-positive element (bounds rounded to x's opmath dtype; not fused: this
+        sampler lives outside ATen's per-capability kernels), rounded to x's dtype."""
+        dt, op = x.dtype, _opmath(x.dtype)
+        lo, hi = float(op.type(lower)), float(op.type(upper))
+        neg = np.ascontiguousarray(x).reshape(-1) <= 0
+        noise = np.ones(neg.shape, dt)
+        noise[neg] = (self._unit(int(neg.sum()), _F64) * (hi - lo) + lo).astype(op).astype(dt)
+        return noise.reshape(x.shape)
 
     def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:
         """torch.multinomial (1-D or 2-D probs). Without replacement, or for a single sample, torch uses

@@ -36,7 +36,7 @@ def _memory_axes(arr: np.ndarray) -> list[int]:
     return ones + rest
 
 
-def _draw(arr: np.ndarray, sample: Callable[..., np.ndarray], *aligned: np.ndarray) -> np.ndarray:
+def draw(arr: np.ndarray, sample: Callable[..., np.ndarray], *aligned: np.ndarray) -> np.ndarray:
     """Values for arr's elements from sample(shape, *aligned), drawn in arr's memory order; the
     `aligned` arrays (broadcast to arr's shape) are passed in that order too."""
     axes = _memory_axes(arr)
@@ -65,7 +65,7 @@ def empty_like(arr: np.ndarray, dtype: Any = None) -> np.ndarray:
 def draw_like(arr: np.ndarray, sample: Callable[..., np.ndarray], *aligned: np.ndarray) -> np.ndarray:
     """empty_like(arr) filled with sample(shape, *aligned) drawn in its memory order."""
     out = empty_like(arr)
-    out[...] = _draw(out, sample, *aligned)
+    out[...] = draw(out, sample, *aligned)
     return out
 
 
@@ -117,9 +117,9 @@ def _fill(self: Tensor, node: str, sample: Callable[..., np.ndarray],
     """Write sample(shape[, p]) into self in memory order, recorded as torch's `node`."""
     check_inplace(self)  # refused before drawing: a refused call leaves the generator alone
     if p is None:
-        values = _draw(self._data, sample)
+        values = draw(self._data, sample)
     else:
-        values = _draw(self._data, sample, _expand_to(p._data, self._data.shape))
+        values = draw(self._data, sample, _expand_to(p._data, self._data.shape))
     return inplace(_random_draw.public, self, p, node=node, drawn=_Drawn(values))
 
 
@@ -374,7 +374,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
         torch.Size([2, 3])
     """
     gen, out = _gen(generator), _like(input, dtype, memory_format)
-    return _finish_like(out, _draw(out, lambda shape: gen.uniform(shape, out.dtype)),
+    return _finish_like(out, draw(out, lambda shape: gen.uniform(shape, out.dtype)),
                         requires_grad)
 
 
@@ -388,7 +388,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
         torch.Size([2, 3])
     """
     gen, out = _gen(generator), _like(input, dtype, memory_format)
-    values = _draw(out, lambda shape: gen.normal(shape, out.dtype,
+    values = draw(out, lambda shape: gen.normal(shape, out.dtype,
                                                  contiguous=out.flags.c_contiguous))
     return _finish_like(out, values, requires_grad)
 
@@ -406,5 +406,5 @@ def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, dty
     if high is None:
         low, high = 0, low
     gen, out = _gen(generator), _like(input, dtype, memory_format)
-    values = _draw(out, lambda shape: gen.randint(int(low), int(high), shape, out.dtype))
+    values = draw(out, lambda shape: gen.randint(int(low), int(high), shape, out.dtype))
     return _finish_like(out, values, requires_grad)
