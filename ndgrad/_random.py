@@ -44,7 +44,8 @@ def _num(x: float) -> str:
 
 
 def _not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_NAME.get(dt.name, dt.name)}\'')
+    name = _SCALAR_NAME.get(dt.name, dt.name)
+    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def _floating(dtype: DTypeLike, kernel: str) -> np.dtype:
@@ -65,7 +66,7 @@ def _from_double(x: np.ndarray, dt: np.dtype) -> np.ndarray:
     return x.astype(_F32).astype(_F16) if dt == _F16 else x.astype(dt)
 
 
-def _int_bounds(dt: np.dtype) -> tuple[float, float]:
+def _bounds(dt: np.dtype) -> tuple[float, float]:
     if dt.kind == "f":
         return float(np.finfo(dt).min), float(np.finfo(dt).max)
     if dt == np.bool_:
@@ -74,7 +75,7 @@ def _int_bounds(dt: np.dtype) -> tuple[float, float]:
 
 
 def _check_in_range(value: float, what: str, dt: np.dtype) -> None:
-    lo, hi = _int_bounds(dt)
+    lo, hi = _bounds(dt)
     if not lo <= value <= hi:
         raise RuntimeError(f"{what} is out of bounds for {_C_NAME.get(dt.name, dt.name)}")
 
@@ -116,7 +117,7 @@ class Generator:
         if not -(1 << 63) <= seed <= _U64:
             raise RuntimeError("Overflow when unpacking long long")
         self._seed = seed & _U64                       # torch keeps the 64-bit value ...
-        self._bg._legacy_seeding(self._seed & 0xFFFFFFFF)   # ... but mt19937 only sees its low 32 bits
+        self._bg._legacy_seeding(self._seed & 0xFFFFFFFF)   # ... mt19937 sees its low 32 bits
         self._fresh = True                             # torch's (left=1, next=0) just-seeded state
         self._next_double: Optional[float] = None
         self._next_float: Optional[float] = None
@@ -145,13 +146,15 @@ class Generator:
         state = getattr(state, "_data", state)
         raw = np.ascontiguousarray(np.asarray(state), dtype=np.uint8).reshape(-1)
         if raw.size != _STATE.itemsize:
-            raise RuntimeError(f"Expected a CPUGeneratorImplState of size 5056 but found {raw.size} bytes")
+            raise RuntimeError("Expected a CPUGeneratorImplState of size 5056 but found "
+                               f"{raw.size} bytes")
         st = raw.view(_STATE)[0]
         left, nxt = int(st["left"]), int(st["next"])
         if not (st["seeded"] and 0 < left <= _N and nxt <= _N):
             raise RuntimeError("Invalid mt19937 state")
-        self._bg.state = {"bit_generator": "MT19937", "state": {"key": st["state"].astype(np.uint32),
-                                                                "pos": _N if left == 1 else _N + 1 - left}}
+        pos = _N if left == 1 else _N + 1 - left
+        self._bg.state = {"bit_generator": "MT19937",
+                          "state": {"key": st["state"].astype(np.uint32), "pos": pos}}
         self._seed, self._fresh = int(st["seed"]), (left == 1 and nxt == 0)
         self._next_double = float(st["normal_y"]) if st["normal_valid"] else None
         self._next_float = float(st["next_float"]) if st["float_valid"] else None
@@ -171,7 +174,8 @@ class Generator:
         return (r[0::2] << np.uint64(32)) | r[1::2]
 
     def _unit(self, n: int, dt: np.dtype) -> np.ndarray:
-        """uniform_real_distribution<T>(0, 1): 24 bits of random() (float) / 53 bits of random64() (double)."""
+        """uniform_real_distribution<T>(0, 1): 24 bits of random() (float) or 53 bits of
+        random64() (double)."""
         if dt == np.float64:
             return (self._raw64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
         return (self._raw(n) & np.uint64((1 << 24) - 1)).astype(np.float32) * _f(2.0 ** -24)
@@ -213,7 +217,8 @@ class Generator:
             return _from_double(self._normal_doubles(n, mean, std), dt).reshape(shape)
         # n uniforms (a half tensor: whole rows of 16 only), then 16 more for a ragged tail
         op, full = _opmath(dt), n - n % 16
-        data = self._unit(n, op) if dt != _F16 else np.append(self._unit(full, op), np.zeros(n - full, op))
+        data = self._unit(n, op) if dt != _F16 else np.append(self._unit(full, op),
+                                                              np.zeros(n - full, op))
         tail = self._unit(16, op) if n % 16 else None
         data[:full] = K.normal_fill16(data[:full].reshape(-1, 16), mean, std).reshape(-1)
         if tail is not None:
@@ -270,7 +275,8 @@ class Generator:
         dt = np.dtype(dtype)
         if dt not in (_F16, _F32, _F64):
             raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
-                               f"dtype must be a floating point but you specified {_C_NAME[dt.name]}")
+                               "dtype must be a floating point but you specified "
+                               f"{_C_NAME[dt.name]}")
         u = self._unit(math.prod(shape), _F64)
         t = K.libm("tan", math.pi * (u - 0.5))
         return _from_double(K.madd(t, sigma, median, _F64), dt).reshape(tuple(shape))
@@ -314,7 +320,7 @@ class Generator:
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                                f">= to={high}")
-        if dt.kind == "f":              # torch moves bounds the float dtype cannot represent inwards
+        if dt.kind == "f":      # torch moves bounds the float dtype cannot represent inwards
             low, high = _update_from(low, dt), _update_to(high, dt)
             if low >= high:
                 raise RuntimeError("random_ expects 'from' casted to dtype to be less than 'to' "
@@ -340,7 +346,7 @@ class Generator:
                                    "equal to 'to_inc' casted to dtype, but got from="
                                    f"{low} > to_inc={top}")
         else:
-            top = _int_bounds(dt)[1]
+            top = _bounds(dt)[1]
         _check_in_range(low, "from", dt)
         _check_in_range(top, "to - 1", dt)
         return self._int_range(top - low + 1, low, shape, dt)
@@ -364,17 +370,20 @@ class Generator:
         n = int(n)
         if n < 0:
             raise RuntimeError(f"n must be non-negative, got {n}")
-        if n < 0xFFFFFFFF // 20:                         # Fisher-Yates: swap(r[i], r[i + random() % (n-i)])
+        if n < 0xFFFFFFFF // 20:    # Fisher-Yates: swap(r[i], r[i + random() % (n-i)])
             i = np.arange(max(n - 1, 0), dtype=np.int64)
-            perm = K.small_perm(n, i + (self._raw(n - 1) % (n - i).astype(np.uint64)).astype(np.int64))
-        else:                                            # inside-out: swap(r[i], r[random64() % (i+1)])
-            perm = K.inside_out_perm((self._raw64(n) % np.arange(1, n + 1, dtype=np.uint64)).astype(np.int64))
+            steps = (self._raw(n - 1) % (n - i).astype(np.uint64)).astype(np.int64)
+            perm = K.small_perm(n, i + steps)
+        else:                       # inside-out: swap(r[i], r[random64() % (i+1)])
+            steps = self._raw64(n) % np.arange(1, n + 1, dtype=np.uint64)
+            perm = K.inside_out_perm(steps.astype(np.int64))
         return perm.astype(dtype)
 
     # ------------------------------------------------------------ Bernoulli and friends
     def bernoulli(self, p: Union[np.ndarray, float], shape: Shape, dtype: DTypeLike) -> np.ndarray:
-        """Array p (torch.bernoulli(p) / Tensor.bernoulli_(p_tensor), broadcast to shape): float64 p compares a
-        53-bit uniform, other p dtypes a 24-bit float uniform. Python float p (Tensor.bernoulli_(p)): 53-bit."""
+        """Array p (torch.bernoulli(p) / Tensor.bernoulli_(p_tensor), broadcast to shape): float64
+        p compares a 53-bit uniform, other p dtypes a 24-bit float uniform. Python float p
+        (Tensor.bernoulli_(p)): 53-bit."""
         shape = tuple(shape)
         n = math.prod(shape)        # one draw per element (two for 53-bit uniforms), in C order
         if isinstance(p, np.ndarray):
@@ -383,7 +392,7 @@ class Generator:
             pb = np.broadcast_to(p, shape).reshape(-1)
             wide = pb.dtype == np.float64
             bad = ~((pb >= 0) & (pb <= 1))
-            if bad.any():                 # torch checks each p as it draws: the earlier draws happen
+            if bad.any():      # torch checks each p as it draws: the earlier draws happen
                 self._unit(int(np.argmax(bad)), _F64 if wide else _F32)
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
                                    "(Could this error message be improved?  If so, please report "
@@ -397,8 +406,9 @@ class Generator:
         return res.astype(dtype).reshape(shape)
 
     def dropout_mask(self, shape: Shape, dtype: DTypeLike, p: float) -> np.ndarray:
-        """The 0/1 mask of F.dropout(x, p, training=True) on CPU: `empty_like(x).bernoulli_(1 - p)`; torch draws
-        nothing when p == 0, p == 1 or x is empty. Output is then x * (mask / (1 - p)), computed in x's dtype."""
+        """The 0/1 mask of F.dropout(x, p, training=True) on CPU: `empty_like(x).bernoulli_(1-p)`;
+        torch draws nothing when p == 0, p == 1 or x is empty. Output is then
+        x * (mask / (1 - p)), computed in x's dtype."""
         shape = tuple(shape)
         if not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -417,10 +427,12 @@ class Generator:
         noise[neg] = (self._unit(int(neg.sum()), _F64) * (hi - lo) + lo).astype(op).astype(dt)
         return noise.reshape(x.shape)
 
-    def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool = False) -> np.ndarray:
-        """torch.multinomial (1-D or 2-D probs). Without replacement, or for a single sample, torch uses
-        argmax/topk(p / Exp(1)); when zero-probability categories have to be returned their order follows
-        topk's internal tie-breaking, which is not reproduced here (this returns them by ascending index)."""
+    def multinomial(self, probs: np.ndarray, num_samples: int,
+                    replacement: bool = False) -> np.ndarray:
+        """torch.multinomial (1-D or 2-D probs). Without replacement, or for a single sample, torch
+        uses argmax/topk(p / Exp(1)); when zero-probability categories have to be returned their
+        order follows topk's internal tie-breaking, which is not reproduced here (this returns them
+        by ascending index)."""
         P = np.asarray(probs)
         dt = _floating(P.dtype, "multinomial")
         if P.ndim not in (1, 2):
@@ -430,13 +442,14 @@ class Generator:
             raise RuntimeError(f"cannot sample n_sample={k} samples from {P.shape[-1]} categories "
                                f"({'with' if replacement else 'without'} replacement)")
         if not np.all(np.isfinite(P)) or np.any(P < 0) or np.any(rows.sum(-1) == 0):
-            raise RuntimeError("invalid multinomial distribution (inf, nan, p < 0 or sum of probabilities <= 0)")
+            raise RuntimeError("invalid multinomial distribution (inf, nan, p < 0 or sum of "
+                               "probabilities <= 0)")
         if not replacement or k == 1:
             q = (rows / self.exponential(rows.shape, dt)).astype(dt)
             idx = np.argmax(q, -1)[:, None] if k == 1 else np.argsort(-q, -1, kind="stable")[:, :k]
             return idx.astype(np.int64).reshape(P.shape[:-1] + (k,))
         u = self._unit(rows.shape[0] * k, np.dtype(np.float64)).reshape(-1, k)
-        cum = np.cumsum(rows, -1, dtype=dt)             # sequential float accumulation, as in the kernel
+        cum = np.cumsum(rows, -1, dtype=dt)     # sequential float accumulation, as in the kernel
         cum = (cum / cum[:, -1:]).astype(np.float64)
         cum[:, -1] = 1.0
         out = np.array([np.searchsorted(c, ur, side="left") for c, ur in zip(cum, u)], np.int64)
@@ -445,7 +458,7 @@ class Generator:
 
 default_generator = Generator()
 
-# torch.manual_seed / seed / initial_seed / get_rng_state / set_rng_state act on the default generator
+# torch.manual_seed / seed / initial_seed / get/set_rng_state act on the default generator
 manual_seed = default_generator.manual_seed
 seed = default_generator.seed
 initial_seed = default_generator.initial_seed

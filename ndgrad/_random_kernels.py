@@ -92,7 +92,7 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _add_round_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b rounded to odd (sticky last bit), so that a second rounding to a narrower format is exact."""
+    """a + b rounded to odd (sticky last bit): a second rounding to a narrower format is exact."""
     s, e = _two_sum(a, b)
     fix = (e != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(s)
     return np.where(fix, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
@@ -113,8 +113,10 @@ def fma64(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
 
 def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     """a*b + c in float32 with a single rounding (C's fmaf)."""
-    # a*b is exact in float64; rounding p + c twice errs only on a float32 tie: redo those with round-to-odd
-    p, c = np.broadcast_arrays(np.asarray(a, np.float64) * np.asarray(b, np.float64), np.asarray(c, np.float64))
+    # a*b is exact in float64; rounding p + c twice errs only on a float32 tie: redo those with
+    # round-to-odd
+    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
+    p, c = np.broadcast_arrays(p, np.asarray(c, np.float64))
     s = np.asarray(p + c)
     out = np.array(s, np.float32)
     tie = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
@@ -310,10 +312,12 @@ def normal_fill16(d: np.ndarray, mean: float, std: float) -> np.ndarray:
 # *** randperm ***
 
 def small_perm(n: int, w: np.ndarray) -> np.ndarray:
-    """Result of `for i in range(n-1): swap(r[i], r[w[i]])` (w[i] >= i) on r = arange(n), without a Python loop.
+    """Result of `for i in range(n-1): swap(r[i], r[w[i]])` (w[i] >= i) on r = arange(n), without
+    a Python loop.
 
-    r[i] is the value at position w[i] just before step i; tracing that backwards only ever needs "the last
-    earlier step with the same target" (prev) and "the last step targeting position k" (last)."""
+    r[i] is the value at position w[i] just before step i; tracing that backwards only ever needs
+    "the last earlier step with the same target" (prev) and "the last step targeting position k"
+    (last)."""
     if n == 0:
         return np.zeros(0, np.int64)
     w = np.append(w.astype(np.int64), n - 1)
@@ -336,8 +340,9 @@ def small_perm(n: int, w: np.ndarray) -> np.ndarray:
 
 
 def inside_out_perm(z: np.ndarray) -> np.ndarray:
-    """Result of `for i in range(n): r[i] = r[z[i]]; r[z[i]] = i` (z[i] <= i). Those swaps run backwards are the
-    inverse permutation, and in reversed coordinates they are a forward shuffle, which small_perm resolves."""
+    """Result of `for i in range(n): r[i] = r[z[i]]; r[z[i]] = i` (z[i] <= i). Those swaps run
+    backwards are the inverse permutation, and in reversed coordinates they are a forward
+    shuffle, which small_perm resolves."""
     n = len(z)
     inv = (n - 1 - small_perm(n, (n - 1 - z[::-1])[:-1]))[::-1]
     out = np.empty(n, np.int64)

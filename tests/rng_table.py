@@ -57,7 +57,8 @@ def cases() -> list[Case]:
         for d in ("int64", F32, F64):
             add(f"randint({lo}, {hi}, {d})",
                 lambda L, lo=lo, hi=hi, d=d: L.randint(lo, hi, (3, 37), dtype=_d(L, d)), 16)
-    for d, lo, hi in [("uint8", 0, 256), ("int16", -300, 300), ("bool", 0, 2), ("int32", -9, 2**31)]:
+    for d, lo, hi in [("uint8", 0, 256), ("int16", -300, 300), ("bool", 0, 2),
+                      ("int32", -9, 2**31)]:
         add(f"randint({lo}, {hi}, {d})",
             lambda L, lo=lo, hi=hi, d=d: L.randint(lo, hi, (100,), dtype=_d(L, d)), 17)
     for n in (0, 1, 2, 5, 17, 100, 10000):
@@ -99,7 +100,8 @@ def cases() -> list[Case]:
         add(f"bernoulli_(p tensor) [{d}]", lambda L, d=d: L.empty(4, 33, dtype=_d(L, d)).bernoulli_(
             L.linspace(0, 1, 33)), 22)
     for d in ("int64", F32, F64):
-        add(f"random_(-5, 2**33) [{d}]", lambda L, d=d: L.empty(50, dtype=_d(L, d)).random_(-5, 2**33))
+        add(f"random_(-5, 2**33) [{d}]",
+            lambda L, d=d: L.empty(50, dtype=_d(L, d)).random_(-5, 2**33))
         add(f"random_(-2**63, None) [{d}]",
             lambda L, d=d: L.empty(50, dtype=_d(L, d)).random_(-2**63, None))
 
@@ -139,10 +141,15 @@ def cases() -> list[Case]:
     add("normal(T32, T64)", lambda L: L.normal(L.zeros(20), L.full((20,), 1.3, dtype=L.float64)))
     add("normal(T64, T32)", lambda L: L.normal(L.zeros(20, dtype=L.float64), L.full((20,), 1.3)))
     for d in (F16, F32, F64):
-        add(f"bernoulli(p) [{d}]", lambda L, d=d: L.bernoulli(L.linspace(0, 1, 100, dtype=_d(L, d))), 21)
-        add(f"bernoulli(x, 0.3) [{d}]", lambda L, d=d: L.bernoulli(L.zeros(7, 9, dtype=_d(L, d)), 0.3), 21)
+        add(f"bernoulli(p) [{d}]",
+            lambda L, d=d: L.bernoulli(L.linspace(0, 1, 100, dtype=_d(L, d))), 21)
+        add(f"bernoulli(x, 0.3) [{d}]",
+            lambda L, d=d: L.bernoulli(L.zeros(7, 9, dtype=_d(L, d)), 0.3), 21)
         add(f"bernoulli(p.t()) [{d}]",
             lambda L, d=d: L.bernoulli(L.linspace(0, 1, 20, dtype=_d(L, d)).reshape(4, 5).t()), 21)
+    add("x.bernoulli()", lambda L: L.linspace(0, 1, 30).bernoulli(), 21)
+    add("x.bernoulli(0.3)", lambda L: L.zeros(30, dtype=L.float64).bernoulli(0.3), 21)
+    add("randn_like(x, dtype=float64)", lambda L: L.randn_like(L.zeros(5, 4).t(), dtype=L.float64))
     for d in (F32, F64):
         for shape, k, repl in [((10,), 1, True), ((3, 7), 4, True), ((2, 1000), 25, True),
                                ((10,), 1, False), ((3, 7), 4, False), ((2, 1000), 6, False)]:
@@ -189,12 +196,17 @@ def cases() -> list[Case]:
             ("kaiming_normal_", lambda L, w: L.nn.init.kaiming_normal_(w)),
             ("sparse_", lambda L, w: L.nn.init.sparse_(w, 0.3)),
         ]:
-            add(f"{I}.{name} [{d}]", lambda L, call=call, d=d: call(L, L.empty(12, 10, dtype=_d(L, d))), 9)
-        add(f"{I}.normal_ on w.t() [{d}]",
-            lambda L, d=d: L.nn.init.normal_(L.empty(12, 10, dtype=_d(L, d)).t()), 9)
+            add(f"{I}.{name} [{d}]",
+                lambda L, call=call, d=d: call(L, L.empty(12, 10, dtype=_d(L, d))), 9)
+        for name, call in [("normal_", lambda L, w: L.nn.init.normal_(w)),
+                           ("trunc_normal_", lambda L, w: L.nn.init.trunc_normal_(w, 0.0, 1.0, -1, 1)),
+                           ("kaiming_uniform_", lambda L, w: L.nn.init.kaiming_uniform_(w))]:
+            add(f"{I}.{name} on w.t() [{d}]",
+                lambda L, call=call, d=d: call(L, L.empty(12, 10, dtype=_d(L, d)).t()), 9)
     for mname, make in [("Linear(20, 30)", lambda nn: nn.Linear(20, 30)),
                         ("Embedding(10, 3)", lambda nn: nn.Embedding(10, 3)),
-                        ("Embedding(7, 3, padding_idx=1)", lambda nn: nn.Embedding(7, 3, padding_idx=1)),
+                        ("Embedding(7, 3, padding_idx=1)",
+                         lambda nn: nn.Embedding(7, 3, padding_idx=1)),
                         ("Conv2d(3, 4, 3)", lambda nn: nn.Conv2d(3, 4, 3)),
                         ("LSTM(5, 7)", lambda nn: nn.LSTM(5, 7)),
                         ("MultiheadAttention(8, 2)", lambda nn: nn.MultiheadAttention(8, 2))]:
@@ -215,12 +227,12 @@ def _compare(a: Any, b: Any) -> str | None:
         return f"dtype/shape {x.dtype}{x.shape} vs torch {y.dtype}{y.shape}"
     if tuple(a.stride()) != tuple(b.stride()) and x.size > 1:
         return f"strides {tuple(a.stride())} vs torch {tuple(b.stride())}"
-    xb, yb = np.ascontiguousarray(x), np.ascontiguousarray(y)
-    if not np.array_equal(xb.view(np.uint8), yb.view(np.uint8)):
-        bad = int(np.sum(xb.reshape(-1).view(np.uint8).reshape(xb.size, -1)
-                         != yb.reshape(-1).view(np.uint8).reshape(yb.size, -1), axis=1).astype(bool).sum())
-        return f"{bad} of {x.size} values differ"
-    return None
+    if x.size == 0:
+        return None
+    xb, yb = (np.ascontiguousarray(v).reshape(-1).view(np.uint8).reshape(x.size, -1)
+              for v in (x, y))
+    bad = int(np.any(xb != yb, axis=1).sum())
+    return f"{bad} of {x.size} values differ" if bad else None
 
 
 def run() -> dict:

@@ -59,10 +59,13 @@ def _is_dense(arr: np.ndarray) -> bool:
 
 def empty_like(arr: np.ndarray, dtype: Any = None) -> np.ndarray:
     """torch's empty_like(arr): arr's layout if it is dense, else C order."""
-    return np.empty_like(arr, dtype=dtype) if _is_dense(arr) else np.empty(arr.shape, dtype or arr.dtype)
+    if _is_dense(arr):
+        return np.empty_like(arr, dtype=dtype)
+    return np.empty(arr.shape, dtype or arr.dtype)
 
 
-def draw_like(arr: np.ndarray, sample: Callable[..., np.ndarray], *aligned: np.ndarray) -> np.ndarray:
+def draw_like(arr: np.ndarray, sample: Callable[..., np.ndarray],
+              *aligned: np.ndarray) -> np.ndarray:
     """empty_like(arr) filled with sample(shape, *aligned) drawn in its memory order."""
     out = empty_like(arr)
     out[...] = draw(out, sample, *aligned)
@@ -170,7 +173,8 @@ def uniform_(self: Tensor, *args: float, generator: Any = None, **kwargs: float)
 
 @composite("normal_", export=False)
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with samples from N(mean, std²) in place.
+    """Fill with samples from N(mean, std²) in place, torch's numbers for torch's CPU kernel
+    (bit for bit; float32 within 4 ulp on non-glibc C libraries, see README "Random numbers").
 
     Example::
         >>> ndgrad.zeros(5, 4).t().normal_().shape
@@ -285,10 +289,9 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
 # *** sampling functions ***
 
 def _sampled(inputs: tuple, node: str, values: np.ndarray) -> Tensor:
-    """A fresh tensor of drawn values; recorded as torch's `node` when an input requires grad."""
-    if any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
-        return _random_draw.public(*inputs, node=node, drawn=_Drawn(values))
-    return Tensor._make(values)
+    """A fresh tensor of drawn values; recorded as torch's `node` when an input requires grad
+    (and given a zero tangent when one is dual)."""
+    return _random_draw.public(*inputs, node=node, drawn=_Drawn(values))
 
 
 @composite("bernoulli")
