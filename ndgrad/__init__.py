@@ -21,7 +21,7 @@ from ._ops._registry import PUBLIC as _PUBLIC
 from ._ops._registry import result_dtype as _result_dtype
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
-    normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
+    ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
 )
 from ._printing import set_printoptions
 from . import autograd

@@ -13,7 +13,8 @@ PKG = Path(__file__).resolve().parents[1] / "ndgrad"
 # methods onto it), the engine is below the ops (forward AD runs ops through `grad`), and the
 # parts of autograd written with ops (custom Functions, autograd.functional) are above them.
 LAYERS = [
-    ("leaves", ["_dtype", "_hooks", "_printing", "autograd.grad_mode", "autograd.anomaly"]),
+    ("leaves", ["_dtype", "_hooks", "_printing", "_random_kernels", "autograd.grad_mode",
+                "autograd.anomaly"]),
     ("tensor", ["_tensor"]),
     ("graph", ["_broadcast", "_random", "_creation", "autograd.graph", "autograd.saved_hooks"]),
     ("engine", ["autograd"]),

@@ -38,7 +38,7 @@ PUBLIC = _invert({  # ndgrad.<name>
     "resample": (
         "pixel_shuffle pixel_unshuffle"),
     "random": (
-        "bernoulli multinomial rand_like randint_like randn_like"),
+        "bernoulli multinomial normal rand_like randint_like randn_like"),
     "nn": (
         "binary_cross_entropy_with_logits cdist constant_pad_nd cosine_similarity embedding "
         "hardshrink log_softmax pairwise_distance prelu softmax threshold"),
@@ -70,7 +70,8 @@ METHODS = _invert({  # Tensor.<name>
     "spectral": (
         "pinverse qr svd"),
     "random": (
-        "bernoulli bernoulli_ exponential_ multinomial normal_ random_ uniform_"),
+        "bernoulli bernoulli_ cauchy_ exponential_ geometric_ log_normal_ multinomial normal_ "
+        "random_ uniform_"),
     "nn": (
         "hardshrink log_softmax prelu softmax"),
 })
@@ -105,6 +106,8 @@ REGISTRY = _invert({  # op names
         "max_pool2d_with_indices_backward"),
     "resample": (
         "_upsample _upsample_backward col2im im2col pixel_shuffle pixel_unshuffle"),
+    "random": (
+        "random_draw"),
     "nn": (
         "_cdist_forward _clamp_min _ctc_loss _ctc_loss_backward _div_scalar _log_softmax "
         "_log_softmax_backward_data _norm _pad_nonconstant _pad_nonconstant_backward "
