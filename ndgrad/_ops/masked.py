@@ -11,8 +11,11 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from . import nn  # noqa: F401  (nn loads nn_softmax at its end: importing that first is a cycle)
+from . import nn_softmax
 from ._registry import PUBLIC
 from .pointwise import where
+from .statistics import vector_norm
 
 _SMALL_INTS = ("uint8", "bool", "int8", "int16", "int32")
 
@@ -325,12 +328,10 @@ def norm(input: Tensor, ord: Any = 2.0, dim: Any = None, *, keepdim: bool = Fals
         ...                    mask=ndgrad.tensor([True, False, True]))
         tensor(5.)
     """
-    from .. import linalg
-
     dtype = input.dtype if dtype is None else dtype
     masked = _masked_input("norm", input, mask, ord)
     dims = _canonical_dim(dim, input.ndim)
-    return linalg.vector_norm(masked, ord, dims, bool(keepdim), dtype=dtype)
+    return vector_norm(masked, ord, dims, bool(keepdim), dtype=dtype)
 
 
 def _std_var(input: Tensor, dim: Any, unbiased: bool | None, correction: Any, keepdim: bool,
@@ -384,12 +385,6 @@ def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, *, correct
 
 # *** normalizations ***
 
-def _functional(name: str) -> Any:
-    from ..nn import functional
-
-    return getattr(functional, name)
-
-
 def softmax(input: Tensor, dim: int, *, dtype: Any = None, mask: Tensor | None = None) -> Tensor:
     """softmax along dim over the elements where mask is True (0 at the others).
 
@@ -399,7 +394,7 @@ def softmax(input: Tensor, dim: int, *, dtype: Any = None, mask: Tensor | None =
     """
     dtype = input.dtype if dtype is None else dtype
     d = _canonical_dim(dim, input.ndim)[0]
-    return _functional("softmax")(_masked_input("amax", input, mask), d, dtype=dtype)
+    return nn_softmax.softmax(_masked_input("amax", input, mask), d, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None,
@@ -412,7 +407,7 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None,
     """
     dtype = input.dtype if dtype is None else dtype
     d = _canonical_dim(dim, input.ndim)[0]
-    return _functional("log_softmax")(_masked_input("amax", input, mask), d, dtype=dtype)
+    return nn_softmax.log_softmax(_masked_input("amax", input, mask), d, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int, *, dtype: Any = None, mask: Tensor | None = None) -> Tensor:
@@ -424,7 +419,7 @@ def softmin(input: Tensor, dim: int, *, dtype: Any = None, mask: Tensor | None =
     """
     dtype = input.dtype if dtype is None else dtype
     d = _canonical_dim(dim, input.ndim)[0]
-    return _functional("softmin")(_masked_input("amin", input, mask), d, dtype=dtype)
+    return nn_softmax.softmax(-_masked_input("amin", input, mask), d, dtype=dtype)  # F.softmin
 
 
 def normalize(input: Tensor, ord: float, dim: int, *, eps: float = 1e-12, dtype: Any = None,

@@ -1,6 +1,6 @@
 """Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma (SciPy, imported on first
 use so that `import ndgrad` does not import SciPy) and xlogy; the rest of torch.special lives in
-special_fns, special_binary and special_poly (imported at the end)."""
+special_fns, special_binary and special_poly."""
 from __future__ import annotations
 
 import math
@@ -207,5 +207,3 @@ def xlogy(input: Any, other: Any) -> Tensor:
         raise _bad_args("xlogy", (input, other), "TSN")
     return _xlogy_scalar_self.public(other, input=input)
 
-
-from . import special_binary, special_fns, special_poly  # noqa: E402,F401  (registration)
