@@ -27,7 +27,8 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 # the nn_* modules load with nn. Adding a module here: regenerate _lazy_index.py (see there).
 LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
         "decomp", "spectral", "conv", "pool", "resample", "random", "nn",
-        "special_fns", "special_binary", "special_poly", "windows")
+        "special_fns", "special_binary", "special_poly", "windows", "linalg_lu", "linalg_solvers",
+        "linalg_householder", "linalg_misc")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.

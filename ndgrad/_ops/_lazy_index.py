@@ -48,6 +48,14 @@ PUBLIC = _invert({  # ndgrad.<name>
         "igamma igammac"),
     "windows": (
         "bartlett_window blackman_window hamming_window hann_window kaiser_window"),
+    "linalg_lu": (
+        "lu lu_solve lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
+    "linalg_misc": (
+        "pca_lowrank svd_lowrank"),
 })
 
 
@@ -84,6 +92,12 @@ METHODS = _invert({  # Tensor.<name>
         "i0 i0_ mvlgamma mvlgamma_ sinc sinc_"),
     "special_binary": (
         "igamma igamma_ igammac igammac_"),
+    "linalg_lu": (
+        "lu lu_solve"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
 })
 
 
@@ -146,6 +160,13 @@ REGISTRY = _invert({  # op names
         "special_scaled_modified_bessel_k1 special_shifted_chebyshev_polynomial_t "
         "special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v "
         "special_shifted_chebyshev_polynomial_w special_spherical_bessel_j0"),
+    "linalg_lu": (
+        "linalg_ldl_factor_ex linalg_ldl_solve linalg_lu linalg_lu_factor_ex linalg_lu_solve "
+        "lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve linalg_lstsq triangular_solve"),
+    "linalg_householder": (
+        "geqrf linalg_householder_product linalg_matrix_exp ormqr"),
 })
 
 
