@@ -216,7 +216,8 @@ def linalg_matrix_exp(A: np.ndarray) -> np.ndarray:
     _check_float(A, "linalg.matrix_exp")
     if A.size == 0:
         return A.copy()
-    return np.asarray(scipy.linalg.expm(A), dtype=A.dtype)
+    work = np.promote_types(A.dtype, np.float64)  # float32 rounds once, at the end
+    return np.asarray(scipy.linalg.expm(A.astype(work)), dtype=A.dtype)
 
 
 @linalg_matrix_exp.vjp

@@ -18,6 +18,7 @@ _LuFactor = _return_type("linalg_lu_factor", ("LU", "pivots"))
 _LuFactorEx = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 _Lu = _return_type("linalg_lu", ("P", "L", "U"))
 _LuUnpack = _return_type("lu_unpack", ("P", "L", "U"))
+_LuWithInfo = _return_type("_lu_with_info", ("LU", "pivots", "info"))
 _Ldl = _return_type("linalg_ldl_factor", ("LD", "pivots"))
 _LdlEx = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 
@@ -39,6 +40,8 @@ def _permutation(pivots: np.ndarray, m: int) -> np.ndarray:
     """perm with (P^T A)[i] = A[perm[i]]: the row swaps i <-> pivots[i] - 1, applied in order."""
     batch = pivots.shape[:-1]
     perm = np.broadcast_to(np.arange(m), batch + (m,)).copy()
+    if perm.size == 0 or pivots.size == 0:
+        return perm
     flat, piv = perm.reshape(-1, m), pivots.reshape(-1, pivots.shape[-1]) - 1
     rows = np.arange(flat.shape[0])
     for i in range(piv.shape[-1]):
@@ -193,17 +196,21 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
     return _LuFactor((LU, pivots))
 
 
+# P is a constant of the factorization (no gradient, as in torch): the op returns L, U and the
+# pivots, and lu() builds P from them
+
 @primitive("linalg_lu", grad_fn="LinalgLuBackward0", export=False, n_outputs=3)
 def linalg_lu(A: np.ndarray, *, pivot: bool = True) -> tuple:
     _check_lu_input(A, "linalg.lu", pivot)
     LU, piv, _ = _getrf(A)
     L, U = _unpack(LU)
-    return _permutation_matrix(piv, A.shape[-2], A.dtype), L, U
+    return L, U, piv
 
 
 @linalg_lu.vjp
 def _(grads, result0, result1, result2, *, pivot):
-    return _lu_backward(grads[1], grads[2], result0, result1, result2)
+    P = _const(_permutation_matrix(result2._data, result0._data.shape[-2], result0._data.dtype))
+    return _lu_backward(grads[0], grads[1], P, result0, result1)
 
 
 def lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
@@ -214,50 +221,43 @@ def lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
         tensor([[0., 1.],
                 [1., 0.]])
     """
-    return _Lu(linalg_lu.public(A, pivot=pivot))
+    L, U, piv = linalg_lu.public(A, pivot=pivot)
+    P = _const(_permutation_matrix(piv._data, A._data.shape[-2], A._data.dtype))
+    return _Lu((P, L, U))
 
 
 # *** unpacking and solving ***
 
-@primitive("lu_unpack", grad_fn="LuUnpackBackward0", inputs=("LU_data", "LU_pivots"),
-           n_outputs=3, export=False)
-def _lu_unpack(LU_data: np.ndarray, LU_pivots: np.ndarray, unpack_data: bool = True,
-               unpack_pivots: bool = True) -> tuple:
-    if LU_pivots.dtype != np.int32:
-        raise RuntimeError(f"torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
-                           f"torch.int32 dtype. Note: this function is intended to be used with "
-                           f"the output produced by torch.linalg.lu_factor. Got {_tname(LU_pivots)}")
-    m = LU_data.shape[-2]
-    P = _permutation_matrix(LU_pivots, m, LU_data.dtype) if unpack_pivots else \
-        np.empty((0,), LU_data.dtype)
+@primitive("lu_unpack", grad_fn="LuUnpackBackward0", inputs=("LU_data",), n_outputs=2,
+           export=False)
+def _lu_unpack(LU_data: np.ndarray, *, unpack_data: bool = True) -> tuple:
     if not unpack_data:
         empty = np.empty((0,), LU_data.dtype)
-        return P, empty, empty
-    L, U = _unpack(LU_data)
-    return P, L, U
+        return empty, empty
+    return _unpack(LU_data)
 
 
 @_lu_unpack.vjp
-def _(grads, LU_data_shape, *, unpack_data, unpack_pivots):
-    _, gL, gU = grads
+def _(grads, LU_data_shape, *, unpack_data):
+    gL, gU = grads
     m, n = LU_data_shape[-2:]
     k = min(m, n)
     out = None
     if gL is not None and gL._data.size:
         gL = gL.tril(-1)
         out = gL if n == k else cat((gL, _const(np.zeros(gL._data.shape[:-1] + (n - k,),
-                                                                gL._data.dtype))), -1)
+                                                         gL._data.dtype))), -1)
     if gU is not None and gU._data.size:
         gU = gU.triu()
         gU = gU if m == k else cat((gU, _const(np.zeros(gU._data.shape[:-2] + (m - k, n),
-                                                               gU._data.dtype))), -2)
+                                                        gU._data.dtype))), -2)
         out = gU if out is None else out + gU
-    return out, None
+    return out
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True, *, out: Any = None) -> tuple:
-    """(P, L, U) from the packed output of linalg.lu_factor.
+    """(P, L, U) from the packed output of linalg.lu_factor (P carries no gradient).
 
     Example::
         >>> LU, piv = ndgrad.linalg.lu_factor(ndgrad.tensor([[0., 1.], [1., 0.]]))
@@ -265,7 +265,16 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
         tensor([[1., 0.],
                 [0., 1.]])
     """
-    return _LuUnpack(_lu_unpack.public(LU_data, LU_pivots, unpack_data, unpack_pivots))
+    piv = LU_pivots._data
+    if piv.dtype != np.int32:
+        raise RuntimeError(f"torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           f"torch.int32 dtype. Note: this function is intended to be used with "
+                           f"the output produced by torch.linalg.lu_factor. Got {_tname(piv)}")
+    dt = LU_data._data.dtype
+    P = _const(_permutation_matrix(piv, LU_data._data.shape[-2], dt) if unpack_pivots else
+               np.empty((0,), dt))
+    L, U = _lu_unpack.public(LU_data, unpack_data=unpack_data)
+    return _LuUnpack((P, L, U))
 
 
 composite("lu_unpack", method=False)(lu_unpack)
@@ -374,7 +383,7 @@ def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False, out: Any =
                   "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.",
                   UserWarning, stacklevel=2)
     LU, pivots, infos = linalg_lu_factor_ex.public(A, pivot=pivot, check_errors=not get_infos)
-    return (LU, pivots, infos) if get_infos else (LU, pivots)
+    return _LuWithInfo((LU, pivots, infos)) if get_infos else (LU, pivots)
 
 
 # *** LDL (Bunch-Kaufman): forward only, as in torch ***
@@ -467,10 +476,10 @@ def linalg_ldl_solve(LD: np.ndarray, pivots: np.ndarray, B: np.ndarray, *,
 _enroll("linalg_lu_factor_ex", lambda A, *, shift: linalg_lu_factor_ex.public(_shift(A, shift))[0],
         lambda torch, A, *, shift: torch.linalg.lu_factor_ex(_shift(A, shift))[0],
         [((3, 3), {"shift": 3.0}), ((2, 3, 3), {"shift": -3.0})])
-_enroll("linalg_lu", lambda A: linalg_lu.public(A)[1:],
+_enroll("linalg_lu", lambda A: linalg_lu.public(A)[:2],
         lambda torch, A: torch.linalg.lu(A)[1:],
         [((3, 3), {}), ((4, 3), {}), ((2, 3, 4), {})], domain=(-1.0, 1.0))
-_enroll("lu_unpack", lambda LU: _lu_unpack.public(LU, _const(np.array([2, 3, 3], np.int32)))[1:],
+_enroll("lu_unpack", lambda LU: lu_unpack(LU, _const(np.array([2, 3, 3], np.int32)))[1:],
         lambda torch, LU: torch.lu_unpack(LU, torch.tensor([2, 3, 3], dtype=torch.int32))[1:],
         [((3, 3), {}), ((4, 3), {})])
 def _pivots(LU: Any, lib: Any = None) -> Any:

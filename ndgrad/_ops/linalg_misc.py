@@ -106,11 +106,14 @@ def vander(x: Tensor, N: int | None = None) -> Tensor:
                 [1, 2, 4],
                 [1, 3, 9]])
     """
-    if x._data.ndim < 1:
-        raise RuntimeError("N must be greater than 1.")
-    N = x._data.shape[-1] if N is None else N
+    if N is None:
+        if x._data.ndim < 1:
+            raise RuntimeError("N must be greater than 1.")
+        N = x._data.shape[-1]
     if N <= 1:
         raise RuntimeError("N must be greater than 1.")
+    if x._data.ndim == 0:
+        x = x.reshape(1)  # torch treats a 0-d x as one point
     dt = x._data.dtype if x._data.dtype.kind in "fc" else np.dtype(np.int64)
     if x._data.dtype == np.bool_:
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
@@ -150,13 +153,13 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None, *, out: Any = None) -> T
         dims = [d % nd for d in dims]
         order = [d for d in range(nd) if d not in dims] + dims
         A = A.permute(*order)
-    b_shape = B._data.shape
-    rest = A._data.shape[len(b_shape):]
-    rows, cols = int(np.prod(b_shape)), int(np.prod(rest))
-    if A._data.shape[:len(b_shape)] != b_shape or rows != cols:
+    nb = B._data.ndim
+    rest = A._data.shape[nb:]
+    rows, cols = int(np.prod(A._data.shape[:nb])), int(np.prod(rest))
+    if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
                            f"== prod(self.shape[:other.ndim]), but got {cols} != {rows}")
-    return linalg_solve.public(A.reshape(rows, cols), B.reshape(rows)).reshape(*rest)
+    return linalg_solve.public(A.reshape(rows, cols), B.reshape(-1)).reshape(*rest)
 
 
 # *** randomized low-rank SVD (torch/_lowrank.py's algorithm, the same random draws) ***

@@ -90,7 +90,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,
     a = A._data
     _check_matrix(a, "linalg.cholesky_ex")
     info = np.zeros(a.shape[:-2], np.int32)
-    for i, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
+    for i, m in enumerate(a.reshape((-1,) + a.shape[-2:]) if a.size else ()):
         try:
             np.linalg.cholesky(np.swapaxes(m, -1, -2).conj() if upper else m)
         except np.linalg.LinAlgError:
