@@ -54,8 +54,6 @@ PUBLIC = _invert({  # ndgrad.<name>
         "cholesky_inverse cholesky_solve triangular_solve"),
     "linalg_householder": (
         "geqrf matrix_exp orgqr ormqr"),
-    "linalg_misc": (
-        "pca_lowrank svd_lowrank"),
 })
 
 

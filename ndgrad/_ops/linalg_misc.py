@@ -1,5 +1,5 @@
 """torch.linalg functions composed of other ops (no rule of their own): cond, matrix_rank, vander,
-tensorinv, tensorsolve, and torch's randomized svd_lowrank / pca_lowrank."""
+tensorinv, tensorsolve."""
 from __future__ import annotations
 
 import math
@@ -8,13 +8,12 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from .._creation import randn
 from .._tensor import Tensor
-from ._registry import PUBLIC, composite
+from ._registry import PUBLIC
 from .decomp import _const, _tname, linalg_inv, linalg_solve
 from .join import cat
 from .linalg_solvers import inv_ex
-from .spectral import linalg_qr, linalg_svd, svdvals
+from .spectral import svdvals
 from .statistics import matrix_norm
 
 _COND_SVD = (None, 2, -2, "nuc")
@@ -160,69 +159,3 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None, *, out: Any = None) -> T
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
                            f"== prod(self.shape[:other.ndim]), but got {cols} != {rows}")
     return linalg_solve.public(A.reshape(rows, cols), B.reshape(-1)).reshape(*rest)
-
-
-# *** randomized low-rank SVD (torch/_lowrank.py's algorithm, the same random draws) ***
-
-def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:
-    R = randn(A._data.shape[-1], q, dtype=_dtype.from_numpy_dtype(A._data.dtype))
-    X = A @ R if M is None else A @ R - M @ R
-    Q = linalg_qr.public(X)[0]
-    for _ in range(niter):
-        X = A.mT @ Q if M is None else A.mT @ Q - M.mT @ Q
-        Q = linalg_qr.public(X)[0]
-        X = A @ Q if M is None else A @ Q - M @ Q
-        Q = linalg_qr.public(X)[0]
-    return Q
-
-
-def _svd_lowrank(A: Tensor, q: int | None, niter: int | None, M: Tensor | None) -> tuple:
-    q = 6 if q is None else q
-    niter = 2 if niter is None else niter
-    m, n = A._data.shape[-2:]
-    if M is not None:
-        M = M.broadcast_to(tuple(A.shape))
-    if m < n:
-        A = A.mT
-        M = None if M is None else M.mT
-    Q = _approximate_basis(A, q, niter, M)
-    B = Q.mT @ A if M is None else Q.mT @ A - Q.mT @ M
-    U, S, Vh = linalg_svd.public(B, False)
-    V, U = Vh.mT, Q @ U
-    return (V, S, U) if m < n else (U, S, V)
-
-
-@composite("svd_lowrank", method=False)
-def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2,
-                M: Tensor | None = None) -> tuple:
-    """A rank-q approximate SVD (U, S, V) of A - M by randomized subspace iteration.
-
-    Example::
-        >>> _ = ndgrad.manual_seed(0)
-        >>> ndgrad.svd_lowrank(ndgrad.eye(3) * 2, q=1)[1]
-        tensor([2.])
-    """
-    return _svd_lowrank(A, q, niter, M)
-
-
-@composite("pca_lowrank", method=False)
-def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2) -> tuple:
-    """(U, S, V) of a rank-q approximate PCA: the low-rank SVD of A with its column means removed.
-
-    Example::
-        >>> _ = ndgrad.manual_seed(0)
-        >>> ndgrad.pca_lowrank(ndgrad.eye(3), q=1)[1].shape
-        torch.Size([1])
-    """
-    m, n = A._data.shape[-2:]
-    if q is None:
-        q = min(6, m, n)
-    elif not 0 <= q <= min(m, n):
-        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)="
-                         f"{min(m, n)}")
-    if not niter >= 0:
-        raise ValueError(f"niter(={niter}) must be non-negative integer")
-    if not center:
-        return _svd_lowrank(A, q, niter, None)
-    return _svd_lowrank(A - A.mean(dim=(-2,), keepdim=True), q, niter, None)
-

@@ -363,6 +363,15 @@ def _(grad, input, result, *, upper):
     return -(input @ common) if upper else -(common @ input)
 
 
+@_cholesky_inverse.jvp
+def _(input_t, input, result, *, upper):
+    # torch's forward-mode formula, kept for parity: -X dC X C plus its adjoint (C = U or L^H);
+    # it is not the derivative of the forward (finite differences give -X (dL L^H + L dL^H) X)
+    C, dC = (input, _adj(input_t)) if upper else (_adj(input), input_t)
+    partial = -(result @ dC @ result @ C)
+    return partial + _adj(partial)
+
+
 def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Any = None) -> Tensor:
     """(L L^H)^-1 from the Cholesky factor L (or (U^H U)^-1 if upper).
 
@@ -418,4 +427,4 @@ _enroll("cholesky_inverse", lambda L, *, upper=False: _cholesky_inverse.public(
         lambda torch, L, *, upper=False: torch.cholesky_inverse(
             _chol(L).mT if upper else _chol(L), upper),
         [((3, 3), {}), ((2, 3, 3), {"upper": True})], domain=(-1.0, 1.0),
-        skips=("jvp_torch",))  # torch's forward mode is not the derivative here (FD agrees with us)
+        skips=("jvp",))  # forward mode follows torch's formula, which finite differences refute
