@@ -68,3 +68,23 @@ def is_floating_point(input: Tensor) -> "bool":
 from . import linalg, optim, utils  # noqa: E402
 from ._ops.sorting import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402
+
+# *** the non-op surface: devices, memory formats, process-wide switches, namespaces ***
+from ._device import get_default_device, set_default_device  # noqa: E402
+from ._memory_format import (  # noqa: E402
+    channels_last, channels_last_3d, contiguous_format, jagged, layout, legacy_contiguous_format,
+    memory_format, preserve_format, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr,
+    strided,
+)
+from ._runtime import (  # noqa: E402
+    are_deterministic_algorithms_enabled, bfloat16, compile, get_deterministic_debug_mode,
+    get_float32_matmul_precision, get_num_interop_threads, get_num_threads, is_nonzero,
+    is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+    set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+    use_deterministic_algorithms,
+)
+from . import accelerator, amp, backends, cpu, cuda, functional, jit, mps, profiler  # noqa: E402
+from .amp import autocast  # noqa: E402
+from ._inplace_functions import functions as _inplace_functions  # noqa: E402
+
+globals().update(_inplace_functions(globals(), nn.functional))  # torch.sin_, torch.relu_, ...

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _out
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
@@ -112,7 +112,10 @@ class OpNode(Node):
             else:
                 args.append(val)
         g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        out = op.vjp_fn(g, *args, **self._attrs)
+        if PROFILER is not None:  # the node's backward as one event, its ops nested inside
+            out = PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
+        else:
+            out = op.vjp_fn(g, *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:
@@ -306,6 +309,9 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     return deco
 
 
+# *** the profiler (ndgrad.autograd.profiler) sets this while it records; None costs one read ***
+PROFILER: Any = None  # .enter(name, inputs) -> event, .exit(event), .run(name, fn, args, kwargs)
+
 # *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
@@ -315,10 +321,22 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
     @functools.wraps(fn)
     def composite_fn(*args: Any, **kwargs: Any) -> Any:
         if VMAP_COMPOSITE is None:
-            return fn(*args, **kwargs)
+            if PROFILER is None:
+                return fn(*args, **kwargs)
+            return PROFILER.run(name, fn, args, kwargs)
         return VMAP_COMPOSITE(name, fn, args, kwargs)
 
-    return composite_fn
+    if name not in _out.OUT_OPS:
+        return composite_fn
+
+    @functools.wraps(fn)
+    def composite_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return composite_fn(*args, **kwargs)
+        _out.check_grad(name, (*args, *kwargs.values()), out)
+        return _out.write(name, composite_fn(*args, **kwargs), out)
+
+    return composite_out
 
 
 # *** calling an op (promotion lives in _promote.py) ***
@@ -329,6 +347,9 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
             return out
+    prof = PROFILER
+    if prof is not None:
+        event = prof.enter(op.name, inputs)
     inputs, arrays = _PREP[op.promote](inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
@@ -351,7 +372,15 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         _mark_views(op, inputs[0], attrs, result)
     if _FORWARD_AD.stack:
         _forward_ad.propagate(op, inputs, attrs, result)
+    if prof is not None:
+        prof.exit(event)
     return result
+
+
+def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+    """An op called with out=: computed as usual, then written into out (never recorded)."""
+    _out.check_grad(op.name, inputs, out)
+    return _out.write(op.name, call(op, inputs, attrs), out)
 
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:

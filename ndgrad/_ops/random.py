@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._factory import factory
 from ._registry import composite
 
 
@@ -88,6 +89,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 @composite("rand_like", method=False)
+@factory("rand_like", takes_out=False)
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
               generator: Any = None, **_: Any) -> Tensor:
     """U[0, 1) samples with input's shape and dtype."""
@@ -96,6 +98,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randn_like", method=False)
+@factory("randn_like", takes_out=False)
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
                generator: Any = None, **_: Any) -> Tensor:
     """N(0, 1) samples with input's shape and dtype."""
@@ -104,6 +107,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randint_like", method=False)
+@factory("randint_like", takes_out=False)
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
                  generator: Any = None, **_: Any) -> Tensor:
     """Integers uniform on [low, high) with input's shape and dtype."""

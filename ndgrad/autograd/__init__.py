@@ -20,6 +20,19 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
            "once_differentiable", "detect_anomaly", "set_detect_anomaly"]
 
 
+def __getattr__(name: str) -> Any:
+    # loaded on first use: they need Tensor and the op registry, which import this package
+    if name in ("profiler", "profiler_util", "variable"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "Variable":
+        from .variable import Variable
+
+        return Variable
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
 def _as_tuple(x: Any) -> tuple:
     if x is None:
         return ()
