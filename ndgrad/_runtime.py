@@ -33,8 +33,10 @@ def set_num_threads(int: int) -> None:
     try:
         import threadpoolctl  # optional: imported on first use only
     except ImportError:
-        warnings.warn("set_num_threads: threadpoolctl is not installed, so NumPy's BLAS keeps its "
-                      "thread count (pip install threadpoolctl)", UserWarning, stacklevel=2)
+        if not _THREADS.get("warned"):
+            _THREADS["warned"] = True
+            warnings.warn("set_num_threads: threadpoolctl is not installed, so NumPy's BLAS keeps "
+                          "its thread count (pip install threadpoolctl)", UserWarning, stacklevel=2)
     else:
         _THREADS["limiter"] = threadpoolctl.threadpool_limits(limits=n)
     _THREADS["intra"] = n

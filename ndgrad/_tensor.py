@@ -302,10 +302,13 @@ class Tensor:
         self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
 
     def _get_accumulator(self) -> Any:
-        """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
-        acc = self._accumulator
+        """The AccumulateGrad node of a leaf: the same one while any graph holds it (the leaf
+        refers to it weakly, the node holds the leaf)."""
+        ref = self._accumulator
+        acc = ref() if ref is not None else None
         if acc is None:
-            acc = self._accumulator = _AccumulateGrad(self)
+            acc = _AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
         return acc
 
     def register_hook(self, hook: Any) -> Any:

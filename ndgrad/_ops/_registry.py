@@ -417,7 +417,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                     sync_view(x)
                 fn = x._grad_fn
                 edges.append((fn, x._output_nr) if fn is not None else
-                             (x._accumulator or x._get_accumulator(), 0))
+                             (x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)

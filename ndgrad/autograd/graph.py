@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 from typing import Any, Callable
 
 _seq = itertools.count()
@@ -107,33 +106,27 @@ class Node:
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
-    The leaf owns its accumulator and the accumulator refers back weakly, so there is no cycle.
+    As in torch, the accumulator holds its leaf and the leaf refers to its accumulator weakly:
+    `variable` is the leaf for as long as a graph uses it (torchviz reads it), and no cycle forms.
     """
 
-    __slots__ = ("_variable",)
+    __slots__ = ("variable",)
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
         self._seq = 1 << 62  # run as soon as ready, as torch does
         self._hooks = None
-        self._variable = weakref.ref(variable)
+        self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)
-
-    @property
-    def variable(self) -> Any:
-        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        var = self._variable()
-        return var._hooks if var is not None else None
+        return self.variable._hooks
 
     def apply(self, grads: list) -> tuple:
-        var = self._variable()
-        if var is not None:
-            accumulate_grad(var, grads[0], False, set())
+        accumulate_grad(self.variable, grads[0], False, set())
         return ()
 
 
