@@ -10,6 +10,8 @@ from ._dtype import dtype as _DType
 from ._factory import factory
 from ._tensor import Tensor, _check_floating
 
+_STRIDED = "aten::empty_strided"  # what torch's *_like factories allocate with
+
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -181,21 +183,21 @@ def _like(input: Tensor, dtype: _DType | None, memory_format: Any, fill: Any) ->
     return arr
 
 
-@factory("zeros_like", takes_out=False)
+@factory("zeros_like", takes_out=False, allocating=_STRIDED)
 def zeros_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros with input's shape and dtype."""
     return _finish(_like(input, dtype, memory_format, 0), requires_grad)
 
 
-@factory("ones_like", takes_out=False)
+@factory("ones_like", takes_out=False, allocating=_STRIDED)
 def ones_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Ones with input's shape and dtype."""
     return _finish(_like(input, dtype, memory_format, 1), requires_grad)
 
 
-@factory("empty_like", takes_out=False)
+@factory("empty_like", takes_out=False, allocating=_STRIDED)
 def empty_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """An uninitialised tensor with input's shape and dtype."""
@@ -203,7 +205,7 @@ def empty_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None
     return _finish(_memory_format.empty_like(input._data, dt, memory_format), requires_grad)
 
 
-@factory("full_like", takes_out=False)
+@factory("full_like", takes_out=False, allocating=_STRIDED)
 def full_like(input: Tensor, fill_value: Any, *, dtype: _DType | None = None,
               device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """fill_value with input's shape and dtype."""

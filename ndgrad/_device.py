@@ -106,9 +106,10 @@ _META = ("ndgrad has no 'meta' device: every ndgrad tensor holds its values in a
          "instead). Create the tensor on 'cpu'.")
 
 
-def refuse(dev: device, allocating: bool) -> None:
+def refuse(dev: device, allocating: bool | str) -> None:
     """Raise what a CPU-only torch raises for a tensor on `dev`: `allocating` for factories
-    (torch.zeros(..., device=)), otherwise for a copy (.to(device), torch.tensor(device=))."""
+    (torch.zeros(..., device=); a string names the allocating ATen op, as torch's message does),
+    otherwise for a copy (.to(device), torch.tensor(device=))."""
     kind = dev.type
     if kind in _NOT_COMPILED:
         raise AssertionError(_NOT_COMPILED[kind])
@@ -117,8 +118,9 @@ def refuse(dev: device, allocating: bool) -> None:
     if kind in ("hpu", "privateuseone"):
         raise ModuleNotFoundError(f"No module named 'torch.{kind}'", name=f"torch.{kind}")
     if kind in _BACKEND and (allocating or kind == "lazy"):
+        op = allocating if isinstance(allocating, str) else "aten::empty.memory_format"
         raise NotImplementedError(
-            f"Could not run 'aten::empty.memory_format' with arguments from the '{_BACKEND[kind]}' "
+            f"Could not run '{op}' with arguments from the '{_BACKEND[kind]}' "
             "backend. This could be because the operator doesn't exist for this backend, or was "
             "omitted during the selective/custom build process (if using custom build). ndgrad "
             "computes on the CPU only: use device='cpu'.")
@@ -137,7 +139,7 @@ def as_device(dev: Any, fname: str = "device") -> device:
     raise TypeError(f"{fname}(): argument 'device' must be torch.device, not {_typename(dev)}")
 
 
-def check(dev: Any, allocating: bool = True, fname: str = "device") -> None:
+def check(dev: Any, allocating: bool | str = True, fname: str = "device") -> None:
     """Accept None (the default device), 'cpu', 'cpu:N' or a CPU device; refuse anything else."""
     if dev is None:
         dev = _DEFAULT[0]

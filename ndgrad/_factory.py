@@ -17,12 +17,12 @@ _ARANGE_RESIZED = ("The number of elements in the out tensor of shape {} is {} w
                    "rounding error. The out tensor will be resized to a tensor of shape ({},).")
 
 
-def factory(name: str, *, takes_out: bool = True, allocating: bool = True) -> Callable:
+def factory(name: str, *, takes_out: bool = True, allocating: bool | str = True) -> Callable:
     """Wrap a creation function: refuse devices other than the CPU (torch's CPU-only errors),
     refuse pin_memory=True, accept layout=torch.strided, and (takes_out) write into out=.
 
-    allocating: the error torch gives for factories that allocate (zeros, randn, ...) rather
-    than copy (tensor, as_tensor)."""
+    allocating: the error torch gives for factories that allocate (zeros, randn, ...; a string
+    names the ATen op its message quotes) rather than copy (tensor, as_tensor)."""
 
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)

@@ -89,7 +89,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 @composite("rand_like", method=False)
-@factory("rand_like", takes_out=False)
+@factory("rand_like", takes_out=False, allocating="aten::empty_strided")
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
               generator: Any = None, **_: Any) -> Tensor:
     """U[0, 1) samples with input's shape and dtype."""
@@ -98,7 +98,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randn_like", method=False)
-@factory("randn_like", takes_out=False)
+@factory("randn_like", takes_out=False, allocating="aten::empty_strided")
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
                generator: Any = None, **_: Any) -> Tensor:
     """N(0, 1) samples with input's shape and dtype."""
@@ -107,7 +107,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randint_like", method=False)
-@factory("randint_like", takes_out=False)
+@factory("randint_like", takes_out=False, allocating="aten::empty_strided")
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
                  generator: Any = None, **_: Any) -> Tensor:
     """Integers uniform on [low, high) with input's shape and dtype."""
