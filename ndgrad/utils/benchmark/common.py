@@ -75,8 +75,8 @@ class Measurement:
 
     Example::
         >>> m = Measurement(10, [1e-5, 2e-5], TaskSpec("x + 1", "pass"))
-        >>> m.median
-        1.5e-06
+        >>> round(m.median * 1e6, 6)  # microseconds per run
+        1.5
     """
 
     number_per_run: int
