@@ -240,8 +240,11 @@ def test_functional_namespace_reexports_what_ndgrad_has(torch):
         F.not_a_function  # noqa: B018
 
 
-def test_threads_are_controlled_through_threadpoolctl():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+def test_threads_are_controlled_through_threadpoolctl(monkeypatch):
+    import sys
+
+    import threadpoolctl  # in the test extra: without it this test must fail, not skip
+
     before = ndgrad.get_num_threads()
     try:
         ndgrad.set_num_threads(1)
@@ -250,6 +253,18 @@ def test_threads_are_controlled_through_threadpoolctl():
         assert blas and all(p["num_threads"] == 1 for p in blas)
     finally:
         ndgrad.set_num_threads(before)
+    # without threadpoolctl (an optional dependency): a warning, once, and the count recorded
+    from ndgrad import _runtime
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    monkeypatch.setitem(_runtime._THREADS, "warned", False)
+    monkeypatch.setitem(_runtime._THREADS, "intra", None)
+    with pytest.warns(UserWarning, match="threadpoolctl is not installed"):
+        ndgrad.set_num_threads(3)
+    assert ndgrad.get_num_threads() == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ndgrad.set_num_threads(2)
     for bad in (0, -2):
         with pytest.raises(RuntimeError, match="positive integer"):
             ndgrad.set_num_threads(bad)
