@@ -1,6 +1,6 @@
 """The first lines of PyTorch's "Learn the Basics" tutorials (tensors, build model, autograd,
-optimization, save & load; CPU only, synthetic data instead of downloads) run unchanged with
-ndgrad and print what torch prints."""
+optimization, save & load) and the 60-minute blitz's neural networks (CPU only, synthetic data
+instead of downloads) run unchanged with ndgrad and print what torch prints."""
 import contextlib
 import io
 import re
@@ -187,6 +187,59 @@ print(model2.eval())
 print(torch.equal(model2(X), model(X)))
 """
 
+NEURAL_NETWORKS = """
+F = torch.nn.functional
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, input):
+        c1 = F.relu(self.conv1(input))
+        s2 = F.max_pool2d(c1, (2, 2))
+        c3 = F.relu(self.conv2(s2))
+        s4 = F.max_pool2d(c3, 2)
+        s4 = torch.flatten(s4, 1)
+        f5 = F.relu(self.fc1(s4))
+        f6 = F.relu(self.fc2(f5))
+        return self.fc3(f6)
+
+net = Net()
+print(net)
+params = list(net.parameters())
+print(len(params), params[0].size())
+input = torch.rand(1, 1, 32, 32)
+out = net(input)
+print(out)
+net.zero_grad()
+out.backward(torch.rand(1, 10))
+output = net(input)
+target = torch.rand(10).view(1, -1)
+criterion = nn.MSELoss()
+loss = criterion(output, target)
+print(loss)
+for node in (loss.grad_fn, loss.grad_fn.next_functions[0][0],
+             loss.grad_fn.next_functions[0][0].next_functions[0][0]):
+    print(repr(node).split(" at 0x")[0], node.name())
+net.zero_grad()
+print('conv1.bias.grad before backward', net.conv1.bias.grad)
+loss.backward()
+print('conv1.bias.grad after backward', net.conv1.bias.grad)
+for f in net.parameters():
+    f.data.sub_(f.grad.data * 0.01)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+optimizer.zero_grad()
+loss = criterion(net(input), target)
+loss.backward()
+optimizer.step()
+print(loss, net(input))
+"""
+
 _NUMBER = re.compile(r"-?\d+\.\d*(?:e[-+]?\d+)?|-?\d+(?:e[-+]?\d+)?")
 
 
@@ -199,8 +252,10 @@ def _run(lib, script, tmp_path):
     return out.getvalue()
 
 
-@pytest.mark.parametrize("script", [TENSORS, MODEL, AUTOGRAD, OPTIMIZATION, SAVE_LOAD],
-                         ids=["tensors", "build_model", "autograd", "optimization", "save_load"])
+@pytest.mark.parametrize("script", [TENSORS, MODEL, AUTOGRAD, OPTIMIZATION, SAVE_LOAD,
+                                    NEURAL_NETWORKS],
+                         ids=["tensors", "build_model", "autograd", "optimization", "save_load",
+                              "blitz_neural_networks"])
 def test_tutorial_prints_what_torch_prints(script, tmp_path, torch):
     import ndgrad.utils.data  # noqa: F401
     import torch.utils.data  # noqa: F401

@@ -99,8 +99,8 @@ class Node:
     def _tensor_hooks(self, output_nr: int) -> Any:
         return self._hooks.tensor_pre.get(output_nr) if self._hooks is not None else None
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # the class name: AccumulateGrad, not its name() (as torch)
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):
