@@ -18,10 +18,7 @@ class _ExecutionEngine:
 
     def queue_callback(self, callback: Any) -> None:
         """Run callback() when the running backward pass finishes."""
-        task = engine.current_task()
-        if task is None:
-            raise RuntimeError("Final callbacks can only be installed during backward pass.")
-        task.callbacks.append(callback)
+        engine.queue_callback(callback)
 
     def run_backward(self, tensors: Any, grad_tensors: Any, keep_graph: bool, create_graph: bool,
                      inputs: Any = (), allow_unreachable: bool = True,
