@@ -127,6 +127,7 @@ def test_backend_flags_are_settable_and_scoped(torch):
     assert ndgrad.backends.cpu.get_cpu_capability() in ("DEFAULT", "AVX2", "AVX512")
 
 
+@pytest.mark.slow  # four fresh interpreters, two of them importing torch
 def test_cpu_capability_follows_aten_cpu_capability(torch):
     import os
     import subprocess
