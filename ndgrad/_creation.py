@@ -75,7 +75,7 @@ def _has_numpy_float(data: Any) -> bool:
 
 
 @factory("tensor", takes_out=False, allocating=False)
-def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
+def tensor(data: Any, *, dtype: _DType | None = None, device: Any = None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor (always a copy) holding data.
 
@@ -98,7 +98,7 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
 
 
 @factory("as_tensor", takes_out=False, allocating=False)
-def as_tensor(data: Any, dtype: _DType | None = None, device: Any = None) -> Tensor:
+def as_tensor(data: Any, *, dtype: _DType | None = None, device: Any = None) -> Tensor:
     """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows.
 
     Example::

@@ -106,6 +106,7 @@ def test_the_cpu_in_every_spelling_is_accepted(factory, device):
     "m.to(device='mps')", "m.to_empty(device='cuda')", "x.pin_memory()",
     "torch.zeros(2, pin_memory=True)", "torch.tensor([1.], pin_memory=True)",
     "torch.zeros(2, device=1.5)", "torch.zeros(2, device=[1])",
+    "torch.tensor([1.], torch.float64, 'cuda')", "torch.as_tensor([1.], None, 'cuda')",
 ])
 def test_accelerator_methods_are_refused_as_torch(call, torch):
     def run(lib):
