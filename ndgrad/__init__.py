@@ -26,20 +26,11 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
 
-def _legacy_type(d: dtype):
-    def make(*args: object) -> Tensor:
-        return Tensor(*args, dtype=d)
-
-    make.__name__ = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
-                     int32: "IntTensor", _dtype.bool_: "BoolTensor", uint8: "ByteTensor"}[d]
-    return make
-
-
 # torch.FloatTensor([1, 2]) and friends: legacy constructors of a fixed dtype
-FloatTensor, DoubleTensor, LongTensor = (_legacy_type(float32), _legacy_type(float64),
-                                         _legacy_type(int64))
-IntTensor, BoolTensor, ByteTensor = (_legacy_type(int32), _legacy_type(_dtype.bool_),
-                                     _legacy_type(uint8))
+from ._legacy_types import (  # noqa: E402
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)
 __version__ = "0.1.0"
 
 # every registered op and composite: ndgrad.add, ndgrad.matmul, ndgrad.sum, ...

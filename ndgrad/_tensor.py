@@ -43,6 +43,16 @@ _TORCH_TYPE_NAMES = {
     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
 }
 _GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
+_TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype._NAMES[k] for k, v in _TORCH_TYPE_NAMES.items()}
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
+    "libraries: a CPU library and a CUDA library; this error has occurred because you are trying "
+    "to use some CUDA functionality, but the CUDA library has not been loaded by the dynamic "
+    "linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't directly use any "
+    "symbols from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in your "
+    "link arguments; many dynamic linkers will delete dynamic library dependencies if you don't "
+    "depend on any of their symbols.  You can check if this has occurred by using ldd on your "
+    "binary to see if there is a dependency on *_cuda.so library.")
 
 
 def _check_floating(arr: np.ndarray) -> None:
@@ -198,10 +208,22 @@ class Tensor:
     def is_inference(self) -> bool:
         return False
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """The legacy type name ("torch.FloatTensor"), or self converted to a dtype, a legacy
+        type or its name (CUDA types raise, as in a CPU-only torch build)."""
         if dtype is None:
             return "torch." + _TORCH_TYPE_NAMES[self.dtype.name] + "Tensor"
-        return self.to(dtype)
+        name = dtype if isinstance(dtype, str) else repr(dtype).split("'")[1] \
+            if getattr(dtype, "is_cuda", False) else None
+        if name is not None:
+            if name.startswith("torch.cuda."):
+                raise RuntimeError(_NO_CUDA_LIBRARY)
+            target = _TYPE_BY_NAME.get(name)
+            if target is None:
+                raise ValueError(f"invalid type: '{name}'")
+            dtype = target
+        dtype = getattr(dtype, "dtype", dtype)  # torch.FloatTensor -> float32
+        return self if dtype is self.dtype else self.to(dtype)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from . import amp as _amp
+from ._legacy_types import CUDA_TYPES as _CUDA_TYPES
 from ._device import device as _device
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
@@ -200,6 +201,10 @@ def _cuda_grad_scaler(*args: Any, **kwargs: Any) -> Any:
                   "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning, stacklevel=2)
     return _amp.GradScaler("cuda", *args, **kwargs)
 
+
+# torch.cuda.FloatTensor and friends exist and refuse to make tensors
+(FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+ ByteTensor, BoolTensor) = _CUDA_TYPES.values()
 
 # torch.cuda.amp: the deprecated spellings of torch.amp for device 'cuda'
 amp = SimpleNamespace(autocast=_cuda_autocast, GradScaler=_cuda_grad_scaler,
