@@ -2,6 +2,7 @@
 deterministic-algorithms and matmul-precision flags, torch.compile, and the bfloat16 refusal."""
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from typing import Any, Callable
@@ -27,8 +28,8 @@ def set_num_threads(int: int) -> None:
         >>> ndgrad.set_num_threads(1); ndgrad.get_num_threads()
         1
     """
-    n = int
-    if not isinstance(n, (type(1),)) or isinstance(n, bool) or n <= 0:
+    n = int  # torch names the parameter `int`
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     try:
         import threadpoolctl  # optional: imported on first use only
