@@ -14,7 +14,7 @@ from . import _ops
 from ._ops._registry import PUBLIC as _PUBLIC
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
-    normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
+    ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
 )
 from ._random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,

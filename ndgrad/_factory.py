@@ -40,6 +40,7 @@ def factory(name: str, *, takes_out: bool = True, allocating: bool | str = True)
                 return fn(*args, **kwargs)
             return _into(name, fn, args, kwargs, out)
 
+        make._handles_out = takes_out  # type: ignore[attr-defined]  (composite() leaves it be)
         return make
 
     return deco

@@ -328,7 +328,7 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
             return PROFILER.run(name, fn, args, kwargs)
         return VMAP_COMPOSITE(name, fn, args, kwargs)
 
-    if name not in _out.OUT_OPS:
+    if name not in _out.OUT_OPS or getattr(fn, "_handles_out", False):
         return composite_fn
 
     @functools.wraps(fn)
