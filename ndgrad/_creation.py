@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _dtype, _memory_format, _random
+from . import _dtype, _memory_format
 from ._dtype import dtype as _DType
 from ._factory import factory
 from ._tensor import Tensor, _check_floating
@@ -296,6 +296,10 @@ def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: An
 # *** random ***
 
 def _gen(generator: Any) -> Any:
+    # torch's random streams load on first use: importing _random detects the CPU's kernels and
+    # the C library and seeds the default generator, about as long as the rest of `import ndgrad`
+    from . import _random
+
     return generator if generator is not None else _random.default_generator
 
 

@@ -30,25 +30,27 @@ def _method(name: str) -> Callable:
     return fn
 
 
-def _dropout(name: str, functional: Any) -> Callable:
-    base = getattr(functional, name[:-1])
-
+def _dropout(name: str) -> Callable:
     def fn(input: Tensor, p: float, train: bool) -> Tensor:
-        return base(input, p, train, inplace=True)
+        from .nn import functional  # nn loads on first use
+
+        return getattr(functional, name[:-1])(input, p, train, inplace=True)
 
     fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.{name}(input, p, train): F.{name[:-1]}(..., inplace=True)."
     return fn
 
 
-def functions(existing: dict, functional: Any) -> dict:
-    """The in-place functions ndgrad can offer now: those whose Tensor method exists (and the
-    dropout family), skipping names already public."""
-    out = {}
-    for name in TORCH_NAMES:
-        if name in existing:
-            continue
-        if name in _DROPOUTS and hasattr(functional, name[:-1]):
-            out[name] = _dropout(name, functional)
-        elif hasattr(Tensor, name):
-            out[name] = _method(name)
-    return out
+def function(name: str) -> Callable:
+    """ndgrad.<name> for one of torch's in-place functions (AttributeError if ndgrad has no such
+    in-place method yet)."""
+    if name in _DROPOUTS:
+        return _dropout(name)
+    if hasattr(Tensor, name):
+        return _method(name)
+    raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")
+
+
+def available() -> set:
+    """The in-place functions ndgrad offers now (for dir(ndgrad))."""
+    return {n for n in TORCH_NAMES if n in _DROPOUTS or hasattr(Tensor, n)}

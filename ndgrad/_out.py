@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from ._tensor import _TORCH_TYPE_NAMES, Tensor
-from .autograd.grad_mode import STATE
+
+# the grad-mode state, bound by the op registry when it loads (grad_mode lives in the autograd
+# package, above this layer); `import ndgrad` always loads the registry first
+GRAD_MODE: Any = None
 
 # torch functions whose Python binding has an out= overload (torch._C._VariableFunctions.pyi,
 # torch.functional, and torch.linalg / special / fft by their ATen names);
@@ -95,7 +98,7 @@ def can_cast(src: np.dtype, dst: np.dtype) -> bool:
 
 def check_grad(name: str, args: Any, out: Any) -> None:
     """torch refuses out= in grad mode when any tensor argument (or out) requires grad."""
-    if not STATE.enabled:
+    if not GRAD_MODE.enabled:
         return
     for x in _tensors(args, out):
         if x._requires_grad:

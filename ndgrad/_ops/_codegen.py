@@ -9,9 +9,7 @@ from .._out import OUT_OPS
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
 
 
-def _make_public_by_source(op: Any) -> Callable:
-    from ._registry import call, call_out
-
+def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
     takes_out = op.name in OUT_OPS
 
     def fn(*args: Any, **kwargs: Any) -> Any:
@@ -30,8 +28,10 @@ def _make_public_by_source(op: Any) -> Callable:
     return fn
 
 
-def _make_public(op: Any) -> Callable:
-    """Build ndgrad.<op>: a function with the forward's exact signature that calls `call`.
+def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
+    """Build ndgrad.<op>: a function with the forward's exact signature that calls
+    `call(op, tensors, attrs)` (the registry's single call path), or `call_out(op, tensors,
+    attrs, out)` when the op takes torch's out= and one is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -39,7 +39,8 @@ def _make_public(op: Any) -> Callable:
     names_ = [p.name for p in params]
     if any(n not in names_ for n in op.inputs) or any(
             p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op)  # unusual signatures (the op overrides .public)
+        # unusual signatures (the op overrides .public)
+        return _make_public_by_source(op, call, call_out)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
@@ -66,8 +67,6 @@ def _make_public(op: Any) -> Callable:
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    from ._registry import call, call_out  # defined before any op is declared
-
     fn = factory(op, call, call_out)
     real = {f"a{i}": p.name for i, p in enumerate(params)}
 

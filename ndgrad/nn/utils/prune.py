@@ -8,10 +8,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
-import ndgrad
-
+from ..._creation import ones_like, rand, zeros_like
+from ..._memory_format import contiguous_format
+from ..._ops.random import rand_like
 from ..._tensor import Tensor
 from ..modules.module import Module
+from .convert_parameters import parameters_to_vector
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
            "L1Unstructured", "RandomStructured", "LnStructured", "CustomFromMask", "identity",
@@ -56,10 +58,10 @@ class BasePruningMethod(ABC):
         if not isinstance(method, PruningContainer):  # first pruning: weight -> weight_orig
             module.register_parameter(name + "_orig", orig)
             del module._parameters[name]
-            default_mask = ndgrad.ones_like(orig)
+            default_mask = ones_like(orig)
         else:
             default_mask = getattr(module, name + "_mask").detach().clone(
-                memory_format=ndgrad.contiguous_format)
+                memory_format=contiguous_format)
         try:
             mask = method.compute_mask(importance_scores, default_mask=default_mask)
             module.register_buffer(name + "_mask", mask)
@@ -80,7 +82,7 @@ class BasePruningMethod(ABC):
         elif importance_scores.shape != t.shape:
             raise AssertionError(f"importance_scores should have the same shape as tensor t, got "
                                  f"{importance_scores.shape} vs {t.shape}")
-        default_mask = default_mask if default_mask is not None else ndgrad.ones_like(t)
+        default_mask = default_mask if default_mask is not None else ones_like(t)
         return t * self.compute_mask(importance_scores, default_mask=default_mask)
 
     def remove(self, module: Module) -> None:
@@ -195,9 +197,9 @@ class RandomUnstructured(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         n = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.clone(memory_format=ndgrad.contiguous_format)
+        mask = default_mask.clone(memory_format=contiguous_format)
         if n != 0:  # the entries with the n largest uniform draws (torch's stream and topk)
-            chosen = ndgrad.topk(ndgrad.rand_like(t).view(-1), k=n).indices
+            chosen = rand_like(t).view(-1).topk(n).indices
             mask.view(-1)[chosen] = 0
         return mask
 
@@ -215,9 +217,9 @@ class L1Unstructured(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         n = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.clone(memory_format=ndgrad.contiguous_format)
+        mask = default_mask.clone(memory_format=contiguous_format)
         if n != 0:
-            smallest = ndgrad.topk(ndgrad.abs(t).view(-1), k=n, largest=False).indices
+            smallest = t.abs().view(-1).topk(n, largest=False).indices
             mask.view(-1)[smallest] = 0
         return mask
 
@@ -242,8 +244,8 @@ class RandomStructured(BasePruningMethod):
         n = _n_to_prune(self.amount, size)
         if n == 0:
             return default_mask
-        draws = ndgrad.rand(size)
-        keep = draws > ndgrad.kthvalue(draws, k=n).values
+        draws = rand(size)
+        keep = draws > draws.kthvalue(n).values
         mask = _channel_mask(t, self.dim, keep)
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
@@ -270,8 +272,8 @@ class LnStructured(BasePruningMethod):
         if n == 0:
             return default_mask
         dim = self.dim % t.dim()
-        norms = ndgrad.norm(t, p=self.n, dim=[d for d in range(t.dim()) if d != dim])
-        kept = ndgrad.topk(norms, k=size - n, largest=True).indices
+        norms = t.norm(p=self.n, dim=[d for d in range(t.dim()) if d != dim])
+        kept = norms.topk(size - n, largest=True).indices
         mask = _channel_mask(t, self.dim, kept)
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
@@ -303,7 +305,7 @@ class CustomFromMask(BasePruningMethod):
 
 
 def _channel_mask(t: Tensor, dim: int, channels: Tensor) -> Tensor:
-    mask = ndgrad.zeros_like(t)
+    mask = zeros_like(t)
     mask[tuple(channels if d == dim % t.dim() else slice(None) for d in range(t.dim()))] = 1
     return mask
 
@@ -384,9 +386,9 @@ def global_unstructured(parameters: Any, pruning_method: type, importance_scores
     importance_scores = importance_scores if importance_scores is not None else {}
     if not isinstance(importance_scores, dict):
         raise TypeError("global_unstructured(): importance_scores must be of type dict")
-    vec = ndgrad.nn.utils.parameters_to_vector
+    vec = parameters_to_vector
     scores = vec([importance_scores.get((m, n), getattr(m, n)) for m, n in parameters])
-    default = vec([getattr(m, n + "_mask", ndgrad.ones_like(getattr(m, n))) for m, n in parameters])
+    default = vec([getattr(m, n + "_mask", ones_like(getattr(m, n))) for m, n in parameters])
     container = PruningContainer()
     container._tensor_name = "temp"
     method = pruning_method(**kwargs)
