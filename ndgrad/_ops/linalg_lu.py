@@ -363,7 +363,8 @@ def lu_solve_legacy(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Any =
     warnings.warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be "
                   "removed in a future PyTorch release.\nNote that torch.linalg.lu_solve has its "
                   "arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced with"
-                  "\nX = torch.linalg.lu_solve(LU, pivots, B)", UserWarning, stacklevel=2)
+                  "\nX = torch.linalg.lu_solve(LU, pivots, B)", UserWarning,
+                  stacklevel=3)  # past the composite wrapper, at the caller
     return linalg_lu_solve.public(LU_data, LU_pivots, b)
 
 
@@ -381,7 +382,7 @@ def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False, out: Any =
     """
     warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / "
                   "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.",
-                  UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=3)  # the caller, past the composite wrapper
     LU, pivots, infos = linalg_lu_factor_ex.public(A, pivot=pivot, check_errors=not get_infos)
     return _LuWithInfo((LU, pivots, infos)) if get_infos else (LU, pivots)
 

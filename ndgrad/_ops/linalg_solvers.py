@@ -290,7 +290,7 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     """
     warnings.warn("torch.triangular_solve is deprecated in favor of "
                   "torch.linalg.solve_triangularand will be removed in a future PyTorch release.",
-                  UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=3)  # the caller, past the composite wrapper
     return _TriangularSolve(_triangular_solve.public(input, A, upper, transpose, unitriangular))
 
 
