@@ -54,11 +54,13 @@ GRADS = {
 
 
 def _pair(torch, x, dtype="float64"):
-    return ndgrad.tensor(x, dtype=getattr(ndgrad, dtype)), torch.tensor(x, dtype=getattr(torch, dtype))
+    return (ndgrad.tensor(x, dtype=getattr(ndgrad, dtype)),
+            torch.tensor(x, dtype=getattr(torch, dtype)))
 
 
 def _close(nd, th, rtol, atol=1e-12):
-    np.testing.assert_allclose(nd.numpy(), th.detach().numpy(), rtol=rtol, atol=atol, equal_nan=True)
+    np.testing.assert_allclose(nd.numpy(), th.detach().numpy(), rtol=rtol, atol=atol,
+                               equal_nan=True)
     assert str(nd.dtype) == str(th.dtype)
 
 

@@ -156,6 +156,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None, *, out: Any = None) -> T
     rest = A._data.shape[nb:]
     rows, cols = int(np.prod(A._data.shape[:nb])), int(np.prod(rest))
     if rows != cols:
-        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
-                           f"== prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+        raise RuntimeError("Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but "
+                           f"got {cols} != {rows}")
     return linalg_solve.public(A.reshape(rows, cols), B.reshape(-1)).reshape(*rest)

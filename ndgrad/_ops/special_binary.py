@@ -1,5 +1,6 @@
-"""Two-argument special functions: xlog1py and the Hurwitz zeta (each with torch's three overloads:
-tensor-tensor, number-tensor, tensor-number) and the regularized incomplete gammas igamma/igammac."""
+"""Two-argument special functions: xlog1py and the Hurwitz zeta (each with torch's three
+overloads: tensor-tensor, number-tensor, tensor-number) and the regularized incomplete gammas
+igamma/igammac."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,8 @@
 """torch.special's orthogonal polynomials (Chebyshev T/U/V/W and their shifted forms, Hermite,
 Laguerre, Legendre) and its Bessel, Airy and scaled Bessel functions: forward only, as in torch
 (the outputs never require grad). Polynomials follow torch's kernels: the degree n is truncated
-to an integer, negative degrees give 0, closed forms replace the recurrence where torch uses them."""
+to an integer, negative degrees give 0, closed forms replace the recurrence where torch uses
+them."""
 from __future__ import annotations
 
 import math
