@@ -24,6 +24,8 @@ FORWARD_FALLBACKS = {
     "nll_loss", "nll_loss2d", "nll_loss_backward",  # per-sample class weights; 2-d targets
     # composites that compute on NumPy arrays (run per sample by their registered name)
     "cosine_similarity", "matrix_norm", "nn.functional.gaussian_nll_loss",
+    # linear algebra with a lower-rank companion (tau, pivots) or a vector right-hand side
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_ldl_solve", "linalg_lstsq",
 }
 # VJPs that read values (ties, index recomputation) run per sample in a batched backward;
 # pointwise and pooling VJPs that read values run on the physical tensors instead.
@@ -35,7 +37,9 @@ BACKWARD_FALLBACKS = {f"{n} (backward)" for n in (
     "vmap(loss)",  # cosine_similarity, gaussian_nll_loss: the whole vmapped function loops
     "_prelu_kernel", "as_strided_view", "copy_slices", "embedding", "embedding_dense_backward",
     "index_add", "index_copy", "index_fill", "index_fill_tensor", "native_batch_norm",
-    "nll_loss", "nll_loss2d", "nll_loss_backward"}
+    "nll_loss", "nll_loss2d", "nll_loss_backward",
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_lstsq",
+    "linalg_lu (backward)", "linalg_lu_factor_ex (backward)"}  # the pivots are read as values
 DYNAMIC = {"masked_select", "nonzero", "unique"}  # torch refuses these under vmap, so do we
 B = 3
 

@@ -89,7 +89,18 @@ xlogy_scalar_other neg abs sign sgn exp exp2 expm1 log log2 log10 log1p sqrt rsq
 cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid logit relu floor ceil trunc round
 frac nan_to_num hardtanh leaky_relu leaky_relu_ elu elu_ celu celu_ gelu gelu_backward silu mish
 softplus hardsigmoid hardswish log_sigmoid softshrink hardshrink threshold threshold_ _clamp_min
-_div_scalar zero fill alias tril triu random_draw""".split()
+_div_scalar zero fill alias tril triu random_draw
+i0 sinc mvlgamma igamma igammac special_entr special_erfcx special_i0e special_i1 special_i1e
+special_log_ndtr special_ndtr special_ndtri special_xlog1py special_xlog1py_scalar_other
+special_xlog1py_scalar_self special_zeta special_zeta_scalar_other special_zeta_scalar_self
+special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0 special_bessel_y1
+special_modified_bessel_i0 special_modified_bessel_i1 special_modified_bessel_k0
+special_modified_bessel_k1 special_scaled_modified_bessel_k0 special_scaled_modified_bessel_k1
+special_spherical_bessel_j0 special_chebyshev_polynomial_t special_chebyshev_polynomial_u
+special_chebyshev_polynomial_v special_chebyshev_polynomial_w special_shifted_chebyshev_polynomial_t
+special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v
+special_shifted_chebyshev_polynomial_w special_hermite_polynomial_h special_hermite_polynomial_he
+special_laguerre_polynomial_l special_legendre_polynomial_p""".split()
 
 
 PHYSICAL_VJP.update({n: "pointwise" for n in _POINTWISE})
