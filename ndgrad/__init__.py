@@ -23,6 +23,8 @@ from ._printing import set_printoptions
 from . import autograd, func, nn
 
 half, float, double = float16, float32, float64
+from ._dtype import complex32, complex64, complex128  # noqa: E402
+cfloat, cdouble, chalf = complex64, complex128, complex32
 short, int, long = int16, int32, int64
 
 

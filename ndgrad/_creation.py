@@ -55,15 +55,21 @@ def _to_array(data: Any) -> np.ndarray:
         arr = np.array(items)
         if arr.dtype == object:
             raise ValueError("expected a sequence of numbers with a regular shape")
-        if arr.dtype.kind == "f" and not _has_numpy_float(data):
-            arr = arr.astype(_dtype._Default.float.np)
+        if arr.dtype.kind in "fc" and not _has_numpy_float(data):
+            arr = arr.astype(_default_for(arr))
         return arr
     arr = np.asarray(data)
-    if arr.dtype.kind == "f" and isinstance(data, float):
-        arr = arr.astype(_dtype._Default.float.np)
+    if arr.dtype.kind in "fc" and isinstance(data, (float, complex)):
+        arr = arr.astype(_default_for(arr))
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _default_for(arr: np.ndarray) -> np.dtype:
+    """The default dtype of Python floats (complex numbers: the matching complex dtype)."""
+    d = _dtype._Default.float
+    return (d.to_complex() if arr.dtype.kind == "c" else d).np
 
 
 def _has_numpy_float(data: Any) -> bool:
@@ -72,8 +78,9 @@ def _has_numpy_float(data: Any) -> bool:
         if isinstance(d, (list, tuple)):
             if _has_numpy_float(d):
                 return True
-        elif isinstance(d, (np.floating, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
-                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) == np.float64:
+        elif isinstance(d, (np.inexact, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
+                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) in (
+                    np.float64, np.complex128):
             return True
     return False
 

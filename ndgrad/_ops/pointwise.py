@@ -200,7 +200,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
+@primitive("mul", complex="holomorphic", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
            scalar=True, save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
@@ -222,7 +222,7 @@ def _div_name(rounding_mode: str | None) -> str:
     return "DivBackward0" if rounding_mode is None else "DivBackward2"
 
 
-@primitive("div", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
+@primitive("div", complex="holomorphic", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
            scalar=True, domain=(0.5, 2.0), save_if={"input": ("other",)},
            samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
                     (((2, 3), ()), {"rounding_mode": "floor"})])
@@ -265,7 +265,7 @@ def _int_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
 
 
-@primitive("pow", grad_fn="PowBackward0", export=False, promote="scalar", shapes=UNARY_SHAPES,
+@primitive("pow", complex="holomorphic", grad_fn="PowBackward0", export=False, promote="scalar", shapes=UNARY_SHAPES,
            attrs={"exponent": 3.0}, domain=(0.5, 2.0))
 def _pow_scalar(input, *, exponent):
     if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
@@ -375,7 +375,7 @@ def _bool_mask(mask: Any, what: str) -> Tensor:
     return mask
 
 
-@primitive("where", grad_fn="WhereBackward0", export=False, inputs=("input", "other"))
+@primitive("where", complex=True, grad_fn="WhereBackward0", export=False, inputs=("input", "other"))
 def _where(input, other, *, condition):
     return np.where(condition._data, input, other)
 
@@ -440,7 +440,7 @@ def _th_mask(torch: Any, mask: Tensor) -> Any:
     return torch.from_numpy(mask._data.copy())
 
 
-@primitive("masked_fill", grad_fn="MaskedFillBackward0", export=False, shapes=[(2, 3), (3,)],
+@primitive("masked_fill", complex=True, grad_fn="MaskedFillBackward0", export=False, shapes=[(2, 3), (3,)],
            attrs={"mask": _MASK, "value": -0.5},
            torch_fn=lambda torch, x, mask, value: x.masked_fill(_th_mask(torch, mask), value))
 def _masked_fill(input, *, mask, value):
@@ -453,7 +453,7 @@ def _(grad, *, mask, value):
     return where(mask, 0.0, grad)
 
 
-@primitive("masked_fill_tensor", grad_fn="MaskedFillBackward1", export=False,
+@primitive("masked_fill_tensor", complex=True, grad_fn="MaskedFillBackward1", export=False,
            samples=[(((2, 3), ()), {"mask": _MASK})],
            torch_fn=lambda torch, x, v, mask: x.masked_fill(_th_mask(torch, mask), v))
 def _masked_fill_tensor(input, value, *, mask):
@@ -507,7 +507,7 @@ def _(grad, input_dtype, *, dtype):
     return grad.to(input_dtype)
 
 
-@primitive("clone", grad_fn="CloneBackward0", shapes=UNARY_SHAPES)
+@primitive("clone", complex=True, grad_fn="CloneBackward0", shapes=UNARY_SHAPES)
 def clone(input, *, memory_format=None):
     """A copy of input that stays in the graph.
 

@@ -114,6 +114,7 @@ def _along(index: np.ndarray, d: int) -> tuple:
 
 @primitive(
     "_gather_dim",
+    complex=True,
     grad_fn="GatherBackward0",
     export=False,
     samples=[((3, 4), {"dim": 1, "index": np.array([[0, 2], [1, 1], [3, 0]])})],
@@ -130,6 +131,7 @@ def _(grad, input_shape, *, dim, index):
 
 @primitive(
     "_scatter_dim",
+    complex=True,
     export=False,
     grad_fn=lambda dim, index, shape, accumulate: (
         "ScatterAddBackward0" if accumulate else "ScatterBackward0"
@@ -174,6 +176,7 @@ def _(grad, *, dim, index, shape, accumulate):
 
 @primitive(
     "sum",
+    complex=True,
     grad_fn=lambda dim, keepdim, dtype: "SumBackward0" if dim is None else "SumBackward1",
     promote="same",
     samples=REDUCE_SAMPLES,
@@ -197,6 +200,7 @@ def _(grad, input_shape, *, dim, keepdim, dtype):
 
 @primitive(
     "mean",
+    complex=True,
     grad_fn=lambda dim, keepdim, dtype: "MeanBackward0" if dim is None else "MeanBackward1",
     promote="same",
     samples=REDUCE_SAMPLES,
@@ -234,6 +238,7 @@ def _mean_grad(grad: Tensor, shape: tuple, dim, keepdim: bool) -> Tensor:
 
 @primitive(
     "prod",
+    complex="holomorphic",
     grad_fn=lambda dim, keepdim, dtype: "ProdBackward0" if dim is None else "ProdBackward1",
     promote="same",
     samples=[((2, 3), {}), ((2, 3), {"dim": 1}), ((2, 3), {"dim": -2, "keepdim": True}), ((), {})],
@@ -477,6 +482,7 @@ def _logical(fn, input: np.ndarray, dim, keepdim: bool) -> np.ndarray:
 
 @primitive(
     "all",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),
@@ -494,6 +500,7 @@ def all(input, dim=None, keepdim=False):
 
 @primitive(
     "any",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),
@@ -511,6 +518,7 @@ def any(input, dim=None, keepdim=False):
 
 @primitive(
     "count_nonzero",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),
