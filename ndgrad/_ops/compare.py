@@ -344,7 +344,8 @@ composite("less_equal", inplace=True)(le.public)
 composite("not_equal", inplace=True)(ne.public)
 
 
-@primitive("logical_and", complex=True, inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("logical_and", complex=True, inplace=True, differentiable=False,
+           shapes=FEW_BINARY_SHAPES)
 def logical_and(input, other):
     """Elementwise `input and other` on truth values (bool).
 
@@ -368,7 +369,8 @@ def logical_or(input, other):
     return np.logical_or(input, other)
 
 
-@primitive("logical_xor", complex=True, inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("logical_xor", complex=True, inplace=True, differentiable=False,
+           shapes=FEW_BINARY_SHAPES)
 def logical_xor(input, other):
     """Elementwise exclusive or on truth values (bool).
 

@@ -52,7 +52,7 @@ def conj_physical(input: Tensor) -> Tensor:
 
 
 @primitive("conj", grad_fn="ConjBackward0", export=False, complex=True, shapes=FEW_UNARY_SHAPES,
-           complex_only=True, torch_fn=lambda torch, x: torch.conj(x).resolve_conj())
+           complex_only=True, torch_fn=lambda torch, x: torch.conj(x))
 def _conj(input):
     return np.conj(input)
 
@@ -182,15 +182,18 @@ def _complex_view(a: np.ndarray) -> np.ndarray:
         raise RuntimeError(_REAL_ONLY_MSG.format(_torch_name(a)))
     if a.ndim == 0 or a.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
+    complex_dt = np.complex64 if a.dtype == np.float32 else np.complex128
+    if a.size == 0:  # strides of an empty tensor are arbitrary
+        return np.empty(a.shape[:-1], complex_dt)
     if a.strides[-1] != a.itemsize:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any(s % (2 * a.itemsize) for s, n in zip(a.strides[:-1], a.shape[:-1]) if n > 1):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
-    return a.view(np.complex64 if a.dtype == np.float32 else np.complex128)[..., 0]
+    return a.view(complex_dt)[..., 0]
 
 
 @primitive("view_as_complex", grad_fn="ViewAsComplexBackward0", export=False, view=True,
-           complex=True, shapes=[(2,), (3, 2), (2, 1, 2)],
+           complex=True, shapes=[(2,), (3, 2), (2, 1, 2)], complex_samples=False,
            torch_fn=lambda torch, x: torch.view_as_complex(x))
 def _view_as_complex(input):
     return _complex_view(input)
@@ -285,7 +288,8 @@ Tensor.H = property(_H, doc="The conjugate transpose of a matrix.")
 _PAIR = [((3,), (3,)), ((2, 3), (3,)), ((), (2,))]
 
 
-@primitive("complex", grad_fn="ComplexBackward0", complex=True, samples=[(p, {}) for p in _PAIR])
+@primitive("complex", grad_fn="ComplexBackward0", complex=True, samples=[(p, {}) for p in _PAIR],
+           complex_samples=False)
 def complex(real, imag):
     """real + i * imag from two floating tensors of one dtype (float32 gives complex64).
 
@@ -323,7 +327,8 @@ def _(grad, needs_input_grad):
 
 
 @primitive("polar", grad_fn="PolarBackward0", complex=True,
-           samples=[(p, {}) for p in _PAIR], domain={"abs": (0.5, 2.0), "angle": (-3.0, 3.0)})
+           samples=[(p, {}) for p in _PAIR], domain={"abs": (0.5, 2.0), "angle": (-3.0, 3.0)},
+           complex_samples=False)
 def polar(abs, angle):
     """abs * (cos(angle) + i sin(angle)) from two floating tensors of one dtype.
 

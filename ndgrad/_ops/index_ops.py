@@ -173,7 +173,8 @@ def _fill_into(input: np.ndarray, index: np.ndarray, dim: int, value: Any) -> np
     return out
 
 
-@primitive("index_fill", complex=True, grad_fn="IndexFillBackward0", export=False, inputs=("input", "index"),
+@primitive("index_fill", complex=True, grad_fn="IndexFillBackward0", export=False,
+           inputs=("input", "index"),
            samples=[(((3, 4), (2,)), {"dim": 1, "value": 1.5})], int_inputs={"index": (0, 3)},
            torch_fn=lambda torch, x, i, dim, value: x.index_fill(dim, i, value))
 def _index_fill(input, index, *, dim, value):
@@ -347,7 +348,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 
 # *** nonzero / unique (no gradient) ***
 
-@primitive("nonzero", complex=True, differentiable=False, export=False, samples=[((3, 4), {}), ((2, 0), {})],
+@primitive("nonzero", complex=True, differentiable=False, export=False, samples=[((3, 4), {}),
+           ((2, 0), {})],
            bool_inputs=("input",), torch_fn=lambda torch, x: torch.nonzero(x))
 def _nonzero(input):
     return np.argwhere(input).astype(np.int64, copy=False)

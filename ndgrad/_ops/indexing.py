@@ -281,7 +281,8 @@ def _torch_index_put(torch, x, v, index, accumulate):
     return y
 
 
-@primitive("index_put", complex=True, export=False, grad_fn=lambda index, accumulate: _put_name(index),
+@primitive("index_put", complex=True, export=False, grad_fn=lambda index,
+           accumulate: _put_name(index),
            inputs=("input", "values"),
            samples=[(((4, 3), (2, 3)), {"index": ((Ellipsis,), (np.array([0, 2]),),
                                                   "IndexBackward0"), "accumulate": False}),

@@ -84,7 +84,8 @@ def _(grad, src_shape, *, chain):
     return _copy_slices.public(grad, zeros, chain=chain), replay(grad, _chain(chain))
 
 
-@primitive("as_strided_view", complex=True, grad_fn="AsStridedBackward0", export=False, inputs=("base",),
+@primitive("as_strided_view", complex=True, grad_fn="AsStridedBackward0", export=False,
+           inputs=("base",),
            samples=[((3, 4), {"chain": "select0"})], skips=("torch",))
 def _view_of(base, *, chain):
     return replay(base, _chain(chain))
@@ -242,7 +243,8 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
 
 # *** in-place fills and copies (their nodes have torch's names) ***
 
-@primitive("zero", complex=True, grad_fn="ZeroBackward0", export=False, shapes=[(3,)], skips=("torch",))
+@primitive("zero", complex=True, grad_fn="ZeroBackward0", export=False, shapes=[(3,)],
+           skips=("torch",))
 def _zero(input):
     return np.zeros_like(input)
 

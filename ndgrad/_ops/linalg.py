@@ -27,7 +27,8 @@ def _tname(a: np.ndarray) -> str:
 
 # *** matrix products ***
 
-@primitive("mm", complex="holomorphic", grad_fn="MmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+@primitive("mm", complex="holomorphic", grad_fn="MmBackward0", save_if={"input": ("mat2",),
+           "mat2": ("input",)},
            samples=[(((2, 3), (3, 4)), {})])
 def mm(input, mat2):
     """Matrix product of two 2-D tensors.
@@ -52,7 +53,8 @@ def _(grad, input, mat2, needs_input_grad):
             input.t().mm(grad) if needs_input_grad[1] else None)
 
 
-@primitive("mv", complex="holomorphic", grad_fn="MvBackward0", save_if={"input": ("vec",), "vec": ("input",)},
+@primitive("mv", complex="holomorphic", grad_fn="MvBackward0", save_if={"input": ("vec",),
+           "vec": ("input",)},
            samples=[(((2, 3), (3,)), {})])
 def mv(input, vec):
     """Matrix-vector product.
@@ -75,7 +77,8 @@ def _(grad, input, vec, needs_input_grad):
             input.t().mv(grad) if needs_input_grad[1] else None)
 
 
-@primitive("dot", complex="holomorphic", grad_fn="DotBackward0", save_if={"input": ("tensor",), "tensor": ("input",)},
+@primitive("dot", complex="holomorphic", grad_fn="DotBackward0", save_if={"input": ("tensor",),
+           "tensor": ("input",)},
            samples=[(((3,), (3,)), {})])
 def dot(input, tensor):
     """Inner product of two 1-D tensors.
@@ -126,7 +129,8 @@ def _(grad, input, other, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("bmm", complex="holomorphic", grad_fn="BmmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+@primitive("bmm", complex="holomorphic", grad_fn="BmmBackward0", save_if={"input": ("mat2",),
+           "mat2": ("input",)},
            samples=[(((2, 2, 3), (2, 3, 4)), {})])
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors.
@@ -545,7 +549,8 @@ def _(grad, *, diagonal):
     return grad.triu(diagonal)
 
 
-@primitive("linalg_cross", complex="holomorphic", grad_fn="LinalgCrossBackward0", export=False, promote="same",
+@primitive("linalg_cross", complex="holomorphic", grad_fn="LinalgCrossBackward0", export=False,
+           promote="same",
            samples=[(((2, 3), (2, 3)), {"dim": -1}), (((3, 2), (3, 1)), {"dim": 0})],
            torch_fn=lambda torch, a, b, dim: torch.linalg.cross(a, b, dim=dim))
 def linalg_cross(input: np.ndarray, other: np.ndarray, *, dim: int = -1) -> np.ndarray:

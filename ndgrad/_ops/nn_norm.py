@@ -98,7 +98,8 @@ def _pad_pairs(pad, ndim: int) -> list[tuple[int, int, int]]:
     return [(ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
 
 
-@primitive("constant_pad_nd", complex=True, grad_fn="ConstantPadNdBackward0", inputs=("input",), method=False,
+@primitive("constant_pad_nd", complex=True, grad_fn="ConstantPadNdBackward0", inputs=("input",),
+           method=False,
            samples=[((3,), {"pad": (1, 2)}), ((2, 3), {"pad": (1, 0, 0, 2), "value": 1.5}),
                     ((2, 4), {"pad": (-1, 2)})])
 def constant_pad_nd(input, pad, value=0):

@@ -3,6 +3,8 @@ dtype copies, and the helpers the other pointwise modules (unary, binary, compar
 share."""
 from __future__ import annotations
 
+import cmath
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,8 @@ FEW_BINARY_SHAPES = [((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,))]
 # the C type names torch's dtype-check messages use
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}
+            "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
 
 
 # *** helpers shared by the pointwise modules ***
@@ -87,6 +90,9 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
+    if kind != "c" and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
     if kind in "biu" and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
@@ -108,6 +114,11 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
+    for x in (a, b):
+        if isinstance(x, np.ndarray) and x.dtype.kind == "c":
+            from ._promote import complex_error
+
+            raise complex_error(f"div_{mode}_cpu", x.dtype)
     kind = _int_kind(a, b)
     _check_int_div(kind, b, f"div_{mode}_cpu")
     if mode == "floor":
@@ -119,8 +130,9 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
 
 # *** binary arithmetic ***
 
-@primitive("add", inplace=True, grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True)
+@primitive("add", complex_mixed=True, complex=True, inplace=True, grad_fn="AddBackward0",
+           promote="binary",
+           shapes=BINARY_SHAPES, scalar=True, samples=[(((2, 3), (3,)), {"alpha": 2})])
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
 
@@ -135,15 +147,21 @@ def add(input, other, *, alpha=1):
 
 @add.vjp
 def _(grad, *, alpha):
-    return grad, (grad if alpha == 1 else grad * alpha)
+    return grad, (grad if alpha == 1 else grad * _conj_scalar(alpha))
+
+
+def _conj_scalar(x: Any) -> Any:
+    # torch's convention: the gradient through multiplication by a constant c is g * conj(c)
+    return x.conjugate() if type(x) is complex else x
 
 
 _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
              "or `logical_xor()` operator instead.")
 
 
-@primitive("sub", inplace=True, grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True)
+@primitive("sub", complex_mixed=True, complex=True, inplace=True, grad_fn="SubBackward0",
+           promote="binary",
+           shapes=BINARY_SHAPES, scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -161,20 +179,21 @@ def sub(input, other, *, alpha=1):
 
 @sub.vjp
 def _(grad, *, alpha):
-    return grad, (-grad if alpha == 1 else grad * -alpha)
+    return grad, (-grad if alpha == 1 else grad * -_conj_scalar(alpha))
 
 
-@primitive("rsub", grad_fn="RsubBackward0", export=False, promote="binary", shapes=BINARY_SHAPES)
+@primitive("rsub", complex=True, grad_fn="RsubBackward0", export=False, promote="binary",
+           shapes=BINARY_SHAPES)
 def _rsub_tensor(input, other, *, alpha=1):
     return np.subtract(other, input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind))
 
 
 @_rsub_tensor.vjp
 def _(grad, *, alpha):
-    return (-grad if alpha == 1 else grad * -alpha), grad
+    return (-grad if alpha == 1 else grad * -_conj_scalar(alpha)), grad
 
 
-@primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar",
+@primitive("rsub_scalar", complex=True, grad_fn="RsubBackward1", export=False, promote="scalar",
            shapes=UNARY_SHAPES, attrs={"other": 2.5},
            torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
@@ -184,7 +203,7 @@ def _rsub_scalar(input, *, other, alpha=1):
 
 @_rsub_scalar.vjp
 def _(grad, *, other, alpha):
-    return -grad if alpha == 1 else grad * -alpha
+    return -grad if alpha == 1 else grad * -_conj_scalar(alpha)
 
 
 @composite("rsub", method=False)
@@ -200,7 +219,8 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", complex="holomorphic", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
+@primitive("mul", complex_mixed=True, complex="holomorphic", inplace=True, grad_fn="MulBackward0",
+           promote="binary", shapes=BINARY_SHAPES,
            scalar=True, save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
@@ -222,8 +242,10 @@ def _div_name(rounding_mode: str | None) -> str:
     return "DivBackward0" if rounding_mode is None else "DivBackward2"
 
 
-@primitive("div", complex="holomorphic", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
+@primitive("div", complex_mixed=True, complex="holomorphic", inplace=True, grad_fn=_div_name,
+           promote="binary", shapes=BINARY_SHAPES,
            scalar=True, domain=(0.5, 2.0), save_if={"input": ("other",)},
+           complex_samples=lambda attrs: attrs.get("rounding_mode") is None,
            samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
                     (((2, 3), ()), {"rounding_mode": "floor"})])
 def div(input, other, *, rounding_mode=None):
@@ -265,8 +287,10 @@ def _int_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
 
 
-@primitive("pow", complex="holomorphic", grad_fn="PowBackward0", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"exponent": 3.0}, domain=(0.5, 2.0))
+@primitive("pow", complex="holomorphic", grad_fn="PowBackward0", export=False, promote="scalar",
+           shapes=UNARY_SHAPES, attrs={"exponent": 3.0}, domain=(0.5, 2.0),
+           # torch's forward AD keeps only the real part of a real input's complex tangent
+           samples=[((2, 3), {"exponent": 0.5 - 1j}, ("jvp_torch",)), ((3,), {"exponent": -2})])
 def _pow_scalar(input, *, exponent):
     if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -281,7 +305,10 @@ def _(grad, input, *, exponent):
     return grad * (input ** (exponent - 1) * exponent)
 
 
-@primitive("pow_tensor", grad_fn="PowBackward1", export=False, promote="binary",
+@primitive("pow_tensor", complex="holomorphic", complex_mixed=True, grad_fn="PowBackward1",
+           export=False, promote="binary",
+           # torch's forward AD drops the imaginary part of a real exponent's tangent term
+           mixed_skips=("jvp_torch",),
            shapes=BINARY_SHAPES, domain=(0.5, 2.0), torch_fn=lambda torch, x, e: torch.pow(x, e))
 def _pow_tensor(input, exponent):
     return _int_pow(input, exponent)
@@ -292,12 +319,17 @@ def _(grad, input, exponent, result, needs_input_grad):
     gi = ge = None
     if needs_input_grad[0]:  # torch takes 0 where the exponent is 0, even at x = 0
         gi = where(exponent == 0, 0.0, grad * (exponent * input ** (exponent - 1)))
-    if needs_input_grad[1]:  # d/de x^e = x^e log x; torch takes 0 where x == 0 and e >= 0
-        ge = grad * where((input == 0) & (exponent >= 0), 0.0, result * input.log())
+    if needs_input_grad[1]:  # d/de x^e = x^e log x; torch takes 0 where x == 0 and Re(e) >= 0
+        ge = grad * where((input == 0) & (_real(exponent) >= 0), 0.0, result * input.log())
     return gi, ge
 
 
-@primitive("pow_scalar_base", grad_fn="PowBackward2", export=False, promote="scalar",
+def _real(t: Tensor) -> Tensor:
+    return t.real if t._data.dtype.kind == "c" else t
+
+
+@primitive("pow_scalar_base", complex="holomorphic", grad_fn="PowBackward2", export=False,
+           promote="scalar",
            shapes=UNARY_SHAPES, attrs={"base": 2.5},
            torch_fn=lambda torch, x, base: torch.pow(base, x))
 def _pow_scalar_base(input, *, base):
@@ -307,8 +339,8 @@ def _pow_scalar_base(input, *, base):
 @_pow_scalar_base.vjp
 def _(grad, input, result, *, base):
     if base == 0:  # 0^e: no slope for e >= 0, and -inf (result * log 0) below
-        return grad * where(input >= 0, 0.0, result * float("-inf"))
-    return grad * (result * float(np.log(base)))
+        return grad * where(_real(input) >= 0, 0.0, result * float("-inf"))
+    return grad * (result * (cmath.log(base) if type(base) is complex else float(np.log(base))))
 
 
 @composite("pow", inplace=True)
@@ -392,7 +424,7 @@ def _as_operand(x: Any, dt: np.dtype) -> Tensor:
     return Tensor._make(np.asarray(x, dtype=dt))
 
 
-@composite("where", method=False, inputs=("condition", "input", "other"),
+@composite("where", method=False, inputs=("condition", "input", "other"), complex=True,
            bool_inputs=("condition",),
            samples=[(((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (3,), (2, 1)), {})])
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -440,7 +472,8 @@ def _th_mask(torch: Any, mask: Tensor) -> Any:
     return torch.from_numpy(mask._data.copy())
 
 
-@primitive("masked_fill", complex=True, grad_fn="MaskedFillBackward0", export=False, shapes=[(2, 3), (3,)],
+@primitive("masked_fill", complex=True, grad_fn="MaskedFillBackward0", export=False, shapes=[(2,
+           3), (3,)],
            attrs={"mask": _MASK, "value": -0.5},
            torch_fn=lambda torch, x, mask, value: x.masked_fill(_th_mask(torch, mask), value))
 def _masked_fill(input, *, mask, value):
@@ -495,15 +528,23 @@ composite("true_divide", inplace=True)(div.public)
 
 # *** copies ***
 
-@primitive("_to_copy", grad_fn="ToCopyBackward0", export=False, shapes=UNARY_SHAPES,
-           attrs={"dtype": _dtype.float64},
-           torch_fn=lambda torch, x, dtype: x.to(torch.float64, copy=True))
+@primitive("_to_copy", complex=True, grad_fn="ToCopyBackward0", export=False,
+           shapes=UNARY_SHAPES, attrs={"dtype": _dtype.float64},
+           samples=[((2, 3), {"dtype": _dtype.complex128})],
+           complex_samples=lambda attrs: attrs["dtype"].is_complex,
+           torch_fn=lambda torch, x, dtype: x.to(getattr(torch, dtype.name), copy=True))
 def _to_copy(input, *, dtype):
+    if input.dtype.kind == "c" and not dtype.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=4)
+        return input.real.astype(dtype.np)
     return input.astype(dtype.np)
 
 
 @_to_copy.vjp
 def _(grad, input_dtype, *, dtype):
+    if grad._data.dtype.kind == "c" and not input_dtype.is_complex:
+        grad = grad.real  # a real tensor cast to complex: its gradient is the real part
     return grad.to(input_dtype)
 
 

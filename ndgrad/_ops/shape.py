@@ -71,7 +71,8 @@ def _sized_outputs(public: Callable) -> Callable:
 
 # *** reshaping ***
 
-@primitive("view", complex=True, grad_fn="ViewBackward0", export=False, view=True, samples=[((2, 3), {"size": (3, 2)}),
+@primitive("view", complex=True, grad_fn="ViewBackward0", export=False, view=True, samples=[((2,
+           3), {"size": (3, 2)}),
                                                                    ((2, 3), {"size": (-1,)})],
            torch_fn=lambda torch, x, size: x.view(size))
 def _view(input, *, size):
@@ -314,7 +315,8 @@ def _squeeze_name(dim) -> str:
     return "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1"
 
 
-@primitive("squeeze", complex=True, grad_fn=_squeeze_name, view=True, samples=[((1, 3, 1), {}), ((1, 3), {"dim": 0}),
+@primitive("squeeze", complex=True, grad_fn=_squeeze_name, view=True, samples=[((1, 3, 1), {}),
+           ((1, 3), {"dim": 0}),
                                                       ((1, 3, 1), {"dim": (0, 2)})])
 def squeeze(input, dim=None):
     """Remove dimensions of size 1 (all, or those in `dim` that have size 1).
@@ -336,7 +338,8 @@ def _(grad, input_shape, *, dim):
     return grad.reshape(input_shape)
 
 
-@primitive("squeeze_", complex=True, grad_fn="SqueezeBackward4", export=False, view=True, samples=[((1, 3), {"dim": 0})],
+@primitive("squeeze_", complex=True, grad_fn="SqueezeBackward4", export=False, view=True,
+           samples=[((1, 3), {"dim": 0})],
            torch_fn=lambda torch, x, dim: x.clone().squeeze_(dim))
 def _squeeze_dim_(input, *, dim):
     # torch's matmul squeezes its result in place; the recorded node is squeeze_(dim)'s
@@ -402,7 +405,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     return _expand.public(input, size=_int_list(size))
 
 
-@primitive("alias", complex=True, grad_fn="AliasBackward0", export=False, view=True, samples=[((2,), {})],
+@primitive("alias", complex=True, grad_fn="AliasBackward0", export=False, view=True,
+           samples=[((2,), {})],
            torch_fn=lambda torch, x: x[...])
 def _alias(input):
     return input.view()
