@@ -137,6 +137,19 @@ def is_complex(input: Tensor) -> bool:
     return input._data.dtype.kind == "c"
 
 
+@composite("isreal")
+def isreal(input: Tensor) -> Tensor:
+    """True where an element has no imaginary part (everywhere for real tensors).
+
+    Example::
+        >>> ndgrad.isreal(ndgrad.tensor([1 + 0j, 1j]))
+        tensor([ True, False])
+    """
+    if input._data.dtype.kind != "c":
+        return Tensor._make(np.ones(input._data.shape, np.bool_))
+    return imag(input) == 0
+
+
 # *** real and imaginary parts as real views ***
 
 def _real_view(a: np.ndarray) -> np.ndarray:

@@ -103,7 +103,7 @@ def _(grad, input, tensor, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("vdot", grad_fn="VdotBackward0", samples=[(((3,), (3,)), {})])
+@primitive("vdot", complex=True, grad_fn="VdotBackward0", samples=[(((3,), (3,)), {})])
 def vdot(input: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Inner product of two 1-D tensors, conjugating the first (the same as dot for real ones).
 
@@ -125,7 +125,8 @@ def vdot(input: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 @vdot.vjp
 def _(grad, input, other, needs_input_grad):
-    return (grad * other if needs_input_grad[0] else None,
+    # s = sum(conj(x) y): ds/dconj(x) = y, so x gets conj(g) y; y gets g conj(conj(x)) = g x
+    return (grad.conj_physical() * other if needs_input_grad[0] else None,
             grad * input if needs_input_grad[1] else None)
 
 

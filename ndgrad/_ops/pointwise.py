@@ -358,30 +358,39 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return _pow_scalar_base.public(exponent, base=input)
 
 
-@composite("float_power", shapes=FEW_BINARY_SHAPES, domain=(0.5, 2.0))
+@composite("float_power", shapes=FEW_BINARY_SHAPES, domain=(0.5, 2.0), complex=True)
 def float_power(input: Any, exponent: Any) -> Tensor:
-    """input ** exponent computed in float64 (tensors are converted first).
+    """input ** exponent computed in float64 (complex128 if either side is complex; tensors are
+    converted first).
 
     Example::
         >>> ndgrad.float_power(ndgrad.tensor([2]), 3)
         tensor([8.], dtype=torch.float64)
     """
+    dt = _float_power_dtype(input, exponent)
     if isinstance(input, Tensor):
-        input = input.to(_dtype.float64)
+        input = input.to(dt)
     if isinstance(exponent, Tensor):
-        exponent = exponent.to(_dtype.float64)
+        exponent = exponent.to(dt)
     return pow(input, exponent)
+
+
+def _float_power_dtype(*xs: Any) -> Any:
+    cx = any(isinstance(x, complex) or (isinstance(x, Tensor) and x._data.dtype.kind == "c")
+             for x in xs)
+    return _dtype.complex128 if cx else _dtype.float64
 
 
 @composite("float_power_", export=False)
 def float_power_(self: Tensor, exponent: Any) -> Tensor:
     """In-place float_power; self must already be float64."""
-    if self._data.dtype != np.float64:
+    dt = _float_power_dtype(self, exponent)
+    if self._data.dtype != dt.np:
         raise RuntimeError(f"the base given to float_power_ has dtype "
                            f"{_TORCH_TYPE_NAMES[self._data.dtype.name]} but the operation's "
-                           "result requires dtype Double")
+                           f"result requires dtype {_TORCH_TYPE_NAMES[dt.name]}")
     if isinstance(exponent, Tensor):
-        exponent = exponent.to(_dtype.float64)
+        exponent = exponent.to(dt)
     return self.pow_(exponent)
 
 

@@ -440,6 +440,7 @@ def argmin(input, dim=None, keepdim=False):
 
 @primitive(
     "logsumexp",
+    complex="holomorphic",
     grad_fn="LogsumexpBackward0",
     inputs=("input",),
     promote="float",
@@ -453,7 +454,8 @@ def logsumexp(input, dim, keepdim=False):
         tensor(0.6931)
     """
     axes = _axes(dim, input.ndim)
-    m = np.amax(input, axis=axes, keepdims=True) if input.size else np.zeros((1,) * input.ndim)
+    re = input.real  # complex input: shift by the largest real part (|exp| depends only on it)
+    m = np.amax(re, axis=axes, keepdims=True) if input.size else np.zeros((1,) * input.ndim)
     m = np.where(np.isfinite(m), m, 0).astype(input.dtype, copy=False)  # keeps ±inf exact
     out = np.log(np.sum(np.exp(input - m), axis=axes, keepdims=True)) + m
     return out if keepdim else out.reshape(_reduced_shape(input.shape, axes))
