@@ -490,7 +490,7 @@ def _(grad, input_shape, *, diagonal):
     return _diagonal_backward.public(grad, input_sizes=input_shape, offset=diagonal, dim1=0, dim2=1)
 
 
-@composite("diag", shapes=[(3,), (3, 3)])
+@composite("diag", shapes=[(3,), (3, 3)], complex=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor as the diagonal of a matrix, or the (copied) diagonal of a matrix.
 

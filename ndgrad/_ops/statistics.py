@@ -342,6 +342,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 @composite(
     "matrix_norm",
+    complex=True,
     export=False,
     method=False,
     samples=[
@@ -405,6 +406,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
 
 @composite(
     "linalg_norm",
+    complex=True,
     export=False,
     method=False,
     samples=[
@@ -443,6 +445,7 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=N
 
 @composite(
     "norm",
+    complex=True,
     samples=[
         ((2, 3), {}),
         ((2, 3), {"p": 1, "dim": 1}),
