@@ -1,6 +1,7 @@
 """Tensor creation: from data, filled, ranges, and random draws on torch's CPU streams."""
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -308,6 +309,9 @@ def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device:
         tensor([0.4963, 0.7682])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # torch draws the real and imaginary parts as pairs of real numbers
+        pairs = _gen(generator).uniform(_sizes(size) + (2,), dt.type(0).real.dtype)
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).uniform(_sizes(size), dt), requires_grad)
 
 
@@ -320,6 +324,10 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
         tensor([ 1.5410, -0.2934])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # real and imaginary parts drawn as pairs, each with variance 1/2
+        pairs = _gen(generator).normal(_sizes(size) + (2,), dt.type(0).real.dtype, 0.0,
+                                       math.sqrt(0.5))
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
 
 

@@ -374,7 +374,7 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
         r._vc = x._vc
-        if x._is_conj:  # views of a conjugate keep torch's conjugate bit
+        if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
             r._is_conj = True
         r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),
                            no_grad)

@@ -119,12 +119,12 @@ def sync_view(t: Tensor) -> None:
 
 def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
     """torch's refusals for an in-place op on self."""
-    if self._is_conj:
+    if self._is_conj or (self._view is not None and self._view.base._is_conj):
         raise RuntimeError(
-            "This tensor has the conjugate bit set (it is the result of conj()). ndgrad computes "
-            "conj() at once, so an in-place write would not reach the tensor it conjugates as "
-            "torch's conjugate view would. Write to tensor.resolve_conj() or conj_physical() "
-            "instead.")
+            "This tensor has the conjugate bit set (it is the result of conj(), or a view of one). "
+            "ndgrad computes conj() at once, so an in-place write would not reach the tensor it "
+            "conjugates as torch's conjugate view would. Write to tensor.resolve_conj() or "
+            "conj_physical() instead.")
     info = self._view
     if STATE.enabled:
         if self._requires_grad and self._grad_fn is None and info is None:
