@@ -20,6 +20,7 @@ Declaration keywords read here (all optional, given to @primitive / @composite):
                          with only the first input complex
   complex_only=True      only the complex samples (the op needs complex input)
   complex_mixed=True     also a sample with only the first input complex (ops that promote)
+  complex_inputs=(...)   the inputs made complex in complex samples (default: every floating one)
   complex_samples=False  no complex samples (the op takes real input and makes complex output);
                          or a function of a sample's attrs saying whether it gets them
   complex_skips=(...)    skips for the complex samples only; mixed_skips=(...) for the mixed one
@@ -111,8 +112,11 @@ def _complexify(rng: np.random.Generator, sample: Sample, meta: dict, first_only
     kinks = tuple(meta.get("kinks", ()))
     inputs = list(sample.inputs)
     done = False
+    only = meta.get("complex_inputs")
     for i, (a, n) in enumerate(zip(sample.inputs, sample.input_names)):
         if not isinstance(a, np.ndarray) or sample.int_mask[i] or a.dtype.kind != "f":
+            continue
+        if only is not None and n not in only:
             continue
         if first_only and done:
             break

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (registration)
 )
 from . import conv, pool, resample  # noqa: F401  (registration)
 from . import complex  # noqa: F401  (registration; also binds Tensor.real/imag/mH/H)
+from . import fft, fftn, stft  # noqa: F401  (registration; public as ndgrad.fft, stft)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)

@@ -129,6 +129,23 @@ def real_only(prep: Callable, name: str) -> Callable:
     return prep_real
 
 
+def refuse_complex(name: str, *xs: Any) -> None:
+    """torch's refusal of complex arguments (a kernel without complex support)."""
+    for x in xs:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "c":
+            raise complex_error(name, x.dtype)
+
+
+def conj_scalar(x: Any) -> Any:
+    """conj of a Python number: the gradient through multiplication by c is g * conj(c)."""
+    return x.conjugate() if type(x) is complex else x
+
+
+def real_part(t: Any) -> Any:
+    """t's real part (t itself when real)."""
+    return t.real if t._data.dtype.kind == "c" else t
+
+
 def _is_complex(g: Any) -> bool:
     return g is not None and g._data.dtype.kind == "c"
 

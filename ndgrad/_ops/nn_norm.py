@@ -153,7 +153,8 @@ def _pad_name(mode: str, pad) -> str:
     return f"{kind}Pad{len(pad) // 2}DBackward0" if kind else "CopySlices"
 
 
-@primitive("_pad_nonconstant", complex=True, export=False, grad_fn=lambda pad, mode: _pad_name(mode, pad),
+@primitive("_pad_nonconstant", complex=True, export=False, grad_fn=lambda pad,
+           mode: _pad_name(mode, pad),
            samples=[((2, 4), {"pad": (1, 2), "mode": "reflect"}),
                     ((1, 2, 3, 4), {"pad": (1, 1, 2, 0), "mode": "replicate"}),
                     ((2, 4), {"pad": (-1, 2), "mode": "circular"}),

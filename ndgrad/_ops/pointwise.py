@@ -11,6 +11,9 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
+from ._promote import conj_scalar as _conj_scalar
+from ._promote import real_part as _real
+from ._promote import refuse_complex
 from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
@@ -114,11 +117,7 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
-    for x in (a, b):
-        if isinstance(x, np.ndarray) and x.dtype.kind == "c":
-            from ._promote import complex_error
-
-            raise complex_error(f"div_{mode}_cpu", x.dtype)
+    refuse_complex(f"div_{mode}_cpu", a, b)
     kind = _int_kind(a, b)
     _check_int_div(kind, b, f"div_{mode}_cpu")
     if mode == "floor":
@@ -148,11 +147,6 @@ def add(input, other, *, alpha=1):
 @add.vjp
 def _(grad, *, alpha):
     return grad, (grad if alpha == 1 else grad * _conj_scalar(alpha))
-
-
-def _conj_scalar(x: Any) -> Any:
-    # torch's convention: the gradient through multiplication by a constant c is g * conj(c)
-    return x.conjugate() if type(x) is complex else x
 
 
 _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
@@ -324,10 +318,6 @@ def _(grad, input, exponent, result, needs_input_grad):
     return gi, ge
 
 
-def _real(t: Tensor) -> Tensor:
-    return t.real if t._data.dtype.kind == "c" else t
-
-
 @primitive("pow_scalar_base", complex="holomorphic", grad_fn="PowBackward2", export=False,
            promote="scalar",
            shapes=UNARY_SHAPES, attrs={"base": 2.5},
@@ -376,8 +366,7 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 
 
 def _float_power_dtype(*xs: Any) -> Any:
-    cx = any(isinstance(x, complex) or (isinstance(x, Tensor) and x._data.dtype.kind == "c")
-             for x in xs)
+    cx = any(isinstance(x, complex) or isinstance(x, Tensor) and x.is_complex() for x in xs)
     return _dtype.complex128 if cx else _dtype.float64
 
 

@@ -229,7 +229,8 @@ def _check_shuffle(name: str, x: np.ndarray, r: int, what: str) -> None:
         raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
 
 
-@primitive("pixel_shuffle", complex=True, grad_fn="PixelShuffleBackward0", inputs=("input",), method=False,
+@primitive("pixel_shuffle", complex=True, grad_fn="PixelShuffleBackward0", inputs=("input",),
+           method=False,
            samples=[((1, 8, 2, 3), {"upscale_factor": 2}), ((9, 2, 1), {"upscale_factor": 3})])
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r).
