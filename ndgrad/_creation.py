@@ -79,9 +79,9 @@ def _has_numpy_float(data: Any) -> bool:
         if isinstance(d, (list, tuple)):
             if _has_numpy_float(d):
                 return True
-        elif isinstance(d, (np.inexact, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
-                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) in (
-                    np.float64, np.complex128):
+        elif isinstance(d, (np.inexact, np.ndarray, Tensor)) and getattr(d, "dtype", None) \
+                is not None and np.dtype(d.dtype if not isinstance(d, Tensor) else
+                                         d._data.dtype) in (np.float64, np.complex128):
             return True
     return False
 

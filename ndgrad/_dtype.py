@@ -25,7 +25,7 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_real(self) -> "dtype":
-        """The real dtype of a complex one (complex64 -> float32); other dtypes map to themselves."""
+        """The real dtype of a complex one (complex64 -> float32); others map to themselves."""
         return _COMPLEX_TO_REAL.get(self.name, self)
 
     def to_complex(self) -> "dtype":
@@ -41,7 +41,7 @@ class dtype:
 
 
 class _UnsupportedComplexHalf(dtype):
-    """torch.complex32 (chalf): a name ndgrad knows, but NumPy has no complex-half type to hold it."""
+    """torch.complex32 (chalf): a name ndgrad knows; NumPy has no complex-half type to hold it."""
 
     __slots__ = ()
 

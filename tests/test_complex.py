@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import ndgrad
-import ndgrad.autograd.forward_ad as fwAD
 from ndgrad.autograd import GradcheckError, gradcheck, gradgradcheck
 from op_db import SAMPLES, to_ndgrad
 
@@ -79,8 +78,10 @@ def test_result_type_with_python_and_0d_operands(torch, default):
 def test_creation_infers_the_default_complex_dtype(torch):
     cases = [lambda lib: lib.tensor([1j]), lambda lib: lib.tensor(1 + 2j),
              lambda lib: lib.tensor([[1, 2.5], [1j, 0]]), lambda lib: lib.full((2,), 1j),
-             lambda lib: lib.tensor([np.complex128(1j)]), lambda lib: lib.zeros(2, dtype=lib.cfloat),
-             lambda lib: lib.ones(2, 2, dtype=lib.cdouble), lambda lib: lib.eye(2, dtype=lib.cfloat),
+             lambda lib: lib.tensor([np.complex128(1j)]),
+             lambda lib: lib.zeros(2, dtype=lib.cfloat),
+             lambda lib: lib.ones(2, 2, dtype=lib.cdouble),
+             lambda lib: lib.eye(2, dtype=lib.cfloat),
              lambda lib: lib.from_numpy(np.array([1j], np.complex64))]
     for default in ("float32", "float64"):
         ndgrad.set_default_dtype(getattr(ndgrad, default))
@@ -183,7 +184,8 @@ def test_real_imag_gradients_and_nodes_match_torch(torch):
 
 
 @pytest.mark.parametrize("make", [
-    lambda lib: lib.randn(3, 3).t(), lambda lib: lib.randn(3, 3), lambda lib: lib.randn(3, 4)[:, ::2],
+    lambda lib: lib.randn(3, 3).t(), lambda lib: lib.randn(3, 3),
+    lambda lib: lib.randn(3, 4)[:, ::2],
     lambda lib: lib.ones(3, 2, dtype=lib.int64)])
 def test_view_as_complex_refuses_what_torch_refuses(torch, make):
     for lib in (ndgrad, torch):

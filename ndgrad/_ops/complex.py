@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import composite, primitive
 from .inplace import CONJ_VIEWS

@@ -91,7 +91,8 @@ def _stft_repr(x: Tensor, n_fft: int, hop: int, win: int, window: Any, normalize
                onesided: Any, return_complex: Any, align: Any) -> str:
     """The call torch's stft errors start with."""
     return (f"stft({_type(x)}{list(x.shape)}, n_fft={n_fft}, hop_length={hop}, win_length={win}, "
-            f"window={_window_repr(window)}, normalized={int(normalized)}, onesided={_flag(onesided)}, "
+            f"window={_window_repr(window)}, normalized={int(normalized)}, "
+            f"onesided={_flag(onesided)}, "
             f"return_complex={_flag(return_complex)}, align_to_window={_flag(align)})")
 
 
