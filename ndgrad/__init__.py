@@ -67,6 +67,6 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
-from . import fft, linalg, optim, utils  # noqa: E402
+from . import fft, linalg, optim, testing, utils  # noqa: E402
 from ._ops.sorting import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -125,6 +125,10 @@ class _Current(threading.local):
 
 _CURRENT = _Current()
 
+# A read-only observer of the walk (ndgrad.viz sets it while recording; None costs one global
+# read per node): OBSERVER(node, grads_in, grads_out) after each node that ran.
+OBSERVER: Any = None
+
 
 def current_task() -> GraphTask | None:
     """The backward pass running on this thread (None outside backward)."""
@@ -171,6 +175,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 var = node._variable()
                 if accumulate and captures is None and var is not None:
                     accumulate_grad(var, grads[0], create_graph, owned)
+                if OBSERVER is not None:
+                    OBSERVER(node, grads, ())
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -186,6 +192,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
+            if OBSERVER is not None:
+                OBSERVER(node, grads, outs)
             if not retain_graph:
                 node._release()
             for (child, nr), g in zip(node.next_functions, outs):
