@@ -325,7 +325,7 @@ def _cholesky_backward(grad: Tensor, L: Tensor, upper: bool) -> Tensor:
     if upper:
         L, grad = L.mH, grad.mH
     n = L._data.shape[-1]
-    real = L._data.real.dtype
+    real = np.finfo(L._data.dtype).dtype  # the real dtype (a complex L: its parts')
     phi_mask = np.tril(np.ones((n, n), dtype=real)) - 0.5 * np.eye(n, dtype=real)
     phi = (L.mH @ grad) * _const(phi_mask)
     gA = linalg_solve_triangular.public(L.mH, phi, upper=True)

@@ -97,7 +97,7 @@ def _(grad, input_shape, *, dim, normalization, last_dim_size):
     twice = last_dim_size - input_shape[last]
     if twice <= 0:
         return g
-    scale = np.ones(input_shape[last], g._data.real.dtype)
+    scale = np.ones(input_shape[last], np.finfo(g._data.dtype).dtype)
     scale[1:1 + twice] = 2
     line = [1] * len(input_shape)
     line[last] = input_shape[last]

@@ -69,7 +69,7 @@ def _window_to_n_fft(window: Tensor | None, win_length: int, n_fft: int, like: T
     if win_length >= n_fft:
         return window
     if window is None:
-        window = Tensor._make(np.ones(win_length, like._data.real.dtype))
+        window = Tensor._make(np.ones(win_length, np.finfo(like._data.dtype).dtype))
     left = (n_fft - win_length) // 2
     return constant_pad_nd(window, (left, n_fft - win_length - left))
 
