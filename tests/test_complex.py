@@ -400,3 +400,33 @@ def test_casting_complex_to_real_warns_as_torch_and_keeps_the_real_part():
     r.sum().backward()
     assert z.grad.tolist() == [1 + 0j]
 
+
+
+# *** optimizers step complex parameters as pairs of reals, as torch's ***
+
+@pytest.mark.parametrize("name,kw", [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+    ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.1)), ("AdamW", dict(lr=0.1)),
+    ("RMSprop", dict(lr=0.05, momentum=0.5, centered=True)), ("Adagrad", dict(lr=0.1)),
+    ("Adamax", dict(lr=0.1)), ("NAdam", dict(lr=0.1)), ("RAdam", dict(lr=0.1)),
+    ("LBFGS", dict(lr=0.5))])
+def test_optimizers_step_complex_parameters_as_torch(torch, name, kw):
+    start = _c(4)
+    results = []
+    for lib in (ndgrad, torch):
+        z = lib.tensor(start.copy(), requires_grad=True)
+        opt = getattr(lib.optim, name)([z], **kw)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((z * z).abs() ** 2).sum() + (z.real * 3).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(4):
+            opt.step(closure)
+        results.append(z.detach().numpy())
+        assert all(not isinstance(v, lib.Tensor) or v.dtype in (lib.complex128, lib.float32,
+                                                                lib.float64, lib.int64)
+                   for s in opt.state.values() for v in s.values())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
