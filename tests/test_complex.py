@@ -430,3 +430,23 @@ def test_optimizers_step_complex_parameters_as_torch(torch, name, kw):
                                                                 lib.float64, lib.int64)
                    for s in opt.state.values() for v in s.values())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_in_place_ops_on_complex_tensors_as_torch(torch):
+    data = _c(3)
+    for name, args in (("abs_", ()), ("sgn_", ()), ("exp_", ()), ("mul_", (2j,)),
+                       ("add_", (1 - 1j,)), ("pow_", (2,))):
+        outcomes = []
+        for lib in (ndgrad, torch):
+            z = lib.tensor(data)
+            try:
+                getattr(z, name)(*args)
+                outcomes.append(z.numpy())
+            except RuntimeError as e:
+                outcomes.append(str(e))
+        if isinstance(outcomes[1], str):
+            assert outcomes[0] == outcomes[1]
+        else:
+            np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Float"):
+        ndgrad.ones(2).mul_(1j)

@@ -199,6 +199,12 @@ def _retarget_result(node: Any, self: Tensor) -> None:
     node._saved = tuple(saved)
 
 
+def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
+    # torch refuses in-place ops whose result on a complex tensor is real (abs_)
+    if self._data.dtype.kind == "c" and out._data.dtype.kind != "c":
+        raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+
+
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
@@ -208,6 +214,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
         isinstance(a, Tensor) and a._requires_grad for a in kwargs.values()))
     if not recording:
         out = fn(self, *args, **kwargs)
+        _check_complex_result(self, out, fn)
         _write(self, out._data)
         _carry_tangent(out, self)
         return self
@@ -217,6 +224,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
         old = Tensor._make(self._data.copy() if _needs_old_input(fn) else self._data,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
+        _check_complex_result(self, out, fn)
         _write(self, out._data)
         _carry_tangent(out, self)
         if out._grad_fn is not None:
@@ -230,6 +238,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     view_old = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
                             self._output_nr)
     out = fn(view_old, *args, **kwargs)
+    _check_complex_result(self, out, fn)
     if out._data.dtype != self._data.dtype:
         out = out.to(self.dtype)
     base = info.base
