@@ -8,7 +8,10 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
-from ._tensor import Tensor, _check_floating
+from ._tensor import _TORCH_TYPE_NAMES, Tensor, _check_floating
+
+_C_TYPES = {"float64": "double", "int64": "int64_t", "int32": "int", "int16": "int16_t",
+            "int8": "int8_t", "uint8": "uint8_t", "bool": "bool", "float16": "c10::Half"}
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -180,6 +183,9 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)
+    elif isinstance(fill_value, complex) and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dtype.name, 'float')} "
+                           "without overflow")
     return _finish(np.full(_sizes((size,)), fill_value, dtype=dtype.np), requires_grad)
 
 
@@ -232,6 +238,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None =
         raise RuntimeError("step must be nonzero")
     if dtype is None:
         dtype = _dtype._Default.float if any(isinstance(v, float) for v in vals) else _dtype.int64
+    if dtype.is_complex:
+        raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                  f"'{_TORCH_TYPE_NAMES[dtype.name]}'")
     n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
     if n < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
@@ -250,10 +259,12 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
         >>> ndgrad.linspace(0, 1, 5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dtype = _dtype._Default.float.to_complex()
     dt = _float(dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    work = dt if dt.kind in "fc" else np.dtype(np.float64)
     s, e = work.type(start), work.type(end)
     if steps <= 1:
         arr = np.full(steps, s, dtype=work)

@@ -509,10 +509,10 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(_real_item(self.item(), "double"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(_real_item(self.item(), "int64_t"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -567,6 +567,15 @@ class Tensor:
         from ._ops.inplace import bump_version
 
         bump_version(self)
+
+
+def _real_item(v: Any, ctype: str) -> Any:
+    """A complex value with no imaginary part converts to a real number, as in torch."""
+    if isinstance(v, complex):
+        if v.imag:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
 
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
