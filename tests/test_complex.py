@@ -95,6 +95,22 @@ def test_creation_infers_the_default_complex_dtype(torch):
             torch.set_default_dtype(torch.float32)
 
 
+def test_complex_ranges_and_conversions_as_torch(torch):
+    for make in (lambda lib: lib.linspace(0, 1j, 3), lambda lib: lib.linspace(1 + 1j, 2, 4),
+                 lambda lib: lib.linspace(0.0, 1.0, 5, dtype=lib.complex128)):
+        ours, theirs = make(ndgrad), make(torch)
+        assert repr(ours.dtype) == repr(theirs.dtype)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    for lib in (ndgrad, torch):
+        with pytest.raises(NotImplementedError, match="arange_cpu"):
+            lib.arange(3, dtype=lib.complex64)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            lib.full((2,), 1 + 2j, dtype=lib.float32)
+        assert int(lib.tensor(2 + 0j)) == 2 and float(lib.tensor(1.5 + 0j)) == 1.5
+        with pytest.raises(RuntimeError, match="without overflow"):
+            float(lib.tensor(1 + 1j))
+
+
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_random_complex_draws_match_torch(torch, dtype):
     for fn in ("randn", "rand"):
