@@ -135,6 +135,14 @@ def current_task() -> GraphTask | None:
     return _CURRENT.task
 
 
+def queue_callback(callback: Any) -> None:
+    """Run callback() when the running backward pass finishes (torch's
+    Variable._execution_engine.queue_callback); DDP waits for its reductions there."""
+    if _CURRENT.task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _CURRENT.task.callbacks.append(callback)
+
+
 def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             create_graph: bool, captures: dict | None = None, accumulate: bool = True) -> list:
     """Run backward from (node, output_nr) roots seeded with root_grads.
