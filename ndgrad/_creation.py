@@ -337,7 +337,7 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
     dt = _float(dtype)
     if dt.kind == "c":  # real and imaginary parts drawn as pairs, each with variance 1/2
         pairs = _gen(generator).normal(_sizes(size) + (2,), dt.type(0).real.dtype, 0.0,
-                                       math.sqrt(0.5))
+                                       1 / math.sqrt(2))  # torch's std / sqrt(2), rounded so
         return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
 

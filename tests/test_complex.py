@@ -119,7 +119,10 @@ def test_random_complex_draws_match_torch(torch, dtype):
         ours = getattr(ndgrad, fn)(2, 3, dtype=getattr(ndgrad, dtype))
         theirs = getattr(torch, fn)(2, 3, dtype=getattr(torch, dtype))
         assert repr(ours.dtype) == repr(theirs.dtype)
-        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+        if dtype == "complex128":  # bit for bit, as float64 draws are
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        else:  # float32 draws: exact with glibc, within a few ulp elsewhere (README)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_complex_tensors_require_grad_and_ints_do_not():
