@@ -117,7 +117,41 @@ def complex_error(name: str, dt: np.dtype) -> Exception:
 
 
 def real_only(prep: Callable, name: str) -> Callable:
-    """prep, followed by torch's refusal when an argument is complex (ops declared real-only)."""
+    """prep, followed by torch's refusal when an argument is complex (ops declared real-only).
+    The plain and float preparations check in their own loop (no extra call on the hot path)."""
+    if prep is _prep_plain:
+        def prep_plain_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+            arrays = []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    d = x._data
+                    if d.dtype.kind == "c":
+                        raise complex_error(name, d.dtype)
+                    arrays.append(d)
+                elif x is None or isinstance(x, _NUMBER):
+                    arrays.append(x)
+                else:
+                    raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
+            return inputs, arrays
+
+        return prep_plain_real
+    if prep is _prep_float:
+        def prep_float_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+            arrays = []
+            for x in inputs:
+                if not isinstance(x, Tensor):
+                    raise TypeError(f"expected Tensor as element 0 in argument 0, but got "
+                                    f"{type(x).__name__}")
+                d = x._data
+                kind = d.dtype.kind
+                if kind != "f":
+                    if kind == "c":
+                        raise complex_error(name, d.dtype)
+                    d = d.astype(_dtype._Default.float.np)
+                arrays.append(d)
+            return inputs, arrays
+
+        return prep_float_real
 
     def prep_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
         inputs, arrays = prep(inputs, attrs)
