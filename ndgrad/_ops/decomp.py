@@ -321,16 +321,14 @@ def _bad_minor(A: np.ndarray) -> int:
 
 
 def _cholesky_backward(grad: Tensor, L: Tensor, upper: bool) -> Tensor:
-    # gA = L^-H Φ(L^H gL) L^-1, made Hermitian; Φ keeps the lower triangle, diagonal halved
+    # gA = L^-H M L^-1 with P = L^H gL and M = (tril(P) + tril(P, -1)^H) / 2: P's lower
+    # triangle mirrored, its diagonal halved (torch's choice, which keeps a complex diagonal)
     if upper:
         L, grad = L.mH, grad.mH
-    n = L._data.shape[-1]
-    real = np.finfo(L._data.dtype).dtype  # the real dtype (a complex L: its parts')
-    phi_mask = np.tril(np.ones((n, n), dtype=real)) - 0.5 * np.eye(n, dtype=real)
-    phi = (L.mH @ grad) * _const(phi_mask)
-    gA = linalg_solve_triangular.public(L.mH, phi, upper=True)
-    gA = linalg_solve_triangular.public(L, gA, upper=False, left=False)
-    return (gA + gA.mH) * 0.5
+    P = L.mH @ grad
+    M = (P.tril() + P.tril(-1).mH) * 0.5
+    gA = linalg_solve_triangular.public(L.mH, M, upper=True)
+    return linalg_solve_triangular.public(L, gA, upper=False, left=False)
 
 
 @primitive("linalg_cholesky", complex=True, grad_fn="LinalgCholeskyExBackward0", export=False)
