@@ -125,6 +125,27 @@ def test_random_complex_draws_match_torch(torch, dtype):
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_random_fills_of_complex_tensors_match_torch(torch, dtype):
+    for fill, args in (("normal_", ()), ("normal_", (0.5, 3.0)), ("uniform_", (-1.0, 2.0))):
+        for transposed in (False, True):
+            ndgrad.manual_seed(1)
+            torch.manual_seed(1)
+            ours = ndgrad.empty(5, 20, dtype=getattr(ndgrad, dtype))
+            theirs = torch.empty(5, 20, dtype=getattr(torch, dtype))
+            if transposed:  # filled in memory order: down the columns
+                ours, theirs = ours.t(), theirs.t()
+            getattr(ours, fill)(*args)
+            getattr(theirs, fill)(*args)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+    for like in ("randn_like", "rand_like"):
+        ndgrad.manual_seed(2)
+        torch.manual_seed(2)
+        ours = getattr(ndgrad, like)(ndgrad.ones(3, 4, dtype=getattr(ndgrad, dtype)))
+        theirs = getattr(torch, like)(torch.ones(3, 4, dtype=getattr(torch, dtype)))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_complex_tensors_require_grad_and_ints_do_not():
     z = ndgrad.tensor([1j], requires_grad=True)
     assert z.requires_grad and z.is_complex() and not z.is_floating_point()
