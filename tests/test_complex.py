@@ -490,3 +490,24 @@ def test_in_place_ops_on_complex_tensors_as_torch(torch):
             np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=1e-6)
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type Float"):
         ndgrad.ones(2).mul_(1j)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x, w: F.conv1d(x[:, :, 0], w[:, :, 0], stride=2, padding=1),
+    lambda F, x, w: F.conv2d(x, w, padding=1, dilation=(1, 2)),
+    lambda F, x, w: F.conv_transpose2d(x, w.transpose(0, 1), stride=2),
+    lambda F, x, w: F.unfold(x, 2) + 0 * w.sum(),
+])
+def test_complex_convolutions_match_torch_values_and_gradients(torch, call):
+    # torch decomposes complex convolutions into real ones (other nodes); values and gradients
+    # are compared, node names are not
+    xd, wd = _c(2, 2, 5, 6), _c(3, 2, 2, 3)
+    res = []
+    for lib in (ndgrad, torch):
+        x, w = lib.tensor(xd, requires_grad=True), lib.tensor(wd, requires_grad=True)
+        out = call(lib.nn.functional, x, w)
+        weights = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)) * (1 - 2j))
+        (out * weights).real.sum().backward()
+        res.append((out.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

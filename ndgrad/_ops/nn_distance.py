@@ -28,7 +28,7 @@ def _(grad, input, *, min):
     return where(input >= min, grad, 0.0)
 
 
-@primitive("_div_scalar", grad_fn="DivBackward1", export=False, shapes=UNARY,
+@primitive("_div_scalar", complex="holomorphic", grad_fn="DivBackward1", export=False, shapes=UNARY,
            attrs={"other": 4.0}, torch_fn=lambda torch, x, other: torch.ops.aten.div.Scalar(
                x, other))
 def _div_scalar(input, *, other):

@@ -24,7 +24,7 @@ def _im2col_torch(torch, x, **a):
                                       ("kernel_size", "dilation", "padding", "stride")])
 
 
-@primitive("im2col", grad_fn="Im2ColBackward0", inputs=("input",), export=False,
+@primitive("im2col", complex=True, grad_fn="Im2ColBackward0", inputs=("input",), export=False,
            samples=[((1, 2, 4, 5), {"kernel_size": (2, 3), "dilation": 1, "padding": (1, 0),
                                     "stride": (2, 1)}),
                     ((2, 4, 4), {"kernel_size": 2, "dilation": 2, "padding": 1, "stride": 1})],
@@ -46,7 +46,7 @@ def _(grad, input_shape, *, kernel_size, dilation, padding, stride):
     return col2im(grad, tuple(input_shape[-2:]), kernel_size, dilation, padding, stride)
 
 
-@primitive("col2im", grad_fn="Col2ImBackward0", inputs=("input",), export=False,
+@primitive("col2im", complex=True, grad_fn="Col2ImBackward0", inputs=("input",), export=False,
            samples=[((1, 12, 9), {"output_size": (4, 5), "kernel_size": (2, 3), "dilation": 1,
                                   "padding": (1, 0), "stride": (2, 1)}),
                     ((8, 16), {"output_size": 4, "kernel_size": 2, "dilation": 2, "padding": 1,
