@@ -12,7 +12,7 @@ from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import composite, primitive
 from .complex import real
 from .join import cat
-from .nn_norm import constant_pad_nd
+from .nn import constant_pad_nd
 
 # torch's fft_norm_mode: how a transform scales, and numpy's name for it per direction
 _NONE, _BY_ROOT_N, _BY_N = 0, 1, 2

@@ -11,7 +11,8 @@ from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import composite, primitive
 from .complex import view_as_complex, view_as_real
 from .fft import _BY_N, _BY_ROOT_N, _NONE, _fft_c2c, _fft_c2r, _fft_r2c
-from .nn_norm import _pad_nonconstant, constant_pad_nd
+from .nn import constant_pad_nd  # nn first: it imports nn_norm itself
+from .nn_norm import _pad_nonconstant
 from .shape import _squeeze_dim_
 
 # *** framing and overlap-add (each the adjoint of the other) ***
