@@ -175,6 +175,12 @@ def conj_scalar(x: Any) -> Any:
     return x.conjugate() if type(x) is complex else x
 
 
+def float_power_dtype(*xs: Any) -> Any:
+    """float_power computes in float64, or complex128 when either side is complex."""
+    cx = any(isinstance(x, complex) or isinstance(x, Tensor) and x.is_complex() for x in xs)
+    return _dtype.complex128 if cx else _dtype.float64
+
+
 def real_part(t: Any) -> Any:
     """t's real part (t itself when real)."""
     return t.real if t._data.dtype.kind == "c" else t

@@ -12,9 +12,8 @@ import numpy as np
 
 from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
-from ._promote import conj_scalar as _conj_scalar
-from ._promote import real_part as _real
-from ._promote import refuse_complex
+from ._promote import conj_scalar as _conj_scalar, float_power_dtype as _float_power_dtype
+from ._promote import real_part as _real, refuse_complex
 from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
@@ -130,9 +129,9 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
 
 # *** binary arithmetic ***
 
-@primitive("add", complex_mixed=True, complex=True, inplace=True, grad_fn="AddBackward0",
-           promote="binary",
-           shapes=BINARY_SHAPES, scalar=True, samples=[(((2, 3), (3,)), {"alpha": 2})])
+@primitive("add", complex=True, complex_mixed=True, inplace=True, grad_fn="AddBackward0",
+           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           samples=[(((2, 3), (3,)), {"alpha": 2})])
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
 
@@ -155,8 +154,7 @@ _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not suppor
 
 
 @primitive("sub", complex_mixed=True, complex=True, inplace=True, grad_fn="SubBackward0",
-           promote="binary",
-           shapes=BINARY_SHAPES, scalar=True)
+           promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -214,9 +212,9 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", complex_mixed=True, complex="holomorphic", inplace=True, grad_fn="MulBackward0",
-           promote="binary", shapes=BINARY_SHAPES,
-           scalar=True, save_if={"input": ("other",), "other": ("input",)})
+@primitive("mul", complex="holomorphic", complex_mixed=True, inplace=True, grad_fn="MulBackward0",
+           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
 
@@ -237,9 +235,9 @@ def _div_name(rounding_mode: str | None) -> str:
     return "DivBackward0" if rounding_mode is None else "DivBackward2"
 
 
-@primitive("div", complex_mixed=True, complex="holomorphic", inplace=True, grad_fn=_div_name,
-           promote="binary", shapes=BINARY_SHAPES,
-           scalar=True, domain=(0.5, 2.0), save_if={"input": ("other",)},
+@primitive("div", complex="holomorphic", complex_mixed=True, inplace=True, grad_fn=_div_name,
+           promote="binary", shapes=BINARY_SHAPES, scalar=True, domain=(0.5, 2.0),
+           save_if={"input": ("other",)},
            complex_samples=lambda attrs: attrs.get("rounding_mode") is None,
            samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
                     (((2, 3), ()), {"rounding_mode": "floor"})])
@@ -364,11 +362,6 @@ def float_power(input: Any, exponent: Any) -> Tensor:
     if isinstance(exponent, Tensor):
         exponent = exponent.to(dt)
     return pow(input, exponent)
-
-
-def _float_power_dtype(*xs: Any) -> Any:
-    cx = any(isinstance(x, complex) or isinstance(x, Tensor) and x.is_complex() for x in xs)
-    return _dtype.complex128 if cx else _dtype.float64
 
 
 @composite("float_power_", export=False)
