@@ -268,6 +268,20 @@ def test_conj_follows_in_place_changes_of_its_input(torch):
         assert y.resolve_conj().tolist() == [2 - 2j, 4 + 3j]
 
 
+def test_conj_results_are_not_kept_alive():
+    from ndgrad._ops.inplace import CONJ_VIEWS
+
+    z = ndgrad.tensor([1 + 1j])
+    before = len(CONJ_VIEWS.get(id(z), ()))
+    for _ in range(50):
+        (z.conj() * 2).sum()
+    assert len(CONJ_VIEWS.get(id(z), ())) == before == 0
+    kept = z.conj()
+    assert len(CONJ_VIEWS[id(z)]) == 1
+    del kept
+    assert id(z) not in CONJ_VIEWS
+
+
 def test_writing_into_a_conj_result_is_refused_not_lost():
     z = ndgrad.tensor([1 + 1j, 2 - 2j])
     y = z.conj()

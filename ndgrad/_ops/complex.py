@@ -86,13 +86,21 @@ def conj(input: Tensor) -> Tensor:
 
 
 def _watch(out: Tensor, source: Tensor) -> None:
-    """Keep out (conj of source) current when source's storage is modified in place."""
+    """Keep out (conj of source) current when source's storage is modified in place; the entry
+    goes away with out."""
     info = source._view
     root = info.base if info is not None else source
     chain = info.chain if info is not None else ()
-    entries = CONJ_VIEWS.setdefault(id(root), [])
-    entries[:] = [e for e in entries if e[0]() is not None and e[1]() is root]
-    entries.append((weakref.ref(out), weakref.ref(root), chain))
+    key = id(root)
+
+    def forget(ref: Any) -> None:
+        entries = CONJ_VIEWS.get(key)
+        if entries is not None:
+            entries[:] = [e for e in entries if e[0] is not ref]
+            if not entries:
+                del CONJ_VIEWS[key]
+
+    CONJ_VIEWS.setdefault(key, []).append((weakref.ref(out, forget), weakref.ref(root), chain))
     out._vc = source._vc  # torch: the conjugate view shares its base's version counter
 
 
