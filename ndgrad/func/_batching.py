@@ -275,7 +275,8 @@ def _fft(c: Ctx) -> Any:  # the transformed dims move past the batch dim
 @rule("_transpose_")
 def _transpose_inplace(c: Ctx) -> Any:
     v, r = c.vals[0], c.vals[0].dim() - 1
-    return call(c.op, (v,), {"dim0": _shift(c.attrs["dim0"], r), "dim1": _shift(c.attrs["dim1"], r)})
+    dims = {k: _shift(c.attrs[k], r) for k in ("dim0", "dim1")}
+    return call(c.op, (v,), dims)
 
 
 @rule("_stft_frames", "_overlap_add")
