@@ -42,6 +42,8 @@ PUBLIC = _invert({  # ndgrad.<name>
     "nn": (
         "binary_cross_entropy_with_logits cdist constant_pad_nd cosine_similarity embedding "
         "hardshrink log_softmax pairwise_distance prelu softmax threshold"),
+    "stft": (
+        "istft stft"),
     "special_fns": (
         "i0 mvlgamma sinc"),
     "special_binary": (
@@ -86,6 +88,8 @@ METHODS = _invert({  # Tensor.<name>
         "random_ uniform_"),
     "nn": (
         "hardshrink log_softmax prelu softmax"),
+    "stft": (
+        "istft stft"),
     "special_fns": (
         "i0 i0_ mvlgamma mvlgamma_ sinc sinc_"),
     "special_binary": (
@@ -140,6 +144,10 @@ REGISTRY = _invert({  # op names
         "log_sigmoid mish mse_loss native_batch_norm native_group_norm native_layer_norm "
         "nll_loss nll_loss2d nll_loss_backward silu smooth_l1_loss soft_margin_loss softplus "
         "softshrink threshold threshold_"),
+    "fft": (
+        "_fft_c2c _fft_c2r _fft_r2c"),
+    "stft": (
+        "_overlap_add _stft_frames _transpose_"),
     "special_fns": (
         "i0 mvlgamma sinc special_entr special_erfcx special_i0e special_i1 special_i1e "
         "special_log_ndtr special_ndtr special_ndtri"),
