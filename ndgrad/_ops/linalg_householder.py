@@ -19,7 +19,7 @@ _Geqrf = _return_type("geqrf", ("a", "tau"))
 
 # *** geqrf ***
 
-@primitive("geqrf", grad_fn="GeqrfBackward0", n_outputs=2, export=False)
+@primitive("geqrf", grad_fn="GeqrfBackward0", n_outputs=2, export=False, complex=True)
 def _geqrf(input: np.ndarray) -> tuple:
     _check_float(input, "torch.geqrf")
     if input.ndim < 2:
@@ -76,55 +76,60 @@ def _apply_np(A: np.ndarray, tau: np.ndarray, C: np.ndarray, left: bool,
     for i in _order(tau.shape[-1], left, adjoint):
         v = V[..., :, i:i + 1]
         t = tau[..., i, None, None]
-        vt = np.swapaxes(v, -1, -2)
-        C = C - t * (v @ (vt @ C)) if left else C - t * ((C @ v) @ vt)
+        t = t.conj() if adjoint else t  # H_i^H = I - conj(tau_i) v v^H
+        vh = np.swapaxes(v, -1, -2).conj()
+        C = C - t * (v @ (vh @ C)) if left else C - t * ((C @ v) @ vh)
     return C
 
 
 def _reflector(A: Tensor, i: int) -> Tensor:
     """v_i as a differentiable column (..., m, 1)."""
     m = A._data.shape[-2]
-    below = _const((np.arange(m) > i).astype(A._data.dtype)[:, None])
-    unit = _const((np.arange(m) == i).astype(A._data.dtype)[:, None])
+    real = np.empty(0, A._data.dtype).real.dtype
+    below = _const((np.arange(m) > i).astype(real)[:, None])
+    unit = _const((np.arange(m) == i).astype(real)[:, None])
     return A[..., :, i:i + 1] * below + unit
 
 
 def _adj(t: Tensor) -> Tensor:
-    return t.mT
+    return t.mH
 
 
 def _apply_backward(grad: Tensor, A: Tensor, tau: Tensor, C: Tensor, left: bool,
                     adjoint: bool) -> tuple:
-    """Gradients (of A, of tau, of C) of the reflector products, in ndgrad ops."""
+    """Gradients (of A, of tau, of C) of the reflector products, in ndgrad ops and torch's
+    complex convention. Each step is C' = C - t v (v^H C) (left) or C - t (C v) v^H (right), with
+    t = tau_i (or conj(tau_i) for the adjoint product)."""
     k = tau._data.shape[-1]
     order = list(_order(k, left, adjoint))
-    states, vs = [C], {}
+    states, vs, ts = [C], {}, {}
     for i in order:  # replay the forward, keeping each intermediate C
         v = vs[i] = _reflector(A, i)
         t = tau[..., i:i + 1].unsqueeze(-1)
+        t = ts[i] = t.conj() if adjoint else t
         C = states[-1]
         states.append(C - t * (v @ (_adj(v) @ C)) if left else C - t * ((C @ v) @ _adj(v)))
     G = grad
     gA = A * 0
-    g_tau = []
-    m = A._data.shape[-2]
+    g_tau = {}
+    m, n = A._data.shape[-2:]
+    real = np.empty(0, A._data.dtype).real.dtype
     for step, i in reversed(list(enumerate(order))):
-        v, C = vs[i], states[step]
-        t = tau[..., i:i + 1].unsqueeze(-1)
+        v, C, t = vs[i], states[step], ts[i]
         if left:
-            w = _adj(v) @ C  # C' = C - t v w
-            g_tau.append((i, -((_adj(v) @ G) * w).sum((-2, -1))))
-            g_v = -(t * (G @ _adj(w) + C @ (_adj(G) @ v)))
-            G = G - t * (v @ (_adj(v) @ G))
+            w = _adj(v) @ C
+            g_t = -(G * (v @ w).conj()).sum((-2, -1))
+            g_v = -(t.conj() * (G @ _adj(w)) + t * (C @ (_adj(G) @ v)))
+            G = G - t.conj() * (v @ (_adj(v) @ G))
         else:
-            u = C @ v  # C' = C - t u v^T
-            g_tau.append((i, -((G @ v) * u).sum((-2, -1))))
-            g_v = -(t * (_adj(C) @ (G @ v) + _adj(G) @ u))
-            G = G - t * ((G @ v) @ _adj(v))
-        below = _const((np.arange(m) > i).astype(A._data.dtype)[:, None])
-        column = _const((np.arange(A._data.shape[-1]) == i).astype(A._data.dtype)[None, :])
+            u = C @ v
+            g_t = -(G * (u @ _adj(v)).conj()).sum((-2, -1))
+            g_v = -(t.conj() * (_adj(C) @ (G @ v)) + t * (_adj(G) @ u))
+            G = G - t.conj() * ((G @ v) @ _adj(v))
+        g_tau[i] = g_t.conj() if adjoint else g_t  # t = conj(tau): the gradient conjugates
+        below = _const((np.arange(m) > i).astype(real)[:, None])
+        column = _const((np.arange(n) == i).astype(real)[None, :])
         gA = gA + (g_v * below) * column
-    g_tau = dict(g_tau)
     gt = stack([g_tau[i] for i in range(k)], -1) if k else tau * 0
     return gA, gt, G
 
@@ -142,7 +147,7 @@ def _check_householder(A: np.ndarray, tau: np.ndarray, name: str) -> None:
 
 
 @primitive("linalg_householder_product", grad_fn="LinalgHouseholderProductBackward0",
-           export=False, inputs=("input", "tau"))
+           export=False, inputs=("input", "tau"), complex=True)
 def linalg_householder_product(input: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """The first n columns of H_0 ... H_{k-1} (H_i = I - tau_i v_i v_i^H, v_i below A's diagonal).
 
@@ -176,7 +181,7 @@ def _(grad, input, tau):
 composite("orgqr")(linalg_householder_product.public)
 
 
-@primitive("ormqr", grad_fn="OrmqrBackward0", inputs=("input", "tau", "other"))
+@primitive("ormqr", grad_fn="OrmqrBackward0", inputs=("input", "tau", "other"), complex=True)
 def _ormqr(input: np.ndarray, tau: np.ndarray, other: np.ndarray, left: bool = True,
            transpose: bool = False) -> np.ndarray:
     """other multiplied by Q (from geqrf's reflectors) on the left or right, Q^H if transpose.
@@ -206,7 +211,7 @@ def _(grad, input, tau, other, *, left, transpose):
 
 # *** matrix exponential ***
 
-@primitive("linalg_matrix_exp", grad_fn="LinalgMatrixExpBackward0", export=False)
+@primitive("linalg_matrix_exp", grad_fn="LinalgMatrixExpBackward0", export=False, complex=True)
 def linalg_matrix_exp(A: np.ndarray) -> np.ndarray:
     import scipy.linalg
 
@@ -216,7 +221,7 @@ def linalg_matrix_exp(A: np.ndarray) -> np.ndarray:
     _check_float(A, "linalg.matrix_exp")
     if A.size == 0:
         return A.copy()
-    work = np.promote_types(A.dtype, np.float64)  # float32 rounds once, at the end
+    work = np.promote_types(A.dtype, np.float64)  # single precision rounds once, at the end
     return np.asarray(scipy.linalg.expm(A.astype(work)), dtype=A.dtype)
 
 

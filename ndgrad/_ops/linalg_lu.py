@@ -72,7 +72,7 @@ def _unpack_t(LU: Tensor) -> tuple:
 
 
 def _adj(t: Tensor) -> Tensor:
-    return t.mT
+    return t.mH
 
 
 # *** the factorization ***
@@ -137,7 +137,7 @@ def _lu_square_backward(gL: Tensor, gU: Tensor, L: Tensor, U: Tensor) -> Tensor:
 
 
 @primitive("linalg_lu_factor_ex", grad_fn="LinalgLuFactorExBackward0", export=False,
-           n_outputs=3)
+           n_outputs=3, complex=True)
 def linalg_lu_factor_ex(A: np.ndarray, *, pivot: bool = True,
                         check_errors: bool = False) -> tuple:
     """LU factorization with partial pivoting, packed, with LAPACK's pivots and info.
@@ -199,7 +199,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
 # P is a constant of the factorization (no gradient, as in torch): the op returns L, U and the
 # pivots, and lu() builds P from them
 
-@primitive("linalg_lu", grad_fn="LinalgLuBackward0", export=False, n_outputs=3)
+@primitive("linalg_lu", grad_fn="LinalgLuBackward0", export=False, n_outputs=3, complex=True)
 def linalg_lu(A: np.ndarray, *, pivot: bool = True) -> tuple:
     _check_lu_input(A, "linalg.lu", pivot)
     LU, piv, _ = _getrf(A)
@@ -229,7 +229,7 @@ def lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
 # *** unpacking and solving ***
 
 @primitive("lu_unpack", grad_fn="LuUnpackBackward0", inputs=("LU_data",), n_outputs=2,
-           export=False)
+           export=False, complex=True)
 def _lu_unpack(LU_data: np.ndarray, *, unpack_data: bool = True) -> tuple:
     if not unpack_data:
         empty = np.empty((0,), LU_data.dtype)
@@ -296,7 +296,7 @@ def _lu_solve_np(LU: np.ndarray, piv: np.ndarray, B: np.ndarray, trans: int) -> 
 
 
 @primitive("linalg_lu_solve", grad_fn="LinalgLuSolveBackward0", export=False,
-           inputs=("LU", "pivots", "B"))
+           inputs=("LU", "pivots", "B"), complex=True)
 def linalg_lu_solve(LU: np.ndarray, pivots: np.ndarray, B: np.ndarray, *, left: bool = True,
                     adjoint: bool = False) -> np.ndarray:
     """Solve A X = B (or X A = B, or with A^H) given A's LU factorization.
@@ -326,10 +326,11 @@ def linalg_lu_solve(LU: np.ndarray, pivots: np.ndarray, B: np.ndarray, *, left: 
     conj = LU.dtype.kind == "c"
     if left:
         return _lu_solve_np(LU, pivots, B, (2 if conj else 1) if adjoint else 0)
-    # X A = B  <=>  A^T X^T = B^T (and with adjoint: A^H X^H = B^H)
+    # X A = B  <=>  A^T X^T = B^T;  X A^H = B  <=>  A X^H = B^H
     Bt = np.swapaxes(B, -1, -2)
     if adjoint:
-        return np.swapaxes(_lu_solve_np(LU, pivots, Bt.conj() if conj else Bt, 0), -1, -2)
+        Xh = _lu_solve_np(LU, pivots, Bt.conj() if conj else Bt, 0)
+        return np.swapaxes(Xh.conj() if conj else Xh, -1, -2)
     return np.swapaxes(_lu_solve_np(LU, pivots, Bt, 1), -1, -2)
 
 
@@ -389,7 +390,7 @@ def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False, out: Any =
 
 # *** LDL (Bunch-Kaufman): forward only, as in torch ***
 
-@primitive("linalg_ldl_factor_ex", differentiable=False, export=False, n_outputs=3)
+@primitive("linalg_ldl_factor_ex", differentiable=False, export=False, n_outputs=3, complex=True)
 def linalg_ldl_factor_ex(A: np.ndarray, *, hermitian: bool = False,
                          check_errors: bool = False) -> tuple:
     _check_float(A, "torch.linalg.ldl_factor_ex")
@@ -440,7 +441,8 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False, out: Any = None) -> tuple:
     return _Ldl((LD, pivots))
 
 
-@primitive("linalg_ldl_solve", differentiable=False, export=False, inputs=("LD", "pivots", "B"))
+@primitive("linalg_ldl_solve", differentiable=False, export=False, inputs=("LD", "pivots", "B"),
+           complex=True)
 def linalg_ldl_solve(LD: np.ndarray, pivots: np.ndarray, B: np.ndarray, *,
                      hermitian: bool = False) -> np.ndarray:
     """Solve A X = B from A's LDL^T factorization (ldl_factor's LD and pivots).

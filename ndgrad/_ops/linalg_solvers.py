@@ -24,7 +24,7 @@ _TriangularSolve = _return_type("triangular_solve", ("solution", "cloned_coeffic
 
 
 def _adj(t: Tensor) -> Tensor:
-    return t.mT
+    return t.mH
 
 
 def _info(info: np.ndarray) -> Tensor:
@@ -163,7 +163,7 @@ def _lstsq_forward(A: np.ndarray, B: np.ndarray, rcond: Any, driver: str | None)
 
 
 @primitive("linalg_lstsq", grad_fn="LinalgLstsqBackward0", export=False, n_outputs=2,
-           inputs=("A", "B"))
+           inputs=("A", "B"), complex=True)
 def linalg_lstsq(A: np.ndarray, B: np.ndarray, rcond: Any = None, *,
                  driver: str | None = None) -> tuple:
     X, ranks, _, driver, vec = _lstsq_forward(A, B, rcond, driver)
@@ -228,7 +228,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # *** triangular and Cholesky solves ***
 
 @primitive("triangular_solve", grad_fn="TriangularSolveBackward0", n_outputs=2,
-           inputs=("input", "A"))
+           inputs=("input", "A"), complex=True)
 def _triangular_solve(input: np.ndarray, A: np.ndarray, upper: bool = True,
                       transpose: bool = False, unitriangular: bool = False) -> tuple:
     import scipy.linalg
@@ -260,7 +260,7 @@ def _(grads, A, result0, needs_input_grad, *, upper, transpose, unitriangular):
                                             unitriangular=unitriangular)
         if needs_input_grad[1]:
             gT = -(gB @ _adj(result0))
-            gA = _adj(gT) if transpose else gT
+            gA = gT.mT if transpose else gT  # transpose is a plain transpose, also for complex
             gA = gA.triu(int(unitriangular)) if upper else gA.tril(-int(unitriangular))
     if gM is not None and needs_input_grad[1]:
         gA = gM if gA is None else gA + gM
@@ -311,7 +311,8 @@ def _cho_solve(L: np.ndarray, B: np.ndarray, upper: bool) -> np.ndarray:
     return X
 
 
-@primitive("cholesky_solve", grad_fn="CholeskySolveBackward0", inputs=("input", "input2"))
+@primitive("cholesky_solve", grad_fn="CholeskySolveBackward0", inputs=("input", "input2"),
+           complex=True)
 def _cholesky_solve(input: np.ndarray, input2: np.ndarray, upper: bool = False) -> np.ndarray:
     if input.dtype != input2.dtype:
         raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but got b of "
@@ -348,7 +349,7 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *,
 composite("cholesky_solve")(cholesky_solve)
 
 
-@primitive("cholesky_inverse", grad_fn="CholeskyInverseBackward0")
+@primitive("cholesky_inverse", grad_fn="CholeskyInverseBackward0", complex=True)
 def _cholesky_inverse(input: np.ndarray, upper: bool = False) -> np.ndarray:
     if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
         raise RuntimeError("cholesky_inverse: A must be batches of square matrices, but they are "
