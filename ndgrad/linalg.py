@@ -14,6 +14,7 @@ from ._ops.spectral import _linalg_qr as qr
 from ._ops.spectral import _linalg_svd as svd
 from ._ops.spectral import _pinv as pinv
 from ._ops.spectral import eigvalsh, svdvals
+from ._ops.linalg_eig import eig, eigvals
 from ._ops.linalg_householder import linalg_householder_product, linalg_matrix_exp
 from ._ops.linalg_lu import ldl_factor, ldl_factor_ex, linalg_ldl_solve, linalg_lu_solve, lu
 from ._ops.linalg_lu import lu_factor, lu_factor_ex
@@ -36,8 +37,8 @@ householder_product = linalg_householder_product.public
 _LAZY = {"vector_norm": "vector_norm", "matrix_norm": "matrix_norm", "norm": "linalg_norm"}
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-    "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
+    "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve",
     "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
     "matrix_power", "matrix_rank", "multi_dot", "pinv", "qr", "slogdet", "solve", "solve_ex",
     "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",

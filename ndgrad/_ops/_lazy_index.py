@@ -173,6 +173,8 @@ REGISTRY = _invert({  # op names
         "cholesky_inverse cholesky_solve linalg_lstsq triangular_solve"),
     "linalg_householder": (
         "geqrf linalg_householder_product linalg_matrix_exp ormqr"),
+    "linalg_eig": (
+        "linalg_eig"),
 })
 
 
