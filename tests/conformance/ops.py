@@ -23,8 +23,9 @@ import ndgrad.autograd.forward_ad as nd_fwad
 from .compare import Mismatch, Tolerance, at_least_as_accurate, compare, tolerance_for
 from .convert import Frozen, TensorSpec, dtype_name, replace_tensors, tensors_of
 from .names import Missing, counterpart, map_dtype, operator_dunder, resolve_or_missing, substitute
-from .results import (FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE, PASS, Failure, Result, check,
-                      entry_seed, quiet_single_thread, run_pair, seed_everything, seeded)
+from .harness import (Failure, check, entry_seed, quiet_single_thread, run_pair,
+                      seed_everything, seeded)
+from .result import FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE, PASS, Result
 
 _QUANTIZED = re.compile(r"(^|[._])(fake_)?(de)?quantiz")
 # reference samples of up to a million elements exercise torch's vector kernels, not semantics; the

@@ -1,11 +1,10 @@
-"""What a conformance check found for one entry, and the plumbing every check shares."""
+"""The plumbing every check shares: seeding, running torch and ndgrad side by side, errors."""
 from __future__ import annotations
 
 import contextlib
 import random
 import traceback
 import zlib
-from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -16,27 +15,7 @@ import ndgrad
 from .compare import Mismatch
 from .names import Missing, missing_name
 
-PASS, FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE = "pass", "fail", "not implemented", "out of scope"
 CALL_SEED = 1234  # both libraries are seeded with it before every call: random ops compare
-
-
-@dataclass
-class Result:
-    name: str
-    kind: str  # "op" or "module"
-    status: str
-    stage: str = ""  # where it failed: "forward", "backward", "float32 forward", "method forward"..
-    category: str = ""  # failure kind for grouping: "values differ", "raises TypeError"...
-    reason: str = ""  # one line
-    missing: list = field(default_factory=list)  # names (or dtypes) ndgrad lacks
-    samples: int = 0  # samples fully checked
-    detail: str = ""  # the first failure in full (sample, traceback), for the CLI
-    seconds: float = 0.0
-
-    def record(self) -> dict:
-        """The fields the committed report keeps (stable across runs)."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("detail", "seconds", "name", "kind")}
-        return {k: v for k, v in out.items() if v not in ("", [], 0)}
 
 
 class Failure(Exception):
