@@ -14,7 +14,8 @@ import torch
 
 import ndgrad
 
-from .convert import dtype_name, to_numpy
+from .convert import to_numpy
+from .names import dtype_name
 
 # torch.testing.assert_close defaults
 DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5),

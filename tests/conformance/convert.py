@@ -13,7 +13,7 @@ import torch
 
 import ndgrad
 
-from .names import Missing, map_dtype, map_value, resolve
+from .names import Missing, map_dtype, map_value
 
 
 @dataclass(frozen=True)
@@ -152,56 +152,7 @@ def replace_tensors(value: Any, mapping: dict[int, Any]) -> Any:
     return value
 
 
-def dtype_name(dtype: Any) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def to_numpy(t: Any) -> np.ndarray:
     if isinstance(t, torch.Tensor):
         return t.detach().numpy(force=True)
     return np.asarray(t.detach().numpy())
-
-
-def ndgrad_tensor(t: torch.Tensor, requires_grad: bool = False) -> Any:
-    """A contiguous ndgrad copy of a torch tensor (cotangents, parameters)."""
-    map_dtype(t.dtype)
-    out = ndgrad.from_numpy(t.detach().numpy().copy())
-    return out.requires_grad_(True) if requires_grad else out
-
-
-# *** modules given as arguments (TransformerEncoder(encoder_layer, ...)) ***
-
-def module_counterpart(module: torch.nn.Module) -> Any:
-    """An ndgrad module built as the torch one was (see modules.record_constructors)."""
-    ctor = getattr(module, "_conformance_ctor", None)
-    if ctor is None:
-        raise Missing(f"a way to rebuild {type(module).__name__} (constructor not recorded)")
-    cls, args, kwargs = ctor
-    nd_cls = resolve(f"torch.nn.{cls.__name__}")
-    nd_module = nd_cls(*map_value(args), **map_value(kwargs))
-    copy_state(module, nd_module)
-    return nd_module
-
-
-def copy_state(torch_module: torch.nn.Module, nd_module: Any) -> None:
-    """Copy torch's parameters and buffers into the ndgrad module (names must match)."""
-    t_state = dict(torch_module.named_parameters())
-    t_state.update(torch_module.named_buffers())
-    n_state = dict(nd_module.named_parameters())
-    n_state.update(nd_module.named_buffers())
-    if set(t_state) != set(n_state):
-        only_t = sorted(set(t_state) - set(n_state))
-        only_n = sorted(set(n_state) - set(t_state))
-        raise StateMismatch(f"parameters/buffers differ: torch only {only_t}, ndgrad only {only_n}")
-    for name, t in t_state.items():
-        n = n_state[name]
-        if tuple(t.shape) != tuple(n.shape):
-            raise StateMismatch(f"{name}: torch shape {tuple(t.shape)}, ndgrad {tuple(n.shape)}")
-        if dtype_name(t.dtype) != dtype_name(n.dtype):
-            raise StateMismatch(f"{name}: torch dtype {t.dtype}, ndgrad {n.dtype}")
-        with ndgrad.no_grad():
-            n.copy_(ndgrad_tensor(t))
-
-
-class StateMismatch(AssertionError):
-    """The ndgrad module's parameters or buffers do not line up with torch's."""

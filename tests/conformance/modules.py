@@ -14,8 +14,9 @@ import torch
 import ndgrad
 
 from .compare import Mismatch, Tolerance, at_least_as_accurate, compare, tolerance_for
-from .convert import Frozen, StateMismatch, copy_state, dtype_name, tensors_of
-from .names import Missing, map_dtype, map_value, resolve_or_missing
+from .convert import Frozen, tensors_of
+from .names import (Missing, StateMismatch, copy_state, dtype_name, map_dtype, map_value,
+                    resolve_or_missing)
 from .harness import (Failure, check, entry_seed, quiet_single_thread, run_pair,
                       seed_everything, seeded)
 from .result import FAIL, NOT_IMPLEMENTED, PASS, Result

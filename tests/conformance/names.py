@@ -131,10 +131,13 @@ class Namespace:
 
 # *** values ***
 
-_DTYPE_NAMES = {getattr(torch, n): n for n in dir(torch) if isinstance(getattr(torch, n), torch.dtype)}
 _MEMORY_FORMATS = {torch.contiguous_format: "contiguous_format",
                    torch.preserve_format: "preserve_format", torch.channels_last: "channels_last",
                    torch.channels_last_3d: "channels_last_3d"}
+
+
+def dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def map_dtype(dtype: torch.dtype) -> Any:
@@ -207,14 +210,56 @@ def map_value(value: Any) -> Any:
             return rebind(value)
         return value
     if isinstance(value, torch.Tensor):  # a constant captured by test code
-        return ndgrad.from_numpy(value.detach().numpy().copy())
-    if isinstance(value, torch.nn.Module):
-        from .convert import module_counterpart  # a module argument (TransformerEncoder's layer)
-
+        return tensor_counterpart(value)
+    if isinstance(value, torch.nn.Module):  # a module argument (TransformerEncoder's layer)
         return module_counterpart(value)
     if type(value).__module__.split(".")[0] == "torch" and not isinstance(value, type):
         raise Missing(f"{type(value).__module__}.{type(value).__qualname__}")
     return value
+
+
+# *** tensors and modules ***
+
+def tensor_counterpart(t: torch.Tensor) -> Any:
+    """A contiguous ndgrad copy of a torch tensor (parameters, constants in test code)."""
+    map_dtype(t.dtype)
+    return ndgrad.from_numpy(t.detach().numpy(force=True).copy())
+
+
+def module_counterpart(module: torch.nn.Module) -> Any:
+    """An ndgrad module built as the torch one was (see modules.record_constructors)."""
+    ctor = getattr(module, "_conformance_ctor", None)
+    if ctor is None:
+        raise Missing(f"a way to rebuild {type(module).__name__} (constructor not recorded)")
+    cls, args, kwargs = ctor
+    nd_cls = resolve(f"torch.nn.{cls.__name__}")
+    nd_module = nd_cls(*map_value(args), **map_value(kwargs))
+    copy_state(module, nd_module)
+    return nd_module
+
+
+def copy_state(torch_module: torch.nn.Module, nd_module: Any) -> None:
+    """Copy torch's parameters and buffers into the ndgrad module (names must match)."""
+    t_state = dict(torch_module.named_parameters())
+    t_state.update(torch_module.named_buffers())
+    n_state = dict(nd_module.named_parameters())
+    n_state.update(nd_module.named_buffers())
+    if set(t_state) != set(n_state):
+        only_t = sorted(set(t_state) - set(n_state))
+        only_n = sorted(set(n_state) - set(t_state))
+        raise StateMismatch(f"parameters/buffers differ: torch only {only_t}, ndgrad only {only_n}")
+    for name, t in t_state.items():
+        n = n_state[name]
+        if tuple(t.shape) != tuple(n.shape):
+            raise StateMismatch(f"{name}: torch shape {tuple(t.shape)}, ndgrad {tuple(n.shape)}")
+        if dtype_name(t.dtype) != dtype_name(n.dtype):
+            raise StateMismatch(f"{name}: torch dtype {t.dtype}, ndgrad {n.dtype}")
+        with ndgrad.no_grad():
+            n.copy_(tensor_counterpart(t))
+
+
+class StateMismatch(AssertionError):
+    """The ndgrad module's parameters or buffers do not line up with torch's."""
 
 
 def _raise(err: Exception) -> Any:

@@ -15,16 +15,18 @@ from typing import Any
 import numpy as np
 import torch
 import torch.autograd.forward_ad as torch_fwad
+from torch.testing._internal.opinfo.core import SampleInput
 from torch.testing._utils import wrapper_set_seed
 
 import ndgrad
 import ndgrad.autograd.forward_ad as nd_fwad
 
 from .compare import Mismatch, Tolerance, at_least_as_accurate, compare, tolerance_for
-from .convert import Frozen, TensorSpec, dtype_name, replace_tensors, tensors_of
-from .names import Missing, counterpart, map_dtype, operator_dunder, resolve_or_missing, substitute
+from .convert import Frozen, TensorSpec, replace_tensors, tensors_of
 from .harness import (Failure, check, entry_seed, quiet_single_thread, run_pair,
                       seed_everything, seeded)
+from .names import (Missing, counterpart, dtype_name, map_dtype, operator_dunder,
+                    resolve_or_missing, substitute)
 from .result import FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE, PASS, Result
 
 _QUANTIZED = re.compile(r"(^|[._])(fake_)?(de)?quantiz")
@@ -90,8 +92,8 @@ def variants(op: Any) -> list[Variant]:
     for label, fn, inplace in (("operator", op.operator_variant, False),
                                ("inplace operator", op.inplace_operator_variant, True)):
         if fn is not None:
-            dunder = operator_dunder(fn)
-            nd = resolve_or_missing(dunder) if dunder else counterpart(fn)
+            needed = operator_dunder(fn)
+            nd = resolve_or_missing(needed) if needed else counterpart(fn)
             out.append(Variant(label, fn, fn if not isinstance(nd, Missing) else nd, inplace,
                                method=inplace))
     for alias in op.aliases:
@@ -128,15 +130,10 @@ def _wrapper_set_seed(op: Any, *args: Any, **kwargs: Any) -> Any:
         ndgrad.set_rng_state(state)
 
 
-_IDENTITY_CODE = None
+_IDENTITY_CODE = SampleInput(None).output_process_fn_grad.__code__  # the default: lambda x: x
 
 
 def _is_identity(fn: Any) -> bool:
-    global _IDENTITY_CODE
-    if _IDENTITY_CODE is None:
-        from torch.testing._internal.opinfo.core import SampleInput
-
-        _IDENTITY_CODE = SampleInput(None).output_process_fn_grad.__code__
     return getattr(fn, "__code__", None) is _IDENTITY_CODE
 
 
