@@ -13,7 +13,7 @@ import torch
 import ndgrad
 
 from .compare import Mismatch
-from .names import Missing, missing_name
+from .names import Missing, map_dtype, missing_name
 
 CALL_SEED = 1234  # both libraries are seeded with it before every call: random ops compare
 
@@ -89,6 +89,8 @@ def run_pair(stage: str, torch_call: Callable, nd_call: Callable,
         t_out, t_err = torch_call(), None
     except Exception as err:  # noqa: BLE001 - any torch error is part of the spec
         t_out, t_err = None, err
+    for dtype in _dtypes_of(t_out):  # a result in a dtype ndgrad lacks (complex...)
+        map_dtype(dtype)
     try:
         n_out, n_err = nd_call(), None
     except Missing:
@@ -126,6 +128,14 @@ def check(stage: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
             raise Missing(name) from err
         raise Failure(stage, f"raises {type(err).__name__}",
                       f"{type(err).__name__}: {_first_line(err)}", _short_tb(err)) from err
+
+
+def _dtypes_of(value: Any) -> set:
+    if isinstance(value, torch.Tensor):
+        return {value.dtype}
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_dtypes_of(v) for v in value)) if value else set()
+    return set()
 
 
 def _first_line(err: BaseException) -> str:

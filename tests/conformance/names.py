@@ -170,6 +170,8 @@ def substitute(torch_obj: Any) -> Callable:
 
 def map_value(value: Any) -> Any:
     """The ndgrad counterpart of a non-tensor value found in torch test code or samples."""
+    if isinstance(value, complex):
+        map_dtype(torch.complex128)  # a complex scalar makes complex results
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, slice,
                                            type(Ellipsis), np.ndarray, np.generic)):
         return value
