@@ -28,7 +28,8 @@ def test_report_lists_every_opinfo(torch):
 
     assert list(opinfos()) == list(REPORT["ops"]), \
         "torch's op_db changed: regenerate the report with `python -m tests.conformance.report`"
-    assert REPORT["torch"] == torch.__version__
+    # the database is torch's: the report holds for the version it was made with (any build)
+    assert REPORT["torch"].split("+")[0] == torch.__version__.split("+")[0]
 
 
 def test_readme_quotes_the_report_totals():
