@@ -5,9 +5,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _dtype, _random
+from . import _dtype
 from ._dtype import dtype as _DType
 from ._tensor import Tensor, _check_floating
+from ._tensor import device as _device
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -35,8 +36,6 @@ def _float(dtype: _DType | None) -> np.dtype:
 
 def _check_device(device: Any) -> None:
     if device is not None:
-        from ._tensor import device as _device
-
         _device(device)
 
 
@@ -287,6 +286,10 @@ def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: An
 # *** random ***
 
 def _gen(generator: Any) -> Any:
+    # torch's random streams load on first use: importing _random detects the CPU's kernels and
+    # the C library and seeds the default generator, about as long as the rest of `import ndgrad`
+    from . import _random
+
     return generator if generator is not None else _random.default_generator
 
 
