@@ -7,6 +7,7 @@ helper functions, partials) is rebound: its globals and closure cells are mapped
 """
 from __future__ import annotations
 
+import dis
 import functools
 import operator
 import re
@@ -120,7 +121,10 @@ class Namespace:
             return Namespace(path, value)
         if self._nd is not None and hasattr(self._nd, name):
             return getattr(self._nd, name)
-        mapped = map_value(value)
+        try:
+            mapped = map_value(value)
+        except Missing:
+            mapped = value
         if mapped is not value or not callable(value):
             return mapped
         return MissingCallable(path)
@@ -268,11 +272,13 @@ def _raise(err: Exception) -> Any:
     raise err
 
 
-def _code_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
+def _global_names(code: types.CodeType) -> set[str]:
+    """The global names code (and the functions nested in it) reads."""
+    names = {ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _code_names(const)
+            names |= _global_names(const)
     return names
 
 
@@ -287,9 +293,12 @@ def rebind(fn: types.FunctionType) -> types.FunctionType:
     new = types.FunctionType(fn.__code__, globals_, fn.__name__, None, cells)
     _REBOUND[fn] = new
     new.__qualname__ = fn.__qualname__
-    for name in _code_names(fn.__code__):
+    for name in _global_names(fn.__code__):
         if name in globals_:
-            globals_[name] = map_value(globals_[name])
+            try:
+                globals_[name] = map_value(globals_[name])
+            except Missing as err:  # reported if the code gets to use it
+                globals_[name] = MissingCallable(err.name)
     if fn.__closure__:
         for old, cell in zip(fn.__closure__, cells):
             try:
