@@ -135,3 +135,11 @@ def test_module_parameters_are_copied_from_torch(torch):
 ])
 def test_verdict_against_the_report(now, recorded, outcome):
     assert verdict(now, recorded)[0] == outcome
+
+
+def test_loading_the_databases_leaves_torch_as_it_was(torch):
+    from conformance.db import opinfos
+
+    assert opinfos()
+    assert not torch.backends.flags_frozen()  # common_utils freezes them on import
+    assert type(torch._C.ScriptFunction.__call__).__name__ == "instancemethod"

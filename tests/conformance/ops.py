@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.testing._utils import wrapper_set_seed
 
 import ndgrad
 
 from .compare import Mismatch, Tolerance, tolerance_for
 from .convert import Frozen, tensors_of
+from .db import full_name, wrapper_set_seed
 from .harness import Failure, entry_seed, quiet_single_thread, seed_everything
 from .names import (Missing, counterpart, dtype_name, map_dtype, operator_dunder,
                     resolve_or_missing, substitute)
@@ -43,10 +43,6 @@ SLOW_REFERENCE_SAMPLES = {
                                 "100 elements"),
 }
 INT_FALLBACK = (torch.int64, torch.bool, torch.int32, torch.uint8, torch.int16, torch.int8)
-
-
-def full_name(op: Any) -> str:
-    return f"{op.name}.{op.variant_test_name}" if op.variant_test_name else op.name
 
 
 def out_of_scope(op: Any) -> str | None:

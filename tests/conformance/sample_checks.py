@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import torch
 import torch.autograd.forward_ad as torch_fwad
-from torch.testing._internal.opinfo.core import SampleInput
 
 import ndgrad
 import ndgrad.autograd.forward_ad as nd_fwad
 
 from .compare import Mismatch, Tolerance, at_least_as_accurate, compare
 from .convert import Frozen, TensorSpec, replace_tensors, tensors_of
+from .db import SampleInput
 from .harness import Failure, check, entry_seed, run_pair, seeded
 from .names import Missing, counterpart, dtype_name, map_dtype
 
