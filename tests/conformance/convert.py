@@ -155,4 +155,4 @@ def replace_tensors(value: Any, mapping: dict[int, Any]) -> Any:
 def to_numpy(t: Any) -> np.ndarray:
     if isinstance(t, torch.Tensor):
         return t.detach().numpy(force=True)
-    return np.asarray(t.detach().numpy())
+    return np.asarray(t.detach().numpy(force=True))  # force: conjugate bit resolved

@@ -125,7 +125,10 @@ class SampleRun:
     def _random_like(self, tensors: list, requires_grad: bool) -> tuple[list, list]:
         t_vs, n_vs = [], []
         for t in tensors:
-            v = self.rng.standard_normal(tuple(t.shape)).astype(_np_dtype(t.dtype))
+            v = self.rng.standard_normal(tuple(t.shape))
+            if t.dtype.is_complex:
+                v = v + 1j * self.rng.standard_normal(tuple(t.shape))
+            v = np.asarray(v, dtype=_np_dtype(t.dtype))
             t_vs.append(torch.from_numpy(v.copy()).requires_grad_(requires_grad))
             n_vs.append(ndgrad.from_numpy(v.copy()).requires_grad_(requires_grad))
         return t_vs, n_vs
@@ -264,7 +267,7 @@ def nd_callable(fn: Any) -> Any:
 
 
 def _tangent(fwad: Any, out: Any) -> Any:
-    if not out.dtype.is_floating_point:
+    if not (out.dtype.is_floating_point or out.dtype.is_complex):
         return None
     return fwad.unpack_dual(out).tangent
 
