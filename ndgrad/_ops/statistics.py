@@ -430,7 +430,9 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # singular values of the matrices moved to the end; torch records the same chain
         perm = [i for i in range(x.ndim) if i not in (d0, d1)] + [d0, d1]
         s = svdvals((A if dtype is None else A.to(dtype)).permute(*perm))
-        out = s.sum(-1, keepdim) if ord == "nuc" else (amax if ord > 0 else amin)(s, -1, keepdim)
+        empty_max = ord == 2 and s._data.shape[-1] == 0  # no singular values: torch gives 0
+        out = s.sum(-1, keepdim) if ord == "nuc" or empty_max else \
+            (amax if ord > 0 else amin)(s, -1, keepdim)
         return out.unsqueeze(-1).permute(*np.argsort(perm)) if keepdim else out
     if isinstance(ord, str) or abs(ord) not in (1, INF):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
