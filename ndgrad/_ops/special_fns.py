@@ -201,7 +201,7 @@ def _(grad, input):
 
 
 @primitive("sinc", inplace=True, grad_fn="SincBackward0", promote="float",
-           shapes=FEW_UNARY_SHAPES)
+           complex="holomorphic", shapes=FEW_UNARY_SHAPES)
 def sinc(input):
     """sin(πx) / (πx), and 1 at 0.
 
