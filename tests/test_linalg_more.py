@@ -50,10 +50,10 @@ CASES = {
     "lu_factor_wide": (lambda L, A: L.linalg.lu_factor_ex(A).LU, [RNG.standard_normal((3, 4))]),
     "lu_unpack": (lambda L, A: L.lu_unpack(*L.linalg.lu_factor(A))[1:], [_wc(3, 3)]),
     "lu_solve": (lambda L, A, B: L.linalg.lu_solve(*L.linalg.lu_factor(A), B),
-                 [_wc(3, 3), RNG.standard_normal((3, 2))]),
+                 [_wc(3, 3), RNG.standard_normal((3, 1))]),
     "lu_solve_right_adjoint": (lambda L, A, B: L.linalg.lu_solve(
-        *L.linalg.lu_factor(A), B, left=False, adjoint=True), [_wc(2, 3, 3),
-                                                                RNG.standard_normal((2, 3))]),
+        *L.linalg.lu_factor(A), B, left=False, adjoint=True), [_wc(3, 3),
+                                                                RNG.standard_normal((1, 3))]),
     "inv_ex": (lambda L, A: L.linalg.inv_ex(A).inverse, [_wc(3, 3)]),
     "solve_ex": (lambda L, A, B: L.linalg.solve_ex(A, B).result, [_wc(3, 3), RNG.random(3)]),
     "cholesky_ex": (lambda L, A: L.linalg.cholesky_ex(A @ A.mT + L.eye(3, dtype=A.dtype)).L,
