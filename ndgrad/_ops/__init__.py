@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (registration)
     reduction, sorting, statistics, scan, shape, join, special, unary,
 )
 from . import conv, pool, resample  # noqa: F401  (registration)
+from . import numeric  # noqa: F401  (registration)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
@@ -99,6 +100,13 @@ _OPERATORS = {
     "__rxor__": _reflect(PUBLIC["bitwise_xor"]),
     "__iadd__": METHODS["add_"], "__isub__": METHODS["sub_"], "__imul__": METHODS["mul_"],
     "__itruediv__": METHODS["div_"], "__ipow__": METHODS["pow_"],
+    "__rdiv__": _rtruediv, "__idiv__": METHODS["div_"],
+    "__lshift__": PUBLIC["bitwise_left_shift"], "__rshift__": PUBLIC["bitwise_right_shift"],
+    "__rlshift__": _reflect(PUBLIC["bitwise_left_shift"]),
+    "__rrshift__": _reflect(PUBLIC["bitwise_right_shift"]),
+    "__ilshift__": METHODS["bitwise_left_shift_"], "__irshift__": METHODS["bitwise_right_shift_"],
+    "__iand__": METHODS["bitwise_and_"], "__ior__": METHODS["bitwise_or_"],
+    "__ixor__": METHODS["bitwise_xor_"],
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, _fn)
