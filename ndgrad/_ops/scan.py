@@ -44,7 +44,8 @@ def _scan(fn, input: np.ndarray, dim: int, dtype) -> np.ndarray:
 
 
 @primitive(
-    "cumsum", grad_fn="CumsumBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES
+    "cumsum", grad_fn="CumsumBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES,
+    inplace=True,
 )
 def cumsum(input, dim, *, dtype=None):
     """Running sums along `dim`; bool and int inputs give int64.
@@ -90,7 +91,8 @@ def _cumprod_grad_exact(grad: Tensor, input: Tensor, d: int) -> Tensor:
 
 
 @primitive(
-    "cumprod", grad_fn="CumprodBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES
+    "cumprod", grad_fn="CumprodBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES,
+    inplace=True,
 )
 def cumprod(input, dim, *, dtype=None):
     """Running products along `dim`; bool and int inputs give int64.
