@@ -12,7 +12,9 @@ from . import (  # noqa: F401  (registration)
     reduction, sorting, statistics, scan, shape, join, special, unary,
 )
 from . import conv, pool, resample  # noqa: F401  (registration)
-from . import combine, copy_variants, log_space, nan_reduce, numeric, numerical, view_ops  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    combine, copy_variants, histogram, log_space, nan_reduce, numeric, numerical, view_ops,
+)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
