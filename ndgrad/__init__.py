@@ -1,4 +1,10 @@
-"""ndgrad: PyTorch's autograd on NumPy. `import ndgrad as torch` runs torch autograd code."""
+"""ndgrad: PyTorch's autograd on NumPy. `import ndgrad as torch` runs torch autograd code.
+
+`import ndgrad` loads the tensor, autograd and the core ops; the namespaces nn, optim, utils,
+func, linalg, serialization and the rarely used ops load on first use (PEP 562 `__getattr__`),
+so `ndgrad.nn`, `from ndgrad import topk` and `import ndgrad.nn as nn` all work as in torch."""
+
+import importlib as _importlib
 
 from . import _dtype
 from ._dtype import (
@@ -12,15 +18,14 @@ from .autograd.grad_mode import (
 )
 from . import _ops
 from ._ops._registry import PUBLIC as _PUBLIC
+from ._ops._registry import result_dtype as _result_dtype
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
-    normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
-)
-from ._random import (
-    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+    ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
 )
 from ._printing import set_printoptions
-from . import autograd, func, nn
+from . import autograd
+from ._ops import _lazy_index
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -57,14 +62,35 @@ def numel(input: Tensor) -> "int":
 
 def result_type(tensor1: object, tensor2: object) -> dtype:
     """torch.result_type of two tensors or numbers."""
-    from ._ops._registry import result_dtype
-
-    return _dtype.from_numpy_dtype(result_dtype(tensor1, tensor2))
+    return _dtype.from_numpy_dtype(_result_dtype(tensor1, tensor2))
 
 
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
-from . import distributed, linalg, optim, testing, utils  # noqa: E402
-from ._ops.sorting import return_types  # noqa: E402
-from .serialization import load, save  # noqa: E402
+_SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
+               "distributed"}
+_ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
+               **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",
+                                "manual_seed", "seed", "set_rng_state"), "_random")}
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        return _importlib.import_module(f".{name}", __name__)
+    if name in _ATTRIBUTES:
+        value = getattr(_importlib.import_module(f".{_ATTRIBUTES[name]}", __name__), name)
+    elif name in _lazy_index.PUBLIC:
+        value = _PUBLIC[name]  # loads the op module that defines it
+    elif name in _lazy_index.LIBRARIES:  # torch.batch_norm & co., declared in ndgrad.nn
+        _importlib.import_module(f".{_lazy_index.LIBRARIES[name]}", __name__)
+        value = _PUBLIC[name]
+    else:
+        raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | _SUBMODULES | set(_ATTRIBUTES) | set(_lazy_index.PUBLIC)
+                  | set(_lazy_index.LIBRARIES))

@@ -1,4 +1,8 @@
-"""class Tensor: a NumPy array plus autograd metadata; its math lives in ndgrad._ops."""
+"""class Tensor: a NumPy array plus autograd metadata; its math lives in ndgrad._ops.
+
+This module imports nothing from autograd or the ops (they import it): the layers above bind
+what Tensor's own methods call: `_get_accumulator` (autograd.graph), `backward` (autograd), and
+the ops with `_to_copy`, `_alias`, `_sync_view`, `_check_inplace`, `_bump` (ndgrad._ops)."""
 from __future__ import annotations
 
 import warnings
@@ -9,8 +13,8 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
-from .autograd.grad_mode import STATE as _GRAD
-from .autograd.graph import AccumulateGrad as _AccumulateGrad
+from ._hooks import RemovableHandle
+from ._printing import format_tensor
 
 _NP_TO_DTYPE = _dtype._FROM_NP
 
@@ -268,9 +272,7 @@ class Tensor:
     @property
     def grad_fn(self) -> Any:
         if self._view is not None and self._view.base_fn is not self._view.base._grad_fn:
-            from ._ops.inplace import sync_view
-
-            sync_view(self)
+            self._sync_view()  # the base was modified in place: a fresh AsStridedBackward0
         return self._grad_fn
 
     @property
@@ -323,13 +325,6 @@ class Tensor:
         self._retains_grad = True
         self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
 
-    def _get_accumulator(self) -> Any:
-        """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
-        acc = self._accumulator
-        if acc is None:
-            acc = self._accumulator = _AccumulateGrad(self)
-        return acc
-
     def register_hook(self, hook: Any) -> Any:
         """Call hook(grad) when the gradient w.r.t. this tensor is computed; a non-None return
         value replaces the gradient.
@@ -340,8 +335,6 @@ class Tensor:
             >>> x.sum().backward(); x.grad
             tensor([2., 2.])
         """
-        from .autograd.graph import RemovableHandle
-
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -352,27 +345,11 @@ class Tensor:
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
         """Call hook(tensor) on a leaf after its .grad has been accumulated."""
-        from .autograd.graph import RemovableHandle
-
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_acc_hooks is None:
             self._post_acc_hooks = {}
         return RemovableHandle(self._post_acc_hooks, hook)
-
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad.
-
-        Example::
-            >>> w = ndgrad.ones(3, requires_grad=True)
-            >>> (w * 3).sum().backward()
-            >>> w.grad
-            tensor([3., 3., 3.])
-        """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data and version counter, cut from the graph."""
@@ -468,9 +445,7 @@ class Tensor:
                 device(a)  # validates
         if target is None or target.np == self._data.dtype:
             return self.clone() if copy else self
-        from ._ops.pointwise import _to_copy
-
-        return _to_copy(self, dtype=target)
+        return self._to_copy(dtype=target)
 
     # *** Python protocol ***
 
@@ -512,8 +487,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
-        from ._printing import format_tensor
-
         if self._grad_fn is not None:
             suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
         elif self._requires_grad:
@@ -536,19 +509,6 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
-
-    # *** in-place helpers shared by the in-place methods ***
-
-    def _check_inplace(self, overlap_ok: bool = False) -> None:
-        from ._ops.inplace import check_inplace
-
-        check_inplace(self, overlap_ok)
-
-    def _bump(self) -> None:
-        from ._ops.inplace import bump_version
-
-        bump_version(self)
-
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, requires_grad)

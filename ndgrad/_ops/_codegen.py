@@ -8,9 +8,7 @@ from typing import Any, Callable
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
 
 
-def _make_public_by_source(op: Any) -> Callable:
-    from ._registry import call
-
+def _make_public_by_source(op: Any, call: Callable) -> Callable:
     def fn(*args: Any, **kwargs: Any) -> Any:
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -25,8 +23,9 @@ def _make_public_by_source(op: Any) -> Callable:
     return fn
 
 
-def _make_public(op: Any) -> Callable:
-    """Build ndgrad.<op>: a function with the forward's exact signature that calls `call`.
+def _make_public(op: Any, call: Callable) -> Callable:
+    """Build ndgrad.<op>: a function with the forward's exact signature that calls
+    `call(op, tensors, attrs)` (the registry's single call path).
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -34,7 +33,7 @@ def _make_public(op: Any) -> Callable:
     names_ = [p.name for p in params]
     if any(n not in names_ for n in op.inputs) or any(
             p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op)  # unusual signatures (the op overrides .public)
+        return _make_public_by_source(op, call)  # unusual signatures (the op overrides .public)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
     key = (pattern, tensor_pos)
@@ -56,8 +55,6 @@ def _make_public(op: Any) -> Callable:
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    from ._registry import call  # defined before any op is declared
-
     fn = factory(op, call)
     real = {f"a{i}": p.name for i, p in enumerate(params)}
 

@@ -11,15 +11,16 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, ViewInfo
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
-from ..autograd import forward_ad as _forward_ad
 from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+from ._codegen import _make_public
+from ._forward import propagate as _propagate_tangents
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
     _prep_scalar_attr, _scalar, result_dtype,
@@ -27,9 +28,28 @@ from ._promote import (  # noqa: F401  (re-exported: ops import promotion from t
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
-REGISTRY: dict[str, "OpDef"] = {}
-PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
-METHODS: dict[str, Callable] = {}  # Tensor.<name>
+
+
+class _Table(dict):
+    """name -> op or function; a miss first loads the lazily loaded op module that defines the
+    name (ndgrad/_ops/__init__.py sets LOAD_FOR), so `PUBLIC["topk"]` works before it is loaded."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, name: str) -> Any:
+        if LOAD_FOR is not None and LOAD_FOR(self.kind, name) and name in self:
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+
+LOAD_FOR: Callable[[str, str], bool] | None = None  # (table kind, name) -> loaded a module?
+REGISTRY: dict[str, "OpDef"] = _Table("REGISTRY")
+PUBLIC: dict[str, Callable] = _Table("PUBLIC")  # ndgrad.<name>
+METHODS: dict[str, Callable] = _Table("METHODS")  # Tensor.<name>
 INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
 
 _FREED_MSG = (
@@ -126,6 +146,10 @@ class OpNode(Node):
         if self._op.saves_tensors:
             self._saved = None
 
+    def _rerun(self, inputs: tuple, attrs: dict) -> Any:
+        """Run this node's op again on other inputs (gradcheck's diagnosis of a wrong rule)."""
+        return call(self._op, inputs, attrs)
+
     def __getattr__(self, name: str) -> Any:
         # torch's introspection: grad_fn._saved_self, _saved_other, _saved_result, _saved_dim ...
         if name.startswith("_saved_"):
@@ -189,7 +213,7 @@ class OpDef:
         self.save_kinds: tuple = ()
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
-        self.public: Callable = _make_public(self)
+        self.public: Callable = _make_public(self, call)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -352,15 +376,13 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
     if _FORWARD_AD.stack:
-        _forward_ad.propagate(op, inputs, attrs, result)
+        _propagate_tangents(op, inputs, attrs, result)
     return result
 
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     """Outputs of a view op share x's memory and version counter and know how to be replayed
     from x's base (needed when one of them is written in place)."""
-    from .._tensor import ViewInfo
-
     info = x._view
     base = info.base if info is not None else x
     prefix = info.chain if info is not None else ()
@@ -385,9 +407,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         if isinstance(x, Tensor):
             if x._requires_grad:
                 if x._view is not None and x._view.base_fn is not x._view.base._grad_fn:
-                    from .inplace import sync_view
-
-                    sync_view(x)
+                    x._sync_view()
                 fn = x._grad_fn
                 edges.append((fn, x._output_nr) if fn is not None else
                              (x._accumulator or x._get_accumulator(), 0))
@@ -469,5 +489,3 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
 
 _NO_EDGE = (None, 0)
 
-
-from ._codegen import _make_public  # noqa: E402  (the public wrappers of every op)

@@ -3,6 +3,7 @@ dtype copies, and the helpers the other pointwise modules (unary, binary, compar
 share."""
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -529,13 +530,18 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     return input if input._data.flags.c_contiguous else clone(input)
 
 
-# The other pointwise modules register on import; imported here until _ops/__init__.py lists them.
-from . import binary, compare, special, unary
+# The other pointwise modules register on import (special, rarely used, loads on first use).
+from . import binary, compare, unary  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:
     """Keep `from .pointwise import exp` working for ops that live in the sibling modules."""
-    for mod in (unary, compare, binary, special):
+    if name.startswith("__"):  # the import system probing (__path__ ...), not an op
+        raise AttributeError(name)
+    for mod in (unary, compare, binary, None):
+        if mod is None:  # special loads on first use
+            mod = importlib.import_module(".special", __package__)
         if name in vars(mod):
-            return vars(mod)[name]
+            value = globals()[name] = vars(mod)[name]  # found directly from now on
+            return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -138,19 +138,12 @@ def _unfold_check(shape: tuple, d: int, size: int, step: int) -> int:
     return (n - size) // step + 1
 
 
-@primitive("unfold", grad_fn="UnfoldBackward0", inputs=("input",), view=True,
+@primitive("unfold", grad_fn="UnfoldBackward0", inputs=("input",), view=True, export=False,
            samples=[((5, 3), {"dimension": 0, "size": 2, "step": 2}),
                     ((2, 6), {"dimension": -1, "size": 3, "step": 1}), ((), {"dimension": 0,
                                                                             "size": 1, "step": 1})],
            torch_fn=lambda torch, x, dimension, size, step: x.unfold(dimension, size, step))
-def unfold(input, dimension, size, step):
-    """Windows of `size` elements every `step` along `dimension`, as a new last dim (a view).
-
-    Example::
-        >>> ndgrad.arange(5.).unfold(0, 2, 2)
-        tensor([[0., 1.],
-                [2., 3.]])
-    """
+def _unfold(input, dimension, size, step):
     shape = input.shape
     d = _wrap_dim(dimension, max(input.ndim, 1))
     count = _unfold_check(shape, d, size, step)
@@ -162,15 +155,27 @@ def unfold(input, dimension, size, step):
     return np.lib.stride_tricks.as_strided(input, new_shape, new_strides)
 
 
-@unfold.vjp
+@_unfold.vjp
 def _(grad, input_shape, *, dimension, size, step):
     # every window element sends its gradient back to the input element it views
-    idx = unfold.forward(np.arange(int(np.prod(input_shape)), dtype=np.int64).reshape(
+    idx = _unfold.forward(np.arange(int(np.prod(input_shape)), dtype=np.int64).reshape(
         input_shape), dimension, size, step)
     n = int(np.prod(input_shape))
     flat = index_add(Tensor._make(np.zeros(n, grad._data.dtype)), 0,
                      Tensor._make(np.ascontiguousarray(idx).reshape(-1)), grad.reshape(-1))
     return flat.reshape(input_shape)
+
+
+@composite("unfold", export=False)
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Windows of `size` elements every `step` along `dimension`, as a new last dim (a view).
+
+    Example::
+        >>> ndgrad.arange(5.).unfold(0, 2, 2)
+        tensor([[0., 1.],
+                [2., 3.]])
+    """
+    return _unfold.public(input, dimension, size, step)
 
 
 # *** view(dtype) ***

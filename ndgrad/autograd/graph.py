@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from typing import Any, Callable
 
+import numpy as np
+
+from .._hooks import RemovableHandle
+from .._tensor import Tensor
+from . import saved_hooks
+
 _seq = itertools.count()
 next_sequence_nr = _seq.__next__
-
-
-class RemovableHandle:
-    """Returned by every register_*hook; `.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-    __slots__ = ("_store", "id")
-
-    def __init__(self, store: dict, hook: Callable) -> None:
-        self.id = next(RemovableHandle._ids)
-        self._store = store
-        store[self.id] = hook
-
-    def remove(self) -> None:
-        self._store.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class NodeHooks:
@@ -143,8 +129,6 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     `owned` holds ids of arrays already handed to some .grad in this pass (or given by the user),
     which must be copied rather than adopted.
     """
-    from .._tensor import Tensor
-
     if grad is None:
         return
     old = var._grad
@@ -169,6 +153,38 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     if hooks:
         for h in list(hooks.values()):
             h(var)
+
+
+def _get_accumulator(self: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
+    acc = self._accumulator
+    if acc is None:
+        acc = self._accumulator = AccumulateGrad(self)
+    return acc
+
+
+Tensor._get_accumulator = _get_accumulator  # the graph gives leaves their node
+
+
+class GraphTask:
+    """One backward pass: callbacks queued during it run when it finishes."""
+
+    __slots__ = ("callbacks", "__weakref__")
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+
+class _Current(threading.local):
+    task: GraphTask | None = None
+
+
+CURRENT = _Current()
+
+
+def current_task() -> GraphTask | None:
+    """The backward pass running on this thread (None outside backward)."""
+    return CURRENT.task
 
 
 # *** public graph utilities (torch.autograd.graph) ***
@@ -216,14 +232,10 @@ class saved_tensors_hooks:
         self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
 
     def __enter__(self) -> "saved_tensors_hooks":
-        from . import saved_hooks
-
         saved_hooks.push(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from . import saved_hooks
-
         saved_hooks.pop()
 
 
@@ -235,8 +247,6 @@ class save_on_cpu(saved_tensors_hooks):
             return (t._data.copy(), t._requires_grad)
 
         def unpack(packed: Any) -> Any:
-            from .._tensor import Tensor
-
             return Tensor._make(packed[0])
 
         super().__init__(pack, unpack)
@@ -250,22 +260,17 @@ class disable_saved_tensors_hooks:
         self.prev: str | None = None
 
     def __enter__(self) -> None:
-        from .saved_hooks import STACK
-
-        self.prev, STACK.disabled = STACK.disabled, self.error_message
+        stack = saved_hooks.STACK
+        self.prev, stack.disabled = stack.disabled, self.error_message
 
     def __exit__(self, *exc: object) -> None:
-        from .saved_hooks import STACK
-
-        STACK.disabled = self.prev
+        saved_hooks.STACK.disabled = self.prev
 
 
 def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> RemovableHandle:
     """Call fn once per backward pass with the gradients of all `tensors` ("all": after every
     one of them that takes part has its gradient, None for the others) or with the first one
     ("any")."""
-    from .engine import current_task
-
     tensors = list(tensors)
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
@@ -354,10 +359,6 @@ class GraphSummary:
 
 
 def _saved_arrays(node: Any) -> list:
-    import numpy as np
-
-    from .._tensor import Tensor
-
     saved = getattr(node, "_saved", None)
     out, seen = [], set()
     for entry in saved or ():
