@@ -65,6 +65,10 @@ PUBLIC = _invert({  # ndgrad.<name>
         "corrcoef cov cumulative_trapezoid diff dist gradient renorm trapezoid trapz"),
     "histogram": (
         "bincount bucketize histc histogram histogramdd isin searchsorted unique_consecutive"),
+    "index_writes": (
+        "fill index_reduce nonzero_static put"),
+    "storage": (
+        "empty_permuted empty_strided resize_as_ scalar_tensor"),
 })
 
 
@@ -116,6 +120,10 @@ METHODS = _invert({  # Tensor.<name>
         "corrcoef cov diff dist renorm renorm_ sum_to_size"),
     "histogram": (
         "bincount histc histogram unique_consecutive"),
+    "index_writes": (
+        "index_reduce index_reduce_ nonzero_static put put_"),
+    "storage": (
+        "resize_ resize_as_"),
 })
 
 
@@ -177,6 +185,8 @@ REGISTRY = _invert({  # op names
         "dist renorm"),
     "histogram": (
         "bincount histc unique_consecutive"),
+    "index_writes": (
+        "fill_scalar fill_tensor put"),
 })
 
 
