@@ -132,7 +132,7 @@ def _(grad, *, value):
 
 
 @primitive("fill_tensor", grad_fn="FillBackward1", export=False, inputs=("input", "value"),
-           samples=[(((3,), ()), {})])
+           samples=[(((3,), ()), {})], torch_fn=lambda torch, x, value: torch.fill(x, value))
 def _fill_tensor(input, value):
     return np.full_like(input, value)
 
