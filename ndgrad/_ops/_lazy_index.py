@@ -69,6 +69,8 @@ PUBLIC = _invert({  # ndgrad.<name>
         "fill index_reduce nonzero_static put"),
     "storage": (
         "empty_permuted empty_strided resize_as_ scalar_tensor"),
+    "native_norms": (
+        "native_batch_norm native_group_norm native_layer_norm"),
 })
 
 
