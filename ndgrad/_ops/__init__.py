@@ -28,7 +28,7 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
         "decomp", "spectral", "conv", "pool", "resample", "random", "nn",
         "numeric", "nan_reduce", "log_space", "view_ops", "copy_variants", "combine", "numerical",
-        "histogram", "index_writes", "storage", "native_norms")
+        "histogram", "index_writes", "storage", "native_norms", "lowrank")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.

@@ -71,6 +71,8 @@ PUBLIC = _invert({  # ndgrad.<name>
         "empty_permuted empty_strided resize_as_ scalar_tensor"),
     "native_norms": (
         "native_batch_norm native_group_norm native_layer_norm"),
+    "lowrank": (
+        "pca_lowrank svd_lowrank"),
 })
 
 
