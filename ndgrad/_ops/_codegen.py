@@ -6,6 +6,27 @@ from typing import Any, Callable
 
 
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
+# torch's argument parser also takes NumPy's names for these parameters (x.sum(axis=0, keepdims=
+# True)); a wrapper gets them as keyword-only parameters, checked with one `is` each
+NUMPY_NAMES = (("dim", "axis"), ("keepdim", "keepdims"))
+_NO = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
+
+
+def _numpy_aliases(params: list) -> tuple:
+    """(index of the parameter, its NumPy name) for the parameters that get one: a required one
+    only when every positional parameter after it has a default (it then gets one too)."""
+    names = [p.name for p in params]
+    out = []
+    for target, alias in NUMPY_NAMES:
+        if target not in names or alias in names:
+            continue
+        i = names.index(target)
+        p = params[i]
+        if p.default is p.empty and p.kind is not p.KEYWORD_ONLY and any(
+                q.default is q.empty for q in params[i + 1:] if q.kind is not q.KEYWORD_ONLY):
+            continue
+        out.append((i, alias))
+    return tuple(out)
 
 
 def _make_public_by_source(op: Any, call: Callable) -> Callable:
@@ -36,7 +57,8 @@ def _make_public(op: Any, call: Callable) -> Callable:
         return _make_public_by_source(op, call)  # unusual signatures (the op overrides .public)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
-    key = (pattern, tensor_pos)
+    aliases = _numpy_aliases(params)
+    key = (pattern, tensor_pos, tuple(i for i, _ in aliases))
     factory = _TEMPLATES.get(key)
     if factory is None:
         names = [f"a{i}" for i in range(len(params))]
@@ -46,17 +68,26 @@ def _make_public(op: Any, call: Callable) -> Callable:
                 heads.append("*")
                 star = True
             heads.append(names[i])
+        if aliases:
+            heads += ([] if star else ["*"]) + [f"n{j}" for j in range(len(aliases))]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
         attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
                           if i not in tensor_pos)
-        src = (f"def make(_op, _call):\n    def f({', '.join(heads)}):\n"
-               f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
+        renames = "".join(f"        if n{j} is not _NO:\n            {names[i]} = n{j}\n"
+                          f"        elif {names[i]} is _NO:\n            _missing({j})\n"
+                          for j, (i, _) in enumerate(aliases))
+        src = (f"def make(_op, _call, _NO, _missing):\n    def f({', '.join(heads)}):\n"
+               f"{renames}        return _call(_op, ({tensors}), {{{attrs}}})\n"
                "    return f\n")
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    fn = factory(op, call)
+    def missing(j: int) -> None:
+        raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
+
+    fn = factory(op, call, _NO, missing)
     real = {f"a{i}": p.name for i, p in enumerate(params)}
+    real.update({f"n{j}": alias for j, (_, alias) in enumerate(aliases)})
 
     def rename(c: Any) -> Any:
         if isinstance(c, str):
@@ -71,10 +102,14 @@ def _make_public(op: Any, call: Callable) -> Callable:
         co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
         co_qualname=op.name)
     fn.__name__ = fn.__qualname__ = op.name
-    fn.__defaults__ = tuple(p.default for p in params
-                            if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
-    fn.__kwdefaults__ = {p.name: p.default for p in params
-                         if p.default is not p.empty and p.kind is p.KEYWORD_ONLY} or None
+    required = {i for i, _ in aliases if params[i].default is params[i].empty}
+    fn.__defaults__ = tuple(_NO if i in required else p.default for i, p in enumerate(params)
+                            if (p.default is not p.empty or i in required)
+                            and p.kind is not p.KEYWORD_ONLY) or None
+    kwdefaults = {p.name: _NO if i in required else p.default for i, p in enumerate(params)
+                  if (p.default is not p.empty or i in required) and p.kind is p.KEYWORD_ONLY}
+    kwdefaults.update({alias: _NO for _, alias in aliases})
+    fn.__kwdefaults__ = kwdefaults or None
     fn.__doc__ = op.forward.__doc__
     fn.__wrapped_op__ = op  # type: ignore[attr-defined]
     return fn

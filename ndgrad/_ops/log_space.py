@@ -99,7 +99,7 @@ def _(input_t, input, result, *, dim):
     d = _dim1(dim, input._data.ndim)
     # dy_j = sum_{i <= j} e^(x_i - y_j) dx_i, with e^x shifted by the max along d; torch adds
     # 1e-13 to the denominator, which shows at 1e-8 where the running sum is far below the max
-    top = input._data.max(axis=d, keepdims=True) if input._data.size else 0
-    top = Tensor._make(np.where(np.isfinite(top), top, 0).astype(input._data.dtype))
+    top = input.detach().amax(d, keepdim=True) if input._data.size else input.detach()
+    top = where(top.isfinite(), top, 0.0)
     w = (input - top).exp()
     return (w * input_t).cumsum(d) / (w.cumsum(d) + 1e-13)

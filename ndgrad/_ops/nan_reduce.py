@@ -12,6 +12,7 @@ from .reduction import (
     REDUCE_SAMPLES, _axes, _dim1, _distribute, _dims, _keep_shape, _no_bool, _sum_dtype,
     _unreduce,
 )
+from .pointwise import where
 from .sorting import _select, _select_vjp, return_types
 
 _Aminmax = named_pair("aminmax", "min", "max")
@@ -39,7 +40,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 @nansum.vjp
 def _(grad, input, *, dim, keepdim, dtype):
     g = _unreduce(grad, input._data.shape, dim, keepdim).expand(input._data.shape)
-    return g * Tensor._make(_no_nan(input._data))
+    return where(input.isnan(), 0.0, g) if input._data.dtype.kind == "f" else g
 
 
 @composite("nanmean", samples=REDUCE_SAMPLES)
@@ -55,9 +56,10 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
         name = (dtype or input.dtype).name
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_TORCH_NAMES.get(name, name)}")
-    count = np.sum(_no_nan(x), axis=_axes(dim, x.ndim), keepdims=keepdim)
+    count = input.isnan().logical_not().sum(dim, keepdim) if dim is not None else \
+        input.isnan().logical_not().sum()
     total = nansum(input, dim, keepdim, dtype=dtype)
-    return total / Tensor._make(count.astype(total._data.dtype))
+    return total / count
 
 
 _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
