@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from .._out import OUT_OPS
 
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
 # torch's argument parser also takes NumPy's names for these parameters (x.sum(axis=0, keepdims=
@@ -29,13 +30,17 @@ def _numpy_aliases(params: list) -> tuple:
     return tuple(out)
 
 
-def _make_public_by_source(op: Any, call: Callable) -> Callable:
+def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
+    takes_out = op.name in OUT_OPS
+
     def fn(*args: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None) if takes_out else None
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
         a = bound.arguments
-        return call(op, tuple(a.get(n) for n in op.inputs),
-                     {k: v for k, v in a.items() if k not in op.inputs})
+        inputs = tuple(a.get(n) for n in op.inputs)
+        attrs = {k: v for k, v in a.items() if k not in op.inputs}
+        return call(op, inputs, attrs) if out is None else call_out(op, inputs, attrs, out)
 
     sig = inspect.signature(op.forward)
     fn.__name__ = fn.__qualname__ = op.name
@@ -44,9 +49,10 @@ def _make_public_by_source(op: Any, call: Callable) -> Callable:
     return fn
 
 
-def _make_public(op: Any, call: Callable) -> Callable:
+def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
     """Build ndgrad.<op>: a function with the forward's exact signature that calls
-    `call(op, tensors, attrs)` (the registry's single call path).
+    `call(op, tensors, attrs)` (the registry's single call path), or `call_out(op, tensors,
+    attrs, out)` when the op takes torch's out= and one is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -54,11 +60,13 @@ def _make_public(op: Any, call: Callable) -> Callable:
     names_ = [p.name for p in params]
     if any(n not in names_ for n in op.inputs) or any(
             p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op, call)  # unusual signatures (the op overrides .public)
+        # unusual signatures (the op overrides .public)
+        return _make_public_by_source(op, call, call_out)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
     aliases = _numpy_aliases(params)
-    key = (pattern, tensor_pos, tuple(i for i, _ in aliases))
+    takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
+    key = (pattern, tensor_pos, takes_out, tuple(i for i, _ in aliases))
     factory = _TEMPLATES.get(key)
     if factory is None:
         names = [f"a{i}" for i in range(len(params))]
@@ -68,6 +76,9 @@ def _make_public(op: Any, call: Callable) -> Callable:
                 heads.append("*")
                 star = True
             heads.append(names[i])
+        if takes_out:
+            heads += ["out"] if star else ["*", "out"]
+            star = True
         if aliases:
             heads += ([] if star else ["*"]) + [f"n{j}" for j in range(len(aliases))]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
@@ -76,16 +87,20 @@ def _make_public(op: Any, call: Callable) -> Callable:
         renames = "".join(f"        if n{j} is not _NO:\n            {names[i]} = n{j}\n"
                           f"        elif {names[i]} is _NO:\n            _missing({j})\n"
                           for j, (i, _) in enumerate(aliases))
-        src = (f"def make(_op, _call, _NO, _missing):\n    def f({', '.join(heads)}):\n"
-               f"{renames}        return _call(_op, ({tensors}), {{{attrs}}})\n"
-               "    return f\n")
+        body = f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
+        if takes_out:
+            body = ("        if out is None:\n    " + body +
+                    f"        return _call_out(_op, ({tensors}), {{{attrs}}}, out)\n")
+        src = (f"def make(_op, _call, _call_out, _NO, _missing):\n"
+               f"    def f({', '.join(heads)}):\n{renames}{body}    return f\n")
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
+
     def missing(j: int) -> None:
         raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
 
-    fn = factory(op, call, _NO, missing)
+    fn = factory(op, call, call_out, _NO, missing)
     real = {f"a{i}": p.name for i, p in enumerate(params)}
     real.update({f"n{j}": alias for j, (_, alias) in enumerate(aliases)})
 
@@ -109,6 +124,8 @@ def _make_public(op: Any, call: Callable) -> Callable:
     kwdefaults = {p.name: _NO if i in required else p.default for i, p in enumerate(params)
                   if (p.default is not p.empty or i in required) and p.kind is p.KEYWORD_ONLY}
     kwdefaults.update({alias: _NO for _, alias in aliases})
+    if takes_out:
+        kwdefaults["out"] = None
     fn.__kwdefaults__ = kwdefaults or None
     fn.__doc__ = op.forward.__doc__
     fn.__wrapped_op__ = op  # type: ignore[attr-defined]

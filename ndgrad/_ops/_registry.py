@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _out
 from .._tensor import Tensor, ViewInfo
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
@@ -132,7 +132,10 @@ class OpNode(Node):
             else:
                 args.append(val)
         g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        out = op.vjp_fn(g, *args, **self._attrs)
+        if PROFILER is not None:  # the node's backward as one event, its ops nested inside
+            out = PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
+        else:
+            out = op.vjp_fn(g, *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:
@@ -213,7 +216,7 @@ class OpDef:
         self.save_kinds: tuple = ()
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
-        self.public: Callable = _make_public(self, call)
+        self.public: Callable = _make_public(self, call, call_out)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -330,6 +333,11 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     return deco
 
 
+_out.GRAD_MODE = STATE  # out= refuses to run in grad mode when an argument requires grad
+
+# *** the profiler (ndgrad.autograd.profiler) sets this while it records; None costs one read ***
+PROFILER: Any = None  # .enter(name, inputs) -> event, .exit(event), .run(name, fn, args, kwargs)
+
 # *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
@@ -347,10 +355,22 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
         if kwargs and aliases:  # torch's NumPy names: axis=, keepdims=
             kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
         if VMAP_COMPOSITE is None:
-            return fn(*args, **kwargs)
+            if PROFILER is None:
+                return fn(*args, **kwargs)
+            return PROFILER.run(name, fn, args, kwargs)
         return VMAP_COMPOSITE(name, fn, args, kwargs)
 
-    return composite_fn
+    if name not in _out.OUT_OPS or getattr(fn, "_handles_out", False):
+        return composite_fn
+
+    @functools.wraps(fn)
+    def composite_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return composite_fn(*args, **kwargs)
+        _out.check_grad(name, (*args, *kwargs.values()), out)
+        return _out.write(name, composite_fn(*args, **kwargs), out)
+
+    return composite_out
 
 
 # *** calling an op (promotion lives in _promote.py) ***
@@ -361,6 +381,9 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
             return out
+    prof = PROFILER
+    if prof is not None:
+        event = prof.enter(op.name, inputs)
     inputs, arrays = _PREP[op.promote](inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
@@ -383,7 +406,15 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         _mark_views(op, inputs[0], attrs, result)
     if _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
+    if prof is not None:
+        prof.exit(event)
     return result
+
+
+def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+    """An op called with out=: computed as usual, then written into out (never recorded)."""
+    _out.check_grad(op.name, inputs, out)
+    return _out.write(op.name, call(op, inputs, attrs), out)
 
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
@@ -416,7 +447,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                     x._sync_view()
                 fn = x._grad_fn
                 edges.append((fn, x._output_nr) if fn is not None else
-                             (x._accumulator or x._get_accumulator(), 0))
+                             (x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)

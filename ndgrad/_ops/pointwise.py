@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import _scalar, composite, primitive
 
@@ -516,7 +516,7 @@ def clone(input, *, memory_format=None):
         >>> ndgrad.tensor([1., 2.]).clone()
         tensor([1., 2.])
     """
-    return np.array(input, copy=True, order="K")
+    return _memory_format.copy(input, memory_format)
 
 
 @clone.vjp
@@ -526,8 +526,14 @@ def _(grad, *, memory_format):
 
 @composite("contiguous", export=False)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
-    return input if input._data.flags.c_contiguous else clone(input)
+    """self if already contiguous in memory_format (C order by default), else a copy that is
+    (CloneBackward0)."""
+    fmt = memory_format
+    if fmt is None or fmt is _memory_format.preserve_format:
+        fmt = _memory_format.contiguous_format
+    if _memory_format.is_contiguous(input._data, fmt):
+        return input
+    return clone(input, memory_format=fmt)
 
 
 # The other pointwise modules register on import (special, rarely used, loads on first use).

@@ -152,9 +152,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                     if slot is not None and g is not None:
                         captured[slot] = g if captured[slot] is None else captured[slot] + g
             if type(node) is AccumulateGrad:
-                var = node._variable()
-                if accumulate and captures is None and var is not None:
-                    accumulate_grad(var, grads[0], create_graph, owned)
+                if accumulate and captures is None:
+                    accumulate_grad(node.variable, grads[0], create_graph, owned)
                 if OBSERVER is not None:
                     OBSERVER(node, grads, ())
                 continue

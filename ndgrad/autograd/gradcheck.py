@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _creation
 from .._tensor import Tensor
+from . import forward_ad
 from ._backward import grad
 from .anomaly import STATE as _ANOMALY
 from .grad_mode import no_grad
@@ -91,6 +92,9 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         >>> ndgrad.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to "
+                             "be True")
     inputs = _as_tuple(inputs)
     for k, t in enumerate(inputs):
         if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != np.float64:
@@ -101,15 +105,40 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
         numeric = _numeric_jacobian(func, inputs, i, eps)
-        analytic = _analytic_jacobian(func, inputs, i)
-        for j, (a, n) in enumerate(zip(analytic, numeric)):
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    + _table(a, n, tuple(t._data.shape)) + _blame(func, inputs, eps, atol, rtol))
+        modes = [m for m, on in (("backward", check_backward_ad),
+                                 ("forward", check_forward_ad)) if on]
+        for mode in modes:
+            analytic = (_analytic_jacobian(func, inputs, i) if mode == "backward"
+                        else _forward_jacobian(func, inputs, i))
+            for j, (a, n) in enumerate(zip(analytic, numeric)):
+                if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
+                    if not raise_exception:
+                        return False
+                    head = "Jacobian" if mode == "backward" else "Jacobian computed with forward mode"
+                    raise GradcheckError(
+                        f"{head} mismatch for output {j} with respect to input {i},\n"
+                        + _table(a, n, tuple(t._data.shape))
+                        + (_blame(func, inputs, eps, atol, rtol) if mode == "backward" else ""))
     return True
+
+
+def _forward_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
+    """d(outputs)/d(inputs[i]) by forward-mode AD: one unit tangent per input element."""
+    x = inputs[i]
+    cols = []
+    for k in range(x.numel()):
+        tangent = _creation.zeros_like(x)
+        tangent._data.reshape(-1)[k] = 1
+        with forward_ad.dual_level():
+            args = list(inputs)
+            args[i] = forward_ad.make_dual(x, tangent)
+            outs = _outputs(func, tuple(args))
+            cols.append([np.zeros(o.numel()) if forward_ad.unpack_dual(o).tangent is None else
+                         forward_ad.unpack_dual(o).tangent._data.astype(np.float64).ravel()
+                         for o in outs])
+    outs = _outputs(func, inputs)
+    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((o.numel(), 0))
+            for j, o in enumerate(outs)]
 
 
 def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
