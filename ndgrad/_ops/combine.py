@@ -78,7 +78,8 @@ def _tensor_args(tensors: tuple) -> tuple:
         else tensors
 
 
-@composite("meshgrid", method=False)
+@composite("meshgrid", method=False, inputs=("a", "b"), nondiff_inputs=("b",), samples=[(((3,), (2,)), {"indexing": "ij"}),
+                                                                    (((3,), ()), {"indexing": "xy"})])
 def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple:
     """Coordinate grids from 1-d (or 0-d) tensors; indexing 'ij' (matrix) or 'xy' (Cartesian).
 
@@ -113,7 +114,7 @@ def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple:
     return tuple(grids)
 
 
-@composite("cartesian_prod", method=False)
+@composite("cartesian_prod", method=False, inputs=("a", "b"), samples=[(((3,), (2,)), {})])
 def cartesian_prod(*tensors: Tensor) -> Tensor:
     """The Cartesian product of 1-d tensors, one combination per row.
 
@@ -130,7 +131,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([g.flatten() for g in grids], dim=1)
 
 
-@composite("combinations")
+@composite("combinations", samples=[((4,), {}), ((3,), {"r": 3, "with_replacement": True})])
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """All length-r combinations of the elements of a 1-d tensor, one per row.
 
@@ -178,7 +179,7 @@ def broadcast_shapes(*shapes: Any) -> Size:
     return Size(_broadcast(out))
 
 
-@composite("broadcast_tensors", method=False)
+@composite("broadcast_tensors", method=False, inputs=("a", "b"), nondiff_inputs=("b",), samples=[(((2, 1), (3,)), {})])
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """The tensors expanded to their common broadcast shape (views; unchanged ones as given).
 
@@ -215,7 +216,10 @@ def row_stack(tensors: Sequence[Tensor]) -> Tensor:
     return vstack(tensors)
 
 
-def _split_by(name: str, dim: int, min_dims: int, input: Tensor, sections: Any) -> tuple:
+def _split_by(name: str, dim: int, min_dims: int, input: Tensor, sections: Any,
+              named: tuple) -> tuple:
+    if sections is None:  # torch's overloads name it `sections` (an int) or `indices` (a list)
+        sections = named[0] if named[0] is not None else named[1]
     nd = input._data.ndim
     if nd < min_dims:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
@@ -232,8 +236,9 @@ def _split_by(name: str, dim: int, min_dims: int, input: Tensor, sections: Any) 
     return tensor_split(input, sections, dim)
 
 
-@composite("hsplit")
-def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+@composite("hsplit", samples=[((2, 4), {"sections": 2}), ((5,), {"indices": [1, 3]})])
+def hsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None,
+           indices: Any = None) -> tuple:
     """Split along dim 1 (dim 0 for 1-d tensors) into equal sections or at indices.
 
     Example::
@@ -241,32 +246,34 @@ def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
         [torch.Size([2, 2]), torch.Size([2, 2])]
     """
     dim = 0 if input._data.ndim == 1 else 1
-    return _split_by("hsplit", dim, 1, input, indices_or_sections)
+    return _split_by("hsplit", dim, 1, input, indices_or_sections, (sections, indices))
 
 
 @composite("vsplit")
-def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def vsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None,
+           indices: Any = None) -> tuple:
     """Split along dim 0 (at least 2-d input).
 
     Example::
         >>> len(ndgrad.zeros(4, 2).vsplit([1]))
         2
     """
-    return _split_by("vsplit", 0, 2, input, indices_or_sections)
+    return _split_by("vsplit", 0, 2, input, indices_or_sections, (sections, indices))
 
 
 @composite("dsplit")
-def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def dsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None,
+           indices: Any = None) -> tuple:
     """Split along dim 2 (at least 3-d input).
 
     Example::
         >>> len(ndgrad.zeros(1, 1, 4).dsplit(2))
         2
     """
-    return _split_by("dsplit", 2, 3, input, indices_or_sections)
+    return _split_by("dsplit", 2, 3, input, indices_or_sections, (sections, indices))
 
 
-@composite("ravel")
+@composite("ravel", samples=[((2, 3), {})])
 def ravel(input: Tensor) -> Tensor:
     """input flattened to 1-d (a view when the memory allows).
 
@@ -277,7 +284,7 @@ def ravel(input: Tensor) -> Tensor:
     return reshape(input, -1)
 
 
-@composite("diagflat")
+@composite("diagflat", samples=[((2, 2), {}), ((3,), {"offset": -1})])
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """A 2-d matrix with the flattened input on its offset diagonal.
 

@@ -31,6 +31,9 @@ def _detach_views(out: Any, name: str | None, copy: bool = True) -> Any:
     """The outputs of a view op as new tensors (copies unless copy=False) that are no views,
     their node renamed (default: the view's node name + '_copy')."""
     outs = out if isinstance(out, (tuple, list)) else (out,)
+    if any(type(o) is not Tensor for o in outs):  # a transform's tensors (vmap): plain copies
+        res = tuple(o if not copy else o.clone() for o in outs)
+        return res if isinstance(out, (tuple, list)) else res[0]
     node = next((o._grad_fn for o in outs if o._grad_fn is not None), None)
     if node is not None:
         _rename(node, name or type(node).__name__ + "_copy")
@@ -70,7 +73,7 @@ def view_copy(input: Tensor, size: Any) -> Tensor:
     return _detach_views(input.view(size), None)
 
 
-@composite("expand_copy", method=False)
+@composite("expand_copy", method=False, samples=[((3, 1), {"size": (3, 2)})])
 def expand_copy(input: Tensor, size: Sequence[int], *, implicit: bool = False) -> Tensor:
     """input.expand(size) as a new (contiguous) tensor.
 
@@ -82,7 +85,7 @@ def expand_copy(input: Tensor, size: Sequence[int], *, implicit: bool = False) -
     return _detach_views(input.expand(*size), None)
 
 
-@composite("permute_copy", method=False)
+@composite("permute_copy", method=False, samples=[((2, 3, 4), {"dims": (2, 0, 1)})])
 def permute_copy(input: Tensor, dims: Sequence[int]) -> Tensor:
     """input.permute(dims) as a new tensor."""
     return _detach_views(input.permute(*dims), None)
@@ -112,7 +115,7 @@ def unsqueeze_copy(input: Tensor, dim: int) -> Tensor:
     return _detach_views(input.unsqueeze(dim), None)
 
 
-@composite("diagonal_copy", method=False)
+@composite("diagonal_copy", method=False, samples=[((3, 4), {"offset": 1})])
 def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """input.diagonal(offset, dim1, dim2) as a new tensor."""
     return _detach_views(input.diagonal(offset, dim1, dim2), None)
@@ -145,7 +148,7 @@ def unfold_copy(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _detach_views(unfold(input, dimension, size, step), None)
 
 
-@composite("narrow_copy")
+@composite("narrow_copy", samples=[((4, 3), {"dim": 0, "start": 1, "length": 2})])
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """input.narrow(dim, start, length) as a new tensor.
 
@@ -156,7 +159,7 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return _detach_views(input.narrow(dim, start, length), "NarrowCopyBackward0")
 
 
-@composite("unbind_copy", method=False)
+@composite("unbind_copy", method=False, samples=[((2, 3), {"dim": 1})])
 def unbind_copy(input: Tensor, dim: int = 0) -> tuple:
     """input.unbind(dim) as new tensors."""
     return _detach_views(unbind(input, dim), None)
@@ -185,7 +188,7 @@ def split_copy(input: Tensor, split_size: int, dim: int = 0) -> tuple:
     return _detach_views(split(input, split_size, dim), None)
 
 
-@composite("unsafe_split")
+@composite("unsafe_split", samples=[((5, 2), {"split_size": 2})])
 def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
     """split without view tracking (torch's unsafe_split: pieces may share memory).
 
@@ -254,7 +257,8 @@ def _scatter_into(input: Tensor, src: Tensor, index: np.ndarray, kind: str) -> T
     return call(_view_scatter, (input, src), {"index": index, "kind": kind})
 
 
-@composite("select_scatter")
+@composite("select_scatter", inputs=("input", "src"),
+           samples=[(((3, 4), (4,)), {"dim": 0, "index": 1})])
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of input with input.select(dim, index) replaced by src.
 
@@ -267,7 +271,8 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
                          "SelectScatterBackward0")
 
 
-@composite("slice_scatter")
+@composite("slice_scatter", inputs=("input", "src"),
+           samples=[(((4, 3), (2, 3)), {"dim": 0, "start": 1, "end": 4, "step": 2})])
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
                   end: int | None = None, step: int = 1) -> Tensor:
     """A copy of input with the slice start:end:step along dim replaced by src.
@@ -281,7 +286,8 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     return _scatter_into(input, src, index, "SliceScatterBackward0")
 
 
-@composite("diagonal_scatter")
+@composite("diagonal_scatter", inputs=("input", "src"),
+           samples=[(((3, 4), (3,)), {"offset": 1})])
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src.

@@ -401,14 +401,16 @@ def _(grad, input, other, result, needs_input_grad, *, p):
     return (g if needs_input_grad[0] else None, -g if needs_input_grad[1] else None)
 
 
-@composite("sum_to_size", export=False)
-def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+@composite("sum_to_size", export=False, samples=[((2, 3), {"size": (1, 3)}), ((2, 3, 1), {"size": (3, 1)})],
+           torch_fn=lambda torch, x, size: x.sum_to_size(size))
+def sum_to_size(input: Tensor, *size: Any, **kwargs: Any) -> Tensor:
     """Sum input down to `size` (which input must be expandable from).
 
     Example::
         >>> ndgrad.ones(2, 3).sum_to_size(1, 3)
         tensor([[2., 2., 2.]])
     """
+    size = size or (tuple(kwargs.pop("size")),)  # x.sum_to_size(size=(...)) as torch allows
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     size = tuple(int(s) for s in size)
     shape = input._data.shape
