@@ -127,7 +127,7 @@ METHODS = _invert({  # Tensor.<name>
     "index_writes": (
         "index_reduce index_reduce_ nonzero_static put put_"),
     "storage": (
-        "resize_ resize_as_"),
+        "new_empty_strided resize_ resize_as_"),
 })
 
 

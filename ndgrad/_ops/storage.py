@@ -118,3 +118,17 @@ def resize_as_(input: Tensor, the_template: Tensor, *, memory_format: Any = None
         torch.Size([2, 2])
     """
     return resize_(input, tuple(the_template._data.shape))
+
+
+@composite("new_empty_strided", export=False)
+def new_empty_strided(self: Tensor, size: Sequence[int], stride: Sequence[int], *,
+                      dtype: Any = None, layout: Any = None, device: Any = None,
+                      requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """empty_strided with self's dtype unless dtype is given.
+
+    Example::
+        >>> ndgrad.zeros(1, dtype=ndgrad.int64).new_empty_strided((2,), (2,)).dtype
+        torch.int64
+    """
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device,
+                         requires_grad=requires_grad)
