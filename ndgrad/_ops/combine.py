@@ -24,7 +24,8 @@ def _as_matrix_shape(shape: tuple) -> tuple:
     return {0: (1, 1), 1: (1,) + shape}.get(len(shape), shape)
 
 
-@primitive("block_diag", grad_fn="BlockDiagBackward0", export=False, inputs=("a", "b", "c"),
+@primitive("block_diag", complex=True, grad_fn="BlockDiagBackward0", export=False,
+           inputs=("a", "b", "c"),
            samples=[(((2, 3), (3,), ()), {})], torch_fn=lambda torch, *ts: torch.block_diag(*ts))
 def _block_diag(*tensors, shapes):
     mats = [a.reshape(_as_matrix_shape(a.shape)) for a in _promoted(tensors)] if tensors else []
@@ -78,8 +79,8 @@ def _tensor_args(tensors: tuple) -> tuple:
         else tensors
 
 
-@composite("meshgrid", method=False, inputs=("a", "b"), nondiff_inputs=("b",), samples=[(((3,), (2,)), {"indexing": "ij"}),
-                                                                    (((3,), ()), {"indexing": "xy"})])
+@composite("meshgrid", method=False, inputs=("a", "b"), nondiff_inputs=("b",),
+           samples=[(((3,), (2,)), {"indexing": "ij"}), (((3,), ()), {"indexing": "xy"})])
 def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple:
     """Coordinate grids from 1-d (or 0-d) tensors; indexing 'ij' (matrix) or 'xy' (Cartesian).
 
@@ -179,7 +180,8 @@ def broadcast_shapes(*shapes: Any) -> Size:
     return Size(_broadcast(out))
 
 
-@composite("broadcast_tensors", method=False, inputs=("a", "b"), nondiff_inputs=("b",), samples=[(((2, 1), (3,)), {})])
+@composite("broadcast_tensors", method=False, inputs=("a", "b"), nondiff_inputs=("b",),
+           samples=[(((2, 1), (3,)), {})])
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """The tensors expanded to their common broadcast shape (views; unchanged ones as given).
 

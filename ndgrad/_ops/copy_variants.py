@@ -219,7 +219,7 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 # *** *_scatter: a copy of input with a view of it replaced by src ***
 
-@primitive("view_scatter", grad_fn=lambda index, kind: kind, export=False,
+@primitive("view_scatter", complex=True, grad_fn=lambda index, kind: kind, export=False,
            inputs=("input", "src"),
            samples=[(((3, 4), (4,)), {"index": np.arange(4, 8), "kind":
                                           "SelectScatterBackward0"})],

@@ -313,7 +313,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     return Tensor._make(np.asarray(out, np.bool_))
 
 
-@primitive("unique_consecutive", grad_fn="UniqueConsecutiveBackward0", export=False,
+@primitive("unique_consecutive", complex=True, grad_fn="UniqueConsecutiveBackward0", export=False,
            n_outputs=3, samples=[((6,), {"dim": None}), ((4, 2), {"dim": 0})],
            int_inputs={"input": (0, 2)}, torch_fn=lambda torch, x, dim: torch.unique_consecutive(
                x, return_inverse=True, return_counts=True, dim=dim))

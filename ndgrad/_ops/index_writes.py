@@ -38,7 +38,8 @@ _NAMES = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bo
           "float32": "Float", "float64": "Double", "float16": "Half"}
 
 
-@primitive("put", inplace=True, grad_fn="PutBackward0", inputs=("input", "index", "source"),
+@primitive("put", complex=True, inplace=True, grad_fn="PutBackward0",
+           inputs=("input", "index", "source"),
            samples=[(((3, 3), (2,), (2,)), {"accumulate": False}),
                     (((2, 2), (3,), (3,)), {"accumulate": True})],
            int_inputs={"index": (0, 4)}, nondiff_inputs=("index",))
@@ -120,7 +121,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
 
 # *** torch.fill (out of place) ***
 
-@primitive("fill_scalar", grad_fn="FillBackward0", export=False, shapes=[(3,)],
+@primitive("fill_scalar", complex=True, grad_fn="FillBackward0", export=False, shapes=[(3,)],
            attrs={"value": 1.5}, torch_fn=lambda torch, x, value: torch.fill(x, value))
 def _fill_scalar(input, *, value):
     return np.full_like(input, value)
@@ -131,7 +132,8 @@ def _(grad, *, value):
     return grad * 0
 
 
-@primitive("fill_tensor", grad_fn="FillBackward1", export=False, inputs=("input", "value"),
+@primitive("fill_tensor", complex=True, grad_fn="FillBackward1", export=False,
+           inputs=("input", "value"),
            samples=[(((3,), ()), {})], torch_fn=lambda torch, x, value: torch.fill(x, value))
 def _fill_tensor(input, value):
     return np.full_like(input, value)

@@ -401,7 +401,8 @@ def _(grad, input, other, result, needs_input_grad, *, p):
     return (g if needs_input_grad[0] else None, -g if needs_input_grad[1] else None)
 
 
-@composite("sum_to_size", export=False, samples=[((2, 3), {"size": (1, 3)}), ((2, 3, 1), {"size": (3, 1)})],
+@composite("sum_to_size", export=False,
+           samples=[((2, 3), {"size": (1, 3)}), ((2, 3, 1), {"size": (3, 1)})],
            torch_fn=lambda torch, x, size: x.sum_to_size(size))
 def sum_to_size(input: Tensor, *size: Any, **kwargs: Any) -> Tensor:
     """Sum input down to `size` (which input must be expandable from).

@@ -16,7 +16,8 @@ from .inplace import _carry_tangent, bump_version, check_inplace
 from .shape import _int_list, _squeeze_name
 
 _TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-         "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+         "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+         "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 # *** storage geometry ***
@@ -76,8 +77,9 @@ def _check_strided(size: tuple, stride: tuple, offset: int, storage: int, item: 
 
 # *** as_strided ***
 
-@primitive("as_strided", grad_fn=lambda size, stride, storage_offset, geometry, inplace: (
-    "AsStridedBackward1" if inplace else "AsStridedBackward0"), export=False, view=True,
+@primitive("as_strided", complex=True, grad_fn=lambda size, stride, storage_offset, geometry,
+           inplace: "AsStridedBackward1" if inplace else "AsStridedBackward0", export=False,
+           view=True,
     samples=[((3, 3), {"size": (2, 2), "stride": (1, 2), "storage_offset": 1,
                        "geometry": (0, (3, 1), 9), "inplace": False})],
     torch_fn=lambda torch, x, size, stride, storage_offset, **_: x.as_strided(size, stride,
@@ -138,7 +140,8 @@ def _unfold_check(shape: tuple, d: int, size: int, step: int) -> int:
     return (n - size) // step + 1
 
 
-@primitive("unfold", grad_fn="UnfoldBackward0", inputs=("input",), view=True, export=False,
+@primitive("unfold", complex=True, grad_fn="UnfoldBackward0", inputs=("input",), view=True,
+           export=False,
            samples=[((5, 3), {"dimension": 0, "size": 2, "step": 2}),
                     ((2, 6), {"dimension": -1, "size": 3, "step": 1}), ((), {"dimension": 0,
                                                                             "size": 1, "step": 1})],
@@ -180,7 +183,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 # *** view(dtype) ***
 
-@primitive("view_dtype", differentiable=False, export=False, promote="same",
+@primitive("view_dtype", complex=True, differentiable=False, export=False, promote="same",
            samples=[((2, 4), {"dtype": _dtype.float32})],
            torch_fn=lambda torch, x, dtype: x.view(getattr(torch, dtype.name)))
 def view_dtype(input, *, dtype):
@@ -220,7 +223,8 @@ def inplace_view(self: Tensor, op: Any, attrs: dict) -> Tensor:
     return self
 
 
-@primitive("t_", grad_fn="TBackward1", export=False, view=True, samples=[((2, 3), {})],
+@primitive("t_", complex=True, grad_fn="TBackward1", export=False, view=True,
+           samples=[((2, 3), {})],
            torch_fn=lambda torch, x: x.clone().t_())
 def _t_(input):
     if input.ndim > 2:
@@ -234,7 +238,7 @@ def _(grad):
     return grad.t()
 
 
-@primitive("transpose_", grad_fn="TransposeBackward1", export=False, view=True,
+@primitive("transpose_", complex=True, grad_fn="TransposeBackward1", export=False, view=True,
            samples=[((2, 3, 4), {"dim0": 0, "dim1": -1})],
            torch_fn=lambda torch, x, dim0, dim1: x.clone().transpose_(dim0, dim1))
 def _transpose_(input, *, dim0, dim1):
@@ -253,7 +257,7 @@ def _squeeze_inplace_name(dim: Any) -> str:
             "SqueezeBackward2": "SqueezeBackward5"}[_squeeze_name(dim)]
 
 
-@primitive("squeeze_inplace", grad_fn=_squeeze_inplace_name, export=False, view=True,
+@primitive("squeeze_inplace", complex=True, grad_fn=_squeeze_inplace_name, export=False, view=True,
            samples=[((1, 3, 1), {"dim": None}), ((1, 3, 1), {"dim": (0, 2)})],
            torch_fn=lambda torch, x, dim: x.clone().squeeze_() if dim is None else
            x.clone().squeeze_(dim))
@@ -268,7 +272,7 @@ def _(grad, input_shape, *, dim):
     return grad.reshape(input_shape)
 
 
-@primitive("unsqueeze_", grad_fn="UnsqueezeBackward1", export=False, view=True,
+@primitive("unsqueeze_", complex=True, grad_fn="UnsqueezeBackward1", export=False, view=True,
            samples=[((2, 3), {"dim": 1})],
            torch_fn=lambda torch, x, dim: x.clone().unsqueeze_(dim))
 def _unsqueeze_(input, *, dim):
