@@ -38,7 +38,8 @@ BACKWARD_FALLBACKS = {f"{n} (backward)" for n in (
     "_prelu_kernel", "as_strided_view", "copy_slices", "embedding", "embedding_dense_backward",
     "index_add", "index_copy", "index_fill", "index_fill_tensor", "native_batch_norm",
     "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put"}
-DYNAMIC = {"masked_select", "nonzero", "unique", "unique_consecutive"}  # torch refuses these under vmap, so do we
+# torch refuses these under vmap, so do we
+DYNAMIC = {"masked_select", "nonzero", "unique", "unique_consecutive"}
 B = 3
 
 

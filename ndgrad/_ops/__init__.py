@@ -26,9 +26,9 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 
 # The rarely used op modules, in an order where each one's own op-module imports come first;
 # the nn_* modules load with nn. Adding a module here: regenerate _lazy_index.py (see there).
-LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
-        "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn", "stft",
-        "numeric", "nan_reduce", "log_space", "view_ops", "copy_variants", "combine", "numerical",
+LAZY = ("join", "scatter", "index_ops", "view_ops", "sorting", "scan", "statistics", "special",
+        "contract", "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn",
+        "stft", "numeric", "nan_reduce", "log_space", "copy_variants", "combine", "numerical",
         "histogram", "index_writes", "storage", "native_norms", "lowrank")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs

@@ -1,6 +1,7 @@
 """Public op functions generated from each forward's signature (fast to call and to import)."""
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -11,6 +12,23 @@ _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signatu
 # True)); a wrapper gets them as keyword-only parameters, checked with one `is` each
 NUMPY_NAMES = (("dim", "axis"), ("keepdim", "keepdims"))
 _NO = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
+
+
+def with_numpy_names(fn: Callable) -> Callable:
+    """fn, also taking the NumPy names of its dim / keepdim parameters (composites)."""
+    params = inspect.signature(fn).parameters
+    aliases = {alias: target for target, alias in NUMPY_NAMES
+               if target in params and alias not in params}
+    if not aliases:
+        return fn
+
+    @functools.wraps(fn)
+    def renamed(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+
+    return renamed
 
 
 def _numpy_aliases(params: list) -> tuple:

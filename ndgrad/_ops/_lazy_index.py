@@ -16,6 +16,8 @@ PUBLIC = _invert({  # ndgrad.<name>
     "index_ops": (
         "argwhere index_add index_copy index_fill index_select masked_scatter masked_select "
         "nonzero take take_along_dim unique"),
+    "view_ops": (
+        "as_strided"),
     "sorting": (
         "argsort kthvalue max median min mode sort topk"),
     "scan": (
@@ -51,8 +53,6 @@ PUBLIC = _invert({  # ndgrad.<name>
         "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
-    "view_ops": (
-        "as_strided"),
     "copy_variants": (
         "alias_copy as_strided_copy as_strided_scatter diagonal_copy diagonal_scatter "
         "expand_copy narrow_copy permute_copy select_copy select_scatter slice_copy "
@@ -87,6 +87,8 @@ METHODS = _invert({  # Tensor.<name>
         "argwhere index_add index_add_ index_copy index_copy_ index_fill index_fill_ "
         "index_select masked_scatter masked_scatter_ masked_select nonzero take "
         "take_along_dim unique"),
+    "view_ops": (
+        "as_strided as_strided_ squeeze_ swapaxes_ swapdims_ t_ transpose_ unfold unsqueeze_"),
     "sorting": (
         "argsort kthvalue max median min mode sort topk"),
     "scan": (
@@ -117,8 +119,6 @@ METHODS = _invert({  # Tensor.<name>
         "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
-    "view_ops": (
-        "as_strided as_strided_ squeeze_ swapaxes_ swapdims_ t_ transpose_ unfold unsqueeze_"),
     "copy_variants": (
         "as_strided_scatter diagonal_scatter narrow_copy select_scatter slice_scatter "
         "split_with_sizes unsafe_chunk unsafe_split unsafe_split_with_sizes"),
@@ -143,6 +143,8 @@ REGISTRY = _invert({  # op names
     "index_ops": (
         "index_add index_copy index_fill index_fill_tensor index_select masked_scatter "
         "masked_select nonzero take unique"),
+    "view_ops": (
+        "as_strided squeeze_inplace t_ transpose_ unfold unsqueeze_ view_dtype"),
     "sorting": (
         "argsort kthvalue max_dim median median_dim min_dim mode sort topk"),
     "scan": (
@@ -179,7 +181,7 @@ REGISTRY = _invert({  # op names
     "fft": (
         "_fft_c2c _fft_c2r _fft_r2c"),
     "stft": (
-        "_overlap_add _stft_frames _transpose_"),
+        "_overlap_add _stft_frames"),
     "numeric": (
         "bitwise_left_shift bitwise_right_shift deg2rad frexp gcd heaviside isneginf isposinf "
         "lcm ldexp nextafter rad2deg signbit"),
@@ -187,8 +189,6 @@ REGISTRY = _invert({  # op names
         "aminmax nanmedian nanmedian_dim nansum"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
-    "view_ops": (
-        "as_strided squeeze_inplace t_ transpose_ unfold unsqueeze_ view_dtype"),
     "copy_variants": (
         "view_scatter"),
     "combine": (

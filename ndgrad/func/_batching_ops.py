@@ -19,8 +19,13 @@ PHYSICAL_VJP.update({n: "pointwise" for n in _POINTWISE})
 
 rule("nansum", "aminmax", "nanmedian")(_reduce)
 _FULL_OP["nanmedian"] = ("nanmedian_dim", True)
-for _names, _keys in (("logcumsumexp nanmedian_dim", ("dim",)), ("transpose_", ("dim0", "dim1"))):
-    rule(*_names.split())(dimop(*_keys))
+rule("logcumsumexp", "nanmedian_dim")(dimop("dim"))
+
+
+@rule("transpose_")
+def _transpose_inplace(c: Ctx) -> Any:  # stft applies it to batched values of any rank
+    v, r = c.vals[0], c.vals[0].dim() - 1
+    return call(c.op, (v,), {k: _shift(c.attrs[k], r) for k in ("dim0", "dim1")})
 rule("unsqueeze_")(dimop("dim", extra=1))
 RULES["squeeze_inplace"] = RULES["squeeze"]
 RULES["t_"] = RULES["t"]
