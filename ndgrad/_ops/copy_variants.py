@@ -223,7 +223,8 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
            inputs=("input", "src"),
            samples=[(((3, 4), (4,)), {"index": np.arange(4, 8), "kind":
                                           "SelectScatterBackward0"})],
-           torch_fn=lambda torch, x, src, index, kind: torch.select_scatter(x, src, 0, 1))
+           torch_fn=lambda torch, x, src, index, kind: torch.select_scatter(x, src, 0, 1),
+           complex_skips=("torch",))  # torch has no complex autograd for select_scatter
 def _view_scatter(input, src, *, index, kind):
     if src.shape != index.shape:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
