@@ -309,7 +309,7 @@ def _scale(x: Any, factor: Any, kind: str, name: str) -> Any:
     return x * factor
 
 
-@primitive("addr", inplace=True, grad_fn="AddrBackward0",
+@primitive("addr", complex="holomorphic", inplace=True, grad_fn="AddrBackward0",
            samples=[(((2, 3), (2,), (3,)), {}), (((3,), (2,), (3,)), {"beta": 0.5, "alpha": 2})])
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2).

@@ -1,28 +1,26 @@
 """Randomized low-rank factorizations (Halko et al. 2009) written as torch writes them, so the
-same seed gives torch's numbers: svd_lowrank and pca_lowrank (real matrices)."""
+same seed gives torch's numbers: svd_lowrank and pca_lowrank (real and complex matrices)."""
 from __future__ import annotations
-
-import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from .._creation import randn
 from ._registry import composite
-from .random import _gen
 from .spectral import _linalg_qr, _linalg_svd
 
 
 def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:
     """Q with q orthonormal columns such that Q Q^T (A - M) approximates A - M."""
-    dt = A._data.dtype if A._data.dtype.kind == "f" else _dtype.float32.np
-    R = Tensor._make(_gen(None).normal((A._data.shape[-1], q), np.dtype(dt)))
+    dt = A.dtype if A._data.dtype.kind in "fc" else _dtype.float32
+    R = randn(A._data.shape[-1], q, dtype=dt)  # complex A: a complex test matrix, as torch's
     X = A.matmul(R)
     if M is not None:
         X = X - M.matmul(R)
     Q = _linalg_qr(X)[0]
     for _ in range(niter):
-        X = A.mT.matmul(Q)
+        X = A.mH.matmul(Q)
         if M is not None:
-            X = X - M.mT.matmul(Q)
+            X = X - M.mH.matmul(Q)
         Q = _linalg_qr(X)[0]
         X = A.matmul(Q)
         if M is not None:
@@ -36,14 +34,14 @@ def _svd_lowrank(A: Tensor, q: int, niter: int, M: Tensor | None) -> tuple:
     if M is not None:
         M = M.broadcast_to(A._data.shape)
     if m < n:
-        A = A.mT
-        M = M.mT if M is not None else None
+        A = A.mH
+        M = M.mH if M is not None else None
     Q = _approximate_basis(A, q, niter, M)
-    B = Q.mT.matmul(A)
+    B = Q.mH.matmul(A)
     if M is not None:
-        B = B - Q.mT.matmul(M)
+        B = B - Q.mH.matmul(M)
     U, S, Vh = _linalg_svd(B, full_matrices=False)
-    U, V = Q.matmul(U), Vh.mT
+    U, V = Q.matmul(U), Vh.mH
     return (V, S, U) if m < n else (U, S, V)
 
 

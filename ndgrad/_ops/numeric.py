@@ -61,10 +61,10 @@ def frexp(input: Tensor) -> Any:
 
 def _ldexp_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
     dt = _dtype.promote_types(_dtype._FROM_NP[a.dtype], _dtype._FROM_NP[b.dtype]).np
-    return dt if dt.kind == "f" else _dtype._Default.float.np
+    return dt if dt.kind in "fc" else _dtype._Default.float.np
 
 
-@primitive("ldexp", inplace=True, grad_fn="LdexpBackward0", samples=[
+@primitive("ldexp", complex="holomorphic", inplace=True, grad_fn="LdexpBackward0", samples=[
     (((2, 3), (3,)), {}), (((), (2,)), {})], domain={"other": (-2.0, 2.0)})
 def ldexp(input, other):
     """input * 2 ** other (integer inputs give the default float dtype).

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
 from ._registry import composite, primitive
+from .complex import complex as ndgrad_complex
 from .join import cat
 from .pointwise import _result_np, where
 from .reduction import _dim1
@@ -307,7 +308,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         x = Tensor._make(np.zeros(x._data.shape, dt))  # torch zeroes it: avg equals the input
     else:
         x = x - avg.unsqueeze(1)
-    c = x.mm((x if w is None else x * w).t())
+    c = x.mm((x if w is None else x * w).t().conj())
+    if c.is_complex() and 1 in x._data.shape:  # torch zeroes the (round-off) imaginary part
+        c = ndgrad_complex(c.real, c.real * 0)
     return c.true_divide(norm).squeeze()
 
 
@@ -326,15 +329,18 @@ def corrcoef(input: Tensor) -> Tensor:
     c = cov(input)
     if c._data.ndim == 0:
         return c / c  # NaN for a constant or degenerate variable, 1 otherwise
-    std = c.diagonal().sqrt()
+    d = c.diagonal()
+    std = (d.real if d.is_complex() else d).sqrt()
     c = c / std.view(-1, 1)
     c = c / std.view(1, -1)
+    if c.is_complex():  # rounding can leave |parts| above 1: clip each, as NumPy does
+        return ndgrad_complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
     return c.clip(-1, 1)
 
 
 # *** renorm, dist, sum_to_size ***
 
-@primitive("renorm", inplace=True, grad_fn="RenormBackward0", inputs=("input",),
+@primitive("renorm", complex=True, inplace=True, grad_fn="RenormBackward0", inputs=("input",),
            samples=[((3, 4), {"p": 2, "dim": 0, "maxnorm": 1.0}),
                     ((3, 4), {"p": 1, "dim": 1, "maxnorm": 2.0})])
 def renorm(input, p, dim, maxnorm):
@@ -355,8 +361,8 @@ def renorm(input, p, dim, maxnorm):
     d = _wrap_dim(dim, input.ndim)
     reduce = tuple(i for i in range(input.ndim) if i != d)
     norm = _vector_norm.forward(input, p, reduce, True)
-    factor = np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0).astype(input.dtype)
-    return input * factor
+    factor = np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0).astype(norm.dtype)
+    return (input * factor).astype(input.dtype)
 
 
 @renorm.vjp
@@ -365,14 +371,15 @@ def _(grad, input, *, p, dim, maxnorm):
     d = _wrap_dim(dim, input._data.ndim)
     reduce = tuple(i for i in range(input._data.ndim) if i != d)
     norm = vector_norm(input, p, reduce, True)
-    inner = (input * grad).sum(reduce, keepdim=True)
+    inner = input.conj() * grad if input.is_complex() else input * grad
+    inner = (inner.real if input.is_complex() else inner).sum(reduce, keepdim=True)
     nb = _vector_norm.vjp_fn(inner, input, norm, ord=p, dim=reduce, keepdim=True, dtype=None)
     invnorm = (norm + 1e-7).reciprocal()
     factor = invnorm * maxnorm
     return where(norm > maxnorm, factor * grad - factor * invnorm * nb, grad)
 
 
-@primitive("dist", grad_fn="DistBackward0", inputs=("input", "other"),
+@primitive("dist", complex=True, grad_fn="DistBackward0", inputs=("input", "other"),
            samples=[(((2, 3), (3,)), {}), (((3,), (3,)), {"p": 1}), (((2, 2), (2, 2)), {"p": 3})])
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast).
@@ -382,7 +389,7 @@ def dist(input, other, p=2):
         tensor(5.)
     """
     dt = _result_np(input, other)
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_TYPE.get(dt.name, dt.name)}")
     return _vector_norm.forward(np.subtract(input, other, dtype=dt), float(p), None, False)
