@@ -21,6 +21,9 @@ from ._random import (
 )
 from ._printing import set_printoptions
 from . import autograd, func, nn
+from .autograd.anomaly import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

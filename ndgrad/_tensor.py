@@ -78,14 +78,15 @@ def _check_floating(arr: np.ndarray) -> None:
 
 
 class ViewInfo:
-    """What a view shares with its base: the base tensor, how to replay the view from it, whether
-    it was made under no_grad, and the base's grad_fn when the view's own grad_fn was made."""
+    """What a view shares with its base: the base tensor, how to replay the view from it, how it
+    was made (torch's CreationMeta: "default", "no_grad" for a view made in no_grad mode, "multi"
+    for an output of split/unbind), and the version at which the view's grad_fn was last set
+    (a write to the base or to another view since then makes the view refresh its grad_fn)."""
 
-    __slots__ = ("base", "chain", "no_grad", "base_fn")
+    __slots__ = ("base", "chain", "creation", "version")
 
-    def __init__(self, base: "Tensor", chain: tuple, no_grad: bool) -> None:
-        self.base, self.chain, self.no_grad = base, chain, no_grad
-        self.base_fn = base._grad_fn
+    def __init__(self, base: "Tensor", chain: tuple, creation: str, version: int) -> None:
+        self.base, self.chain, self.creation, self.version = base, chain, creation, version
 
 
 class _Storage:
@@ -205,8 +206,16 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        arr = self._data
+        if arr.size:
+            st = tuple(s // arr.itemsize for s in arr.strides)
+        else:  # NumPy gives empty arrays zero strides; torch keeps contiguous ones
+            st, step = [], 1
+            for n in reversed(arr.shape):
+                st.insert(0, step)
+                step *= max(n, 1)
+            st = tuple(st)
+        return st if dim is None else st[_wrap_dim(dim, arr.ndim)]
 
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -267,7 +276,7 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Any:
-        if self._view is not None and self._view.base_fn is not self._view.base._grad_fn:
+        if self._view is not None and self._view.version != self._vc[0]:
             from ._ops.inplace import sync_view
 
             sync_view(self)
@@ -515,7 +524,7 @@ class Tensor:
         from ._printing import format_tensor
 
         if self._grad_fn is not None:
-            suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
+            suffixes = [f"grad_fn=<{type(self._grad_fn).__name__}>"]
         elif self._requires_grad:
             suffixes = ["requires_grad=True"]
         else:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, Callable
 
 
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
+# code objects carry a qualified name from Python 3.11 on; 3.10 keeps it on the function only
+_QUALNAME_IN_CODE = sys.version_info >= (3, 11)
 
 
 def _make_public_by_source(op: Any) -> Callable:
@@ -69,10 +72,10 @@ def _make_public(op: Any) -> Callable:
         return c
 
     code = fn.__code__
+    qualname: dict[str, Any] = {"co_qualname": op.name} if _QUALNAME_IN_CODE else {}
     fn.__code__ = code.replace(
         co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
-        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
-        co_qualname=op.name)
+        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name, **qualname)
     fn.__name__ = fn.__qualname__ = op.name
     fn.__defaults__ = tuple(p.default for p in params
                             if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None

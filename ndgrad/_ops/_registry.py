@@ -356,18 +356,26 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     """Outputs of a view op share x's memory and version counter and know how to be replayed
-    from x's base (needed when one of them is written in place)."""
+    from x's base (needed when one of them is written in place). As in torch, a view of a base
+    that requires grad requires grad too, even when made in no_grad mode."""
     from .._tensor import ViewInfo
 
     info = x._view
     base = info.base if info is not None else x
     prefix = info.chain if info is not None else ()
-    no_grad = not STATE.enabled or (info is not None and info.no_grad)
+    multi = op.n_outputs != 1
+    # torch's CreationMeta, inherited from the viewed view unless this op sets its own
+    creation = "no_grad" if not STATE.enabled else "multi" if multi else "default"
+    if creation == "default" and info is not None:
+        creation = info.creation
+    requires_grad = base._requires_grad
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
         r._vc = x._vc
-        r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),
-                           no_grad)
+        r._view = ViewInfo(base, prefix + ((op, attrs, i if multi else None),), creation,
+                           x._vc[0])
+        if requires_grad and not r._requires_grad and r._data.dtype.kind == "f":
+            r._requires_grad = True
 
 
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
@@ -382,13 +390,18 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
             if x._requires_grad:
-                if x._view is not None and x._view.base_fn is not x._view.base._grad_fn:
+                view = x._view
+                if view is not None and view.version != x._vc[0]:
                     from .inplace import sync_view
 
                     sync_view(x)
                 fn = x._grad_fn
-                edges.append((fn, x._output_nr) if fn is not None else
-                             (x._accumulator or x._get_accumulator(), 0))
+                if fn is not None:
+                    edges.append((fn, x._output_nr))
+                elif view is not None and view.base._requires_grad:
+                    edges.append(_NO_EDGE)  # a no_grad view: requires grad, gets none (torch)
+                else:
+                    edges.append((x._accumulator or x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)

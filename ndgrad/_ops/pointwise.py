@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import _scalar, composite, primitive
+from ._layout import copy_with_layout
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
 UNARY_SHAPES = [(), (3,), (2, 3)]
@@ -515,7 +516,7 @@ def clone(input, *, memory_format=None):
         >>> ndgrad.tensor([1., 2.]).clone()
         tensor([1., 2.])
     """
-    return np.array(input, copy=True, order="K")
+    return copy_with_layout(input, memory_format)
 
 
 @clone.vjp
@@ -525,8 +526,15 @@ def _(grad, *, memory_format):
 
 @composite("contiguous", export=False)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
-    return input if input._data.flags.c_contiguous else clone(input)
+    """self if already C-contiguous, else a C-contiguous copy (CloneBackward0).
+
+    Example::
+        >>> ndgrad.zeros(2, 3).t().contiguous().is_contiguous()
+        True
+    """
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input, memory_format="torch.contiguous_format")
 
 
 # The other pointwise modules register on import; imported here until _ops/__init__.py lists them.

@@ -391,6 +391,23 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return _expand.public(input, size=tuple(other._data.shape))
 
 
+@composite("view_as", export=False)
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """view with other's shape.
+
+    Example::
+        >>> ndgrad.arange(6.).view_as(ndgrad.zeros(2, 3)).shape
+        torch.Size([2, 3])
+    """
+    return view(input, tuple(other._data.shape))
+
+
+@composite("reshape_as", export=False)
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """reshape to other's shape."""
+    return reshape(input, tuple(other._data.shape))
+
+
 @composite("broadcast_to")
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     """expand to `size` (recorded as ExpandBackward0).

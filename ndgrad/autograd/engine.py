@@ -82,16 +82,19 @@ def _np_to_dtype(np_dtype: Any) -> Any:
     return from_numpy_dtype(np_dtype)
 
 
-def _call_prehooks(node: Node, grads: list) -> list:
-    """Tensor hooks, then retain_grad, then node pre-hooks: torch's order."""
+def _call_prehooks(node: Node, grads: list, seen: set) -> list:
+    """Tensor hooks, then retain_grad, then node pre-hooks: torch's order. The arrays handed to
+    user code go into `seen`: a hook may keep them, so AccumulateGrad must copy, not adopt them."""
     for nr in range(len(grads)):
         hooks = node._tensor_hooks(nr)
         if hooks:
             for h in list(hooks.values()):
                 if grads[nr] is not None:
+                    seen.add(id(grads[nr]._data))
                     r = h(grads[nr])
                     if r is not None:
                         grads[nr] = r
+                        seen.add(id(r._data))
     extra = node._hooks
     if extra is None:
         return grads
@@ -101,19 +104,23 @@ def _call_prehooks(node: Node, grads: list) -> list:
             g = grads[nr]
             t._grad = g.detach().clone() if t._grad is None else t._grad + g
     for h in list(extra.pre.values()):
+        seen.update(id(g._data) for g in grads if g is not None)
         r = h(tuple(grads))
         if r is not None:
             grads = list(r)
+            seen.update(id(g._data) for g in grads if g is not None)
     return grads
 
 
 class GraphTask:
-    """One backward pass: callbacks queued during it run when it finishes."""
+    """One backward pass: callbacks queued during it run when it finishes; the nodes it reaches
+    (deps) and, when it captures gradients, the ones it runs (needed)."""
 
-    __slots__ = ("callbacks", "__weakref__")
+    __slots__ = ("callbacks", "deps", "needed", "__weakref__")
 
-    def __init__(self) -> None:
+    def __init__(self, deps: dict, needed: set | None) -> None:
         self.callbacks: list = []
+        self.deps, self.needed = deps, needed
 
 
 class _Current(threading.local):
@@ -126,6 +133,16 @@ _CURRENT = _Current()
 def current_task() -> GraphTask | None:
     """The backward pass running on this thread (None outside backward)."""
     return _CURRENT.task
+
+
+def will_execute(node: Node) -> bool:
+    """Whether the backward pass running on this thread runs `node` (torch's
+    _will_engine_execute_node)."""
+    task = _CURRENT.task
+    if task is None:
+        raise RuntimeError("_will_engine_execute_node should only be called during the backward "
+                           "pass")
+    return node in task.deps and (task.needed is None or node in task.needed)
 
 
 def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
@@ -151,14 +168,14 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
-    task, outer_task = GraphTask(), _CURRENT.task
+    task, outer_task = GraphTask(deps, needed), _CURRENT.task
     _CURRENT.task = task
     try:
         while heap:
             node = pop(heap)[2]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
             if node._hooks is not None or type(node) is AccumulateGrad:
-                grads = _call_prehooks(node, grads)
+                grads = _call_prehooks(node, grads, owned)
             if captures is not None:
                 for nr, g in enumerate(grads):
                     slot = captures.get((node, nr))
@@ -180,9 +197,11 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                     outs = _validate(node, node.apply(grads))
                 if node._hooks is not None and node._hooks.post:
                     for h in list(node._hooks.post.values()):
+                        owned.update(id(g._data) for g in outs if g is not None)
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
+                            owned.update(id(g._data) for g in outs if g is not None)
             if not retain_graph:
                 node._release()
             for (child, nr), g in zip(node.next_functions, outs):

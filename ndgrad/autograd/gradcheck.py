@@ -21,21 +21,20 @@ def _outputs(func: Callable, inputs: tuple) -> tuple:
 
 
 def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
-    """d(outputs)/d(inputs[i]) by central differences, one column per input element."""
-    from .grad_mode import no_grad
-
+    """d(outputs)/d(inputs[i]) by central differences, one column per input element. func runs
+    in the caller's grad mode, as torch's does: a func that differentiates inside (as
+    gradgradcheck's does) must still be able to."""
     x = inputs[i]._data
     flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
     cols: list[list] = []
-    with no_grad():
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
-            plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
-            flat[k] = orig - eps
-            minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
-            flat[k] = orig
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    for k in range(flat.size):
+        orig = flat[k]
+        flat[k] = orig + eps
+        plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+        flat[k] = orig - eps
+        minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+        flat[k] = orig
+        cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(cols[0]) if cols else len(_outputs(func, inputs))
     outs = _outputs(func, inputs)
     return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((outs[j].numel(), 0))
@@ -101,6 +100,9 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
             warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", UserWarning, stacklevel=2)
+    if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of them have requires_grad=True.")
     for i, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue

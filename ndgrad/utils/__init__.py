@@ -1,4 +1,14 @@
-"""ndgrad.utils: torch.utils counterparts (data loading)."""
+"""ndgrad.utils: torch.utils counterparts (data loading, checkpointing)."""
+import importlib
+from typing import Any
+
 from . import data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
+
+
+def __getattr__(name: str) -> Any:
+    """`ndgrad.utils.checkpoint` after a bare `import ndgrad`, as torch has it, loaded on use."""
+    if name == "checkpoint":
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
