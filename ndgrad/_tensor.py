@@ -267,10 +267,16 @@ class Tensor:
             raise RuntimeError(msg)
         if value:
             _check_floating(self._data)
+        elif self._view is not None and self._view.base._requires_grad:
+            return  # a view made in no_grad mode: it requires grad as long as its base does
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set requires_grad in place (leaves only) and return self."""
+        """Set requires_grad in place (leaves only; a no-op True on a non-leaf) and return self."""
+        if requires_grad and self._grad_fn is not None:
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -390,6 +396,13 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be called "
+                "on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                "function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._requires_grad = False
         self._output_nr = 0

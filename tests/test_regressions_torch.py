@@ -372,3 +372,46 @@ def test_anomaly_mode_queries_like_torch(torch):
                 assert (L.is_anomaly_enabled(), L.is_anomaly_check_nan_enabled()) == (True, False)
         assert not L.is_anomaly_enabled()
 
+
+
+# *** more things a new user tries ***
+
+def _zero_grad_after_create_graph(L):
+    x = L.ones(2, 2, requires_grad=True)
+    (x.view(4).exp()).sum().backward(create_graph=True)
+    opt = L.optim.SGD([x], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    return x.grad._is_view(), x.grad.tolist()
+
+
+NEW_USER = {
+    "detach_view_inplace": lambda L, a: (a * 1)[:2].detach_(),
+    "detach_nonleaf_inplace": lambda L, a: (lambda y: (y.detach_(), y.requires_grad))(a * 1)[1],
+    "requires_grad__true_nonleaf": lambda L, a: (a * 2).requires_grad_(True).requires_grad,
+    "requires_grad__false_nonleaf": lambda L, a: (a * 2).requires_grad_(False),
+    "requires_grad__int": lambda L, a: L.tensor([1, 2]).requires_grad_(),
+    "set_requires_grad_nonleaf": lambda L, a: setattr(a * 2, "requires_grad", True),
+    "nograd_view_requires_grad_false": lambda L, a: (lambda v: (
+        v.requires_grad_(False), v.requires_grad))(_nograd_view(L, a))[1],
+    "view_of_plain_made_leaf": lambda L, a: (lambda w: (
+        w.requires_grad_(), (w * 2).sum().backward(), w.grad.tolist()))(L.ones(3)[:2])[2],
+    "zero_grad_after_create_graph": lambda L, a: _zero_grad_after_create_graph(L),
+    "version_through_detach": lambda L, a: (lambda t: (t.detach().add_(1), t._version))(
+        L.ones(3))[1],
+    "version_through_view": lambda L, a: (lambda t: (t[1:].add_(1), t._version))(L.ones(3))[1],
+    "empty_inplace": lambda L, a: L.zeros(0, 3).exp_().shape,
+    "empty_expanded_inplace": lambda L, a: L.zeros(0, 1).expand(0, 3).add_(1).shape,
+}
+
+
+def _nograd_view(L, a):
+    with L.no_grad():
+        return a[:2]
+
+
+@pytest.mark.parametrize("case", NEW_USER)
+def test_new_user_semantics_like_torch(torch, case):
+    def run(L):
+        return NEW_USER[case](L, L.tensor([0.5, -1.0, 2.0], requires_grad=True))
+
+    same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))

@@ -150,6 +150,9 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     old = var._grad
     if old is None:
         if create_graph:
+            if grad._view is not None:  # .grad owns its memory and is not a view (as torch's)
+                grad = Tensor._make(grad._data.copy(), grad._requires_grad, grad.grad_fn,
+                                    grad._output_nr)
             var._grad = grad
         else:
             arr = grad._data
