@@ -576,3 +576,60 @@ def test_custom_function_jvp_like_torch(torch, case):
             return _plain([fwAD.unpack_dual(o).tangent for o in outs])
 
     assert _outcome(lambda: run(ndgrad)) == _outcome(lambda: run(torch))
+
+
+def _make_dirty_double(L):
+    class DoubleInPlace(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return DoubleInPlace
+
+
+@pytest.mark.parametrize("target", ["nonleaf", "view_of_nonleaf", "leaf"])
+def test_mark_dirty_like_torch(torch, target):
+    def run(L):
+        a = L.tensor(X, requires_grad=True)
+        h = a * 1
+        x = {"nonleaf": h, "view_of_nonleaf": h[1:3], "leaf": a}[target]
+        y = _make_dirty_double(L).apply(x)
+        (h * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        return (y is x, type(y.grad_fn).__name__, type(h.grad_fn).__name__, h._version,
+                _plain(h), _plain(a.grad))
+
+    assert _outcome(lambda: run(ndgrad)) == _outcome(lambda: run(torch))
+
+
+CHECKPOINTS = {
+    "grad": lambda L, cp, a: L.autograd.grad(cp(a).sum(), a)[0],
+    "double_backward": lambda L, cp, a: L.autograd.grad(
+        L.autograd.grad(cp(a).sum(), a, create_graph=True)[0].sum(), a)[0],
+    "backward_create_graph": lambda L, cp, a: (cp(a).sum().backward(create_graph=True), a.grad)[1],
+    "backward_inputs": lambda L, cp, a: (cp(a).sum().backward(inputs=[a]), a.grad)[1],
+}
+
+
+@pytest.mark.parametrize("reentrant", [False, True], ids=["nonreentrant", "reentrant"])
+@pytest.mark.parametrize("case", CHECKPOINTS)
+def test_checkpoint_like_torch(torch, case, reentrant):
+    import warnings
+
+    def run(L):
+        import importlib
+
+        checkpoint = importlib.import_module(L.__name__ + ".utils.checkpoint").checkpoint
+        a = L.tensor(X, dtype=L.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # create_graph=True backward's reference-cycle note
+            return _plain(CHECKPOINTS[case](
+                L, lambda x: checkpoint(lambda t: (t.sin() * t).exp(), x,
+                                        use_reentrant=reentrant), a))
+
+    assert _outcome(lambda: run(ndgrad)) == _outcome(lambda: run(torch))

@@ -234,13 +234,19 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     _check_shape(self._data.shape, out._data.shape)
     if out._data.dtype != self._data.dtype:
         out = out.to(self.dtype)
-    base = info.base
-    base_old = Tensor._make(base._data, base._requires_grad, base._grad_fn, base._output_nr)
     _write(self, out._data)
-    new = _record(_copy_slices, (base_old, out), {"chain": info.chain}, base._data)
-    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
-    sync_view(self)
+    rebase_view(self, out)
     return self
+
+
+def rebase_view(view: Tensor, out: Tensor) -> None:
+    """After out's values were written into view: the base records CopySlices (the write as a
+    function of its old value and out) and the view gets a fresh grad_fn from it."""
+    base = view._view.base
+    base_old = Tensor._make(base._data, base._requires_grad, base._grad_fn, base._output_nr)
+    new = _record(_copy_slices, (base_old, out), {"chain": view._view.chain}, base._data)
+    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
+    sync_view(view)
 
 
 # *** in-place fills and copies (their nodes have torch's names) ***
@@ -315,5 +321,5 @@ def make_inplace_method(fn: Callable) -> Callable:
     return method
 
 
-__all__ = ["inplace", "check_inplace", "make_inplace_method", "sync_view", "replay", "ViewInfo",
-           "bump_version", "user_location"]
+__all__ = ["inplace", "check_inplace", "make_inplace_method", "sync_view", "rebase_view", "replay",
+           "ViewInfo", "bump_version", "user_location"]

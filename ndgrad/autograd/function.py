@@ -221,6 +221,13 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 if id(o) in nondiff or o._data.dtype.kind != "f":
                     continue
                 o._grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
+                if o._view is not None:  # its grad_fn is current as of now (torch's attr_version)
+                    o._view.version = o._vc[0]
+            for d in ctx._dirty:  # a view written by forward: its base records CopySlices
+                if d._view is not None and d._grad_fn is ctx:
+                    from .._ops.inplace import rebase_view
+
+                    rebase_view(d, d)
         _save(ctx, outs, recording)
         from . import forward_ad
 
