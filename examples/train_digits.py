@@ -1,12 +1,17 @@
-"""Train an MLP and a small CNN on scikit-learn's 8x8 digits, PyTorch style.
+"""Train an MLP and a small CNN on scikit-learn's 8x8 digits, PyTorch style, data-parallel.
 
 Runs unchanged with real PyTorch: `python examples/train_digits.py --lib torch`.
 Default: `--lib ndgrad` (this file imports it as `torch`).
+The same script runs on N processes, each with 1/N of every batch (DistributedDataParallel):
+`python -m ndgrad.distributed.run --nproc-per-node 2 examples/train_digits.py` or
+`mpiexec -n 2 python examples/train_digits.py` (`torchrun` with `--lib torch`).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -40,22 +45,40 @@ def make_cnn(torch: Any) -> Any:
         nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
+def world(torch: Any) -> tuple[int, int]:
+    """(rank, world size) of the process group, (0, 1) when there is none."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 def train(torch: Any, model_name: str = "cnn", steps: int | None = None, epochs: int = 25,
-          seed: int = 0, progress: bool = False) -> dict:
-    """Train and return the loss curve and test accuracy; same seed -> same numbers in torch."""
+          seed: int = 0, progress: bool = False, batch_size: int = 64) -> dict:
+    """Train and return the loss curve and test accuracy; same seed -> same numbers in torch.
+
+    In a process group of N ranks each rank takes batch_size / N samples of every batch (the
+    sampler interleaves one permutation), so N ranks train the model 1 rank would.
+    """
     torch.manual_seed(seed)
+    rank, size = world(torch)
+    if batch_size % size:
+        raise ValueError(f"batch size {batch_size} does not split over {size} processes")
     x, y = load_digits_arrays()
     xtr, ytr, xte, yte = split(x, y)
     if model_name == "cnn":
         xtr, xte = xtr[:, None], xte[:, None]
     data = torch.utils.data.TensorDataset(torch.tensor(xtr), torch.tensor(ytr))
-    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True)
+    sampler = torch.utils.data.DistributedSampler(data, num_replicas=size, rank=rank, seed=seed)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size // size, sampler=sampler)
     model = make_mlp(torch) if model_name == "mlp" else make_cnn(torch)
+    if size > 1:  # every rank starts from rank 0's weights; backward averages the gradients
+        model = torch.nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2 if model_name == "mlp" else 3e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     losses: list[float] = []
     bar = None
-    if progress:
+    if progress and rank == 0:
         try:
             from tqdm import tqdm
 
@@ -63,7 +86,8 @@ def train(torch: Any, model_name: str = "cnn", steps: int | None = None, epochs:
         except ImportError:
             bar = None
     done = False
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
         model.train()
         for xb, yb in loader:
             opt.zero_grad()
@@ -96,9 +120,17 @@ def main() -> None:
     args = parser.parse_args()
     torch = importlib.import_module(args.lib)
     importlib.import_module(args.lib + ".utils.data")
-    result = train(torch, args.model, epochs=args.epochs, progress=True)
-    print(f"{args.lib} {args.model}: final loss {result['losses'][-1]:.4f}, "
-          f"test accuracy {result['accuracy']:.2%}")
+    importlib.import_module(args.lib + ".distributed")
+    # ndgrad: one process, or as many as the launcher started; torch: as many as torchrun started
+    if args.lib == "ndgrad" or "WORLD_SIZE" in os.environ:
+        torch.distributed.init_process_group("gloo")
+    rank, size = world(torch)
+    result = train(torch, args.model, epochs=args.epochs, progress=sys.stderr.isatty())
+    if rank == 0:
+        print(f"{args.lib} {args.model} on {size} process{'es' if size > 1 else ''}: final loss "
+              f"{result['losses'][-1]:.4f}, test accuracy {result['accuracy']:.2%}")
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":

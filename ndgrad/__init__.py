@@ -14,7 +14,7 @@ from . import _ops
 from ._ops._registry import PUBLIC as _PUBLIC
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
-    normal, ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
+    ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like,
 )
 from ._random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
@@ -68,6 +68,6 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
-from . import linalg, optim, utils  # noqa: E402
+from . import distributed, linalg, optim, testing, utils  # noqa: E402
 from ._ops.sorting import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -1,6 +1,8 @@
 """`python -m ndgrad.demo`: the PyTorch autograd tutorial, step by step, on ndgrad."""
 from __future__ import annotations
 
+import os
+
 import ndgrad as torch
 
 
@@ -65,6 +67,32 @@ def tutorial() -> None:
     print("call after zeroing gradients\n", inp.grad)
 
 
+def see_autograd(out_dir: str = ".") -> tuple[str, str]:
+    """The tutorial's graph and its backward pass drawn by ndgrad.viz: an SVG of the graph and a
+    step-through page; returns their paths."""
+    from ndgrad import viz
+
+    step("7. See the graph, and what backward() did node by node (ndgrad.viz)")
+    torch.manual_seed(0)
+    with viz.record() as rec:  # captures where every node is created, and the engine's order
+        x = torch.ones(5)  # input tensor
+        y = torch.zeros(3)  # expected output
+        w = torch.randn(5, 3, requires_grad=True)
+        b = torch.randn(3, requires_grad=True)
+        z = torch.matmul(x, w) + b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        loss.backward()
+    print(rec.trace)
+    graph_path = os.path.join(out_dir, "tutorial_graph.svg")
+    page_path = os.path.join(out_dir, "tutorial_backward.html")
+    viz.make_dot(loss).render(outfile=graph_path, cleanup=True)
+    rec.trace.to_html(page_path, title="The tutorial's backward(), step by step")
+    print(f"\nthe graph (no Graphviz needed): {graph_path}")
+    print(f"the step-through page: {page_path}  (open file://{os.path.abspath(page_path)} in a "
+          "browser: Next / Play, or the arrow keys)")
+    return graph_path, page_path
+
+
 def _load_example() -> object | None:
     """examples/train_digits.py from the source tree (the demo runs from a clone)."""
     import importlib.util
@@ -120,9 +148,19 @@ def training() -> None:
     print("loss curves written to ndgrad_digits_loss.png")
 
 
-def main() -> None:
-    tutorial()
-    training()
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ndgrad.demo", description=__doc__)
+    parser.add_argument("--out", default=".", help="where the tutorial's graph and step page go")
+    parser.add_argument("--viz-only", action="store_true",
+                        help="only draw the tutorial (regenerates docs/: --viz-only --out docs)")
+    opts = parser.parse_args(argv)
+    if not opts.viz_only:
+        tutorial()
+    see_autograd(opts.out)
+    if not opts.viz_only:
+        training()
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def test_public_names_exist_in_torch(torch):
     import ndgrad
 
     ours = {n for n in dir(ndgrad) if not n.startswith("_")}
-    internal = {"autograd", "nn", "func", "optim", "utils", "linalg", "demo", "testing",
+    internal = {"autograd", "nn", "func", "optim", "utils", "linalg", "demo", "testing", "viz",
                 "serialization", "Generator", "default_generator", "dtype", "device", "Size"}
     missing = sorted(n for n in ours - internal if not hasattr(torch, n))
     assert not missing, f"ndgrad exposes names torch does not have: {missing}"

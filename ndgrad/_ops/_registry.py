@@ -309,6 +309,8 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
 # *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
+# *** ndgrad.viz.record() sets this to capture every new node's creating file:line ***
+SOURCE_HOOK: Callable | None = None  # (node) -> None
 
 
 def _vmap_guard(name: str, fn: Callable) -> Callable:
@@ -471,6 +473,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                            for r in results))
     node._saved = tuple(saved)
     node._where = _caller() if any_tensor else None
+    if SOURCE_HOOK is not None:  # viz: only while ndgrad.viz records
+        SOURCE_HOOK(node)
     if _ANOMALY.enabled or _ANOMALY.keep_inputs:
         _anomaly.on_record(node, inputs, attrs)
     return result

@@ -129,6 +129,10 @@ class _Current(threading.local):
 
 _CURRENT = _Current()
 
+# A read-only observer of the walk (ndgrad.viz sets it while recording; None costs one global
+# read per node): OBSERVER(node, grads_in, grads_out) after each node that ran.
+OBSERVER: Any = None
+
 
 def current_task() -> GraphTask | None:
     """The backward pass running on this thread (None outside backward)."""
@@ -143,6 +147,14 @@ def will_execute(node: Node) -> bool:
         raise RuntimeError("_will_engine_execute_node should only be called during the backward "
                            "pass")
     return node in task.deps and (task.needed is None or node in task.needed)
+
+
+def queue_callback(callback: Any) -> None:
+    """Run callback() when the running backward pass finishes (torch's
+    Variable._execution_engine.queue_callback); DDP waits for its reductions there."""
+    if _CURRENT.task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _CURRENT.task.callbacks.append(callback)
 
 
 def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
@@ -185,6 +197,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 var = node._variable()
                 if accumulate and captures is None and var is not None:
                     accumulate_grad(var, grads[0], create_graph, owned)
+                if OBSERVER is not None:
+                    OBSERVER(node, grads, ())
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -202,6 +216,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                         if r is not None:
                             outs = list(r)
                             owned.update(id(g._data) for g in outs if g is not None)
+            if OBSERVER is not None:
+                OBSERVER(node, grads, outs)
             if not retain_graph:
                 node._release()
             for (child, nr), g in zip(node.next_functions, outs):

@@ -19,7 +19,8 @@ from .._tensor import Tensor, _wrap_dim
 _FULL = slice(None)
 RULES: dict[str, Callable] = {}
 COMPOSITE: dict[str, Callable] = {}  # rules for composites (by registered name)
-RANDOM_FILLS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_")
+RANDOM_FILLS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "cauchy_",
+                "log_normal_", "geometric_")
 PHYSICAL_VJP: dict[str, str] = {}  # VJPs that may run on physical tensors: pointwise / fold
 
 
@@ -86,7 +87,7 @@ xlogy_scalar_other neg abs sign sgn exp exp2 expm1 log log2 log10 log1p sqrt rsq
 cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid logit relu floor ceil trunc round
 frac nan_to_num hardtanh leaky_relu leaky_relu_ elu elu_ celu celu_ gelu gelu_backward silu mish
 softplus hardsigmoid hardswish log_sigmoid softshrink hardshrink threshold threshold_ _clamp_min
-_div_scalar zero fill alias tril triu""".split()
+_div_scalar zero fill alias tril triu random_draw""".split()
 
 
 PHYSICAL_VJP.update({n: "pointwise" for n in _POINTWISE})

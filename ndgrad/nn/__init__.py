@@ -1,5 +1,5 @@
 """torch.nn: functional, init, Parameter, Module and its layers, utils."""
-from . import functional, init, modules, utils
+from . import functional, init, modules, parallel, utils
 from .modules import (  # noqa: F401  (listed in __all__ through modules.__all__)
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AlphaDropout,
     AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BatchNorm3d, BCELoss, BCEWithLogitsLoss,
@@ -18,4 +18,5 @@ from .modules import (  # noqa: F401  (listed in __all__ through modules.__all__
 )
 from .parameter import Buffer, Parameter
 
-__all__ = ["functional", "init", "modules", "utils", "Parameter", "Buffer", *modules.__all__]
+__all__ = ["functional", "init", "modules", "parallel", "utils", "Parameter", "Buffer",
+           *modules.__all__]

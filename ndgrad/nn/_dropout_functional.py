@@ -7,7 +7,9 @@ import warnings
 
 import numpy as np
 
+from .. import _random
 from .._ops._registry import REGISTRY, composite
+from .._ops.random import draw_like
 from .._tensor import Tensor
 
 
@@ -23,10 +25,12 @@ def _check_p(p: float) -> None:
 # *** dropout ***
 
 def _noise(input: Tensor, shape: tuple, p: float) -> np.ndarray:
-    """The Bernoulli(1 - p) keep mask torch draws for input (from the default generator)."""
-    from .. import _random
-
-    return _random.default_generator.dropout_mask(shape, input._data.dtype, p)
+    """The Bernoulli(1 - p) keep mask torch draws for input (from the default generator): laid
+    out as input and drawn in its memory order (empty_like), or per channel for feature dropout."""
+    gen, dt = _random.default_generator, input._data.dtype
+    if shape == input._data.shape:
+        return draw_like(input._data, lambda s: gen.dropout_mask(s, dt, p))
+    return gen.dropout_mask(shape, dt, p)
 
 
 def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, feature: bool,

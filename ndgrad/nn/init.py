@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._ops.random import draw, empty_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -34,27 +35,12 @@ def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
     return tensor
 
 
-def _draw_dtype(tensor: Tensor, kernel: str = "check_uniform_bounds") -> np.dtype:
-    # NOTE: float16 is drawn as float32 and rounded; torch's Half sampler uses 11-bit draws
-    dt = tensor._data.dtype
-    if dt.kind != "f":
-        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool"}
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{names.get(dt.name, dt.name)}'")
-    return np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
-
-
 def _uniform(tensor: Tensor, a: float, b: float, generator: Any = None) -> Tensor:
-    vals = _gen(generator).uniform(tensor.shape, _draw_dtype(tensor), a, b)
-    return _write(tensor, vals)
+    return tensor.uniform_(a, b, generator=generator)  # in the tensor's memory order, as torch
 
 
 def _normal(tensor: Tensor, mean: float, std: float, generator: Any = None) -> Tensor:
-    dt = _draw_dtype(tensor, "normal_kernel_cpu")
-    vals = _gen(generator).normal(tensor.shape, dt, mean, std,
-                                  contiguous=tensor._data.flags.c_contiguous)
-    return _write(tensor, vals)
+    return tensor.normal_(mean, std, generator=generator)
 
 
 # *** gains and fans ***
@@ -135,33 +121,47 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    gen, dt = _gen(generator), _draw_dtype(tensor)
-    shape = tensor.shape
+    gen, arr = _gen(generator), tensor._data
+    dt = arr.dtype.type
+
+    def redraw(out: np.ndarray, sample: Callable) -> np.ndarray:
+        # torch.empty_like(...).normal_() / .uniform_(): drawn in that buffer's memory order
+        out[...] = draw(out, sample)
+        return out
+
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             # redraw whole normal tensors until no sample falls outside [lo, hi]
-            lo, hi = dt.type(a).item(), dt.type(b).item()
-            result = gen.normal(shape, dt, mean, std)
+            lo, hi = dt(a).item(), dt(b).item()
+            tensor.normal_(mean, std, generator=generator)
+            result, fresh = arr, empty_like(arr)
             while True:
                 mask = (result < lo) | (result > hi)
                 if not mask.any():
-                    break
-                result = np.where(mask, gen.normal(shape, dt, mean, std), result)
-            return _write(tensor, result)
+                    return tensor if result is arr else _write(tensor, result)
+                redraw(fresh, lambda shape: gen.normal(shape, arr.dtype, mean, std,
+                                                       contiguous=fresh.flags.c_contiguous))
+                result = np.where(mask, fresh, result)
+                fresh = np.empty_like(arr)  # later buffers: like where()'s output (dense)
         # narrow window: uniform proposals on [a, b], accepted with prob exp(-z²/2 - log_peak)
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
 
         def log_density(x: np.ndarray) -> np.ndarray:
-            return ((x - dt.type(mean)) / dt.type(std)) ** 2 * dt.type(-0.5) - dt.type(log_peak)
+            return ((x - dt(mean)) / dt(std)) ** 2 * dt(-0.5) - dt(log_peak)
 
-        result = gen.uniform(shape, dt, a, b)
-        pending = np.log(gen.uniform(shape, dt)) > log_density(result)
+        def accept(density: np.ndarray) -> np.ndarray:
+            u = redraw(buf, lambda shape: gen.uniform(shape, arr.dtype))
+            return np.log(u) > density
+
+        tensor.uniform_(a, b, generator=generator)
+        cand, buf = empty_like(arr), empty_like(arr)
+        result = arr.copy()
+        pending = accept(log_density(result))
         while pending.any():
-            cand = gen.uniform(shape, dt, a, b)
+            redraw(cand, lambda shape: gen.uniform(shape, arr.dtype, a, b))
             result = np.where(pending, cand, result)
-            pending = np.where(pending, np.log(gen.uniform(shape, dt)) > log_density(cand),
-                               pending)
+            pending = np.where(pending, accept(log_density(cand)), pending)
         return _write(tensor, result)
 
 
@@ -251,8 +251,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    dt = _draw_dtype(tensor)
-    flat = _gen(generator).normal((rows, cols), dt, 0.0, 1.0)
+    flat = _gen(generator).normal((rows, cols), tensor._data.dtype, 0.0, 1.0)
+    dt = flat.dtype
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -1,0 +1,176 @@
+"""Data-parallel benchmark on 2 ranks: ndgrad.distributed (MPI) against raw mpi4py and torch's gloo.
+
+    python bench/distributed.py          # starts the MPI job and the torch job itself
+Prints, from interleaved rounds (medians; 2 shared vCPUs make absolute numbers move):
+  all_reduce time and bandwidth vs raw mpi4py in-place Allreduce, 4 B to 16 MiB of float32;
+  a DDP step of the MLP 784-256-256-10 at 2 x batch 64 vs one process's batch-64 step, and vs
+  the floor: 2 ranks stepping at the same time that exchange nothing;
+  DDP samples/s vs torch's gloo DDP on the same shapes (each against its own floor).
+A benchmark, never a timed test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, os.environ.get("NDGRAD_BENCH_THREADS", "1"))
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = [4, 64, 1024, 4096, 1 << 20, 4 << 20, 16 << 20]  # bytes
+ROUNDS, STEPS, BATCH = 7, 30, 64
+
+
+def _median_rounds(fns: dict, reps: int, barrier) -> dict:
+    """Interleave the candidates round by round; median seconds per call of each."""
+    times: dict = {name: [] for name in fns}
+    for _ in range(ROUNDS):
+        for name, fn in fns.items():
+            barrier()
+            start = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            times[name].append((time.perf_counter() - start) / reps)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _mlp_step(lib, model, opt, x, y):
+    opt.zero_grad()
+    lib.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+
+
+def _make_mlp(lib):
+    lib.manual_seed(0)
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+def _data(lib, rank):
+    rng = np.random.default_rng(rank)
+    return (lib.tensor(rng.standard_normal((BATCH, 784)).astype(np.float32)),
+            lib.tensor(rng.integers(0, 10, BATCH)))
+
+
+def _step_rounds(lib, dist, ddp_cls, rank, barrier) -> dict:
+    """Per-step seconds: DDP on both ranks, both ranks without exchange (the floor), rank 0 alone."""
+    plain, wrapped = _make_mlp(lib), ddp_cls(_make_mlp(lib))
+    plain_opt = lib.optim.SGD(plain.parameters(), lr=0.01)
+    ddp_opt = lib.optim.SGD(wrapped.parameters(), lr=0.01)
+    x, y = _data(lib, rank)
+    for _ in range(5):
+        _mlp_step(lib, plain, plain_opt, x, y)
+        _mlp_step(lib, wrapped, ddp_opt, x, y)
+    alone = (lambda: _mlp_step(lib, plain, plain_opt, x, y)) if rank == 0 else (lambda: None)
+    result = _median_rounds({"ddp": lambda: _mlp_step(lib, wrapped, ddp_opt, x, y),
+                             "floor": lambda: _mlp_step(lib, plain, plain_opt, x, y),
+                             "alone": alone}, STEPS, barrier)
+    return result
+
+
+def run_ndgrad() -> None:
+    """One rank of the MPI job (under mpiexec -n 2)."""
+    import ndgrad
+    import ndgrad.distributed as dist
+    from ndgrad.distributed import _mpi
+    from ndgrad.nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("mpi")
+    rank, mpi = dist.get_rank(), _mpi.MPI
+    comm = mpi.COMM_WORLD
+    report: dict = {"allreduce": {}}
+    for nbytes in SIZES:
+        arr = np.ones(nbytes // 4, np.float32)
+        tensor = ndgrad.ones(nbytes // 4)
+        reps = 2000 if nbytes <= 4096 else max(5, int(2e8 // nbytes) // 10)
+        t = _median_rounds({"raw": lambda: comm.Allreduce(mpi.IN_PLACE, arr, mpi.SUM),
+                            "ndgrad": lambda: dist.all_reduce(tensor)}, reps, dist.barrier)
+        report["allreduce"][nbytes] = t
+    report["step"] = _step_rounds(ndgrad, dist, DistributedDataParallel, rank, dist.barrier)
+    if rank == 0:
+        print("RESULT " + json.dumps(report), flush=True)
+    dist.destroy_process_group()
+
+
+def _torch_rank(rank: int, port: int, queue) -> None:
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    step = _step_rounds(torch, dist, DistributedDataParallel, rank, dist.barrier)
+    if rank == 0:
+        queue.put(step)
+    dist.destroy_process_group()
+
+
+def run_torch() -> dict:
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = 29500 + os.getpid() % 1000
+    procs = [ctx.Process(target=_torch_rank, args=(r, port, queue)) for r in range(2)]
+    for p in procs:
+        p.start()
+    result = queue.get(timeout=600)
+    for p in procs:
+        p.join(timeout=60)
+    return result
+
+
+def _ndgrad_job() -> dict:
+    from ndgrad.distributed.run import find_mpiexec
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, __file__, "--rank"],
+                         capture_output=True, text=True, timeout=900, env=env)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if out.returncode or line is None:
+        raise SystemExit(f"the MPI job failed:\n{out.stdout}\n{out.stderr}")
+    return json.loads(line[len("RESULT "):])
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes >> 20} MiB" if nbytes >= 1 << 20 else f"{nbytes} B"
+
+
+def main() -> None:
+    ours = _ndgrad_job()
+    theirs = run_torch()
+    print("all_reduce, 2 ranks, float32 (median of interleaved rounds)")
+    print(f"{'size':>8} {'raw mpi4py':>12} {'ndgrad':>12} {'extra':>10} {'ndgrad/raw bw':>14}")
+    for nbytes, t in ours["allreduce"].items():
+        raw, nd = t["raw"], t["ndgrad"]
+        print(f"{_size(int(nbytes)):>8} {raw * 1e6:>10.1f}us {nd * 1e6:>10.1f}us "
+              f"{(nd - raw) * 1e6:>8.1f}us {raw / nd:>13.0%}")
+    s, ts = ours["step"], theirs
+    print("\nMLP 784-256-256-10, SGD step, batch 64 per rank (ms per step)")
+    print(f"  ndgrad: DDP 2 ranks {s['ddp'] * 1e3:.2f}, floor (2 ranks, no exchange) "
+          f"{s['floor'] * 1e3:.2f}, one process alone {s['alone'] * 1e3:.2f}")
+    print(f"     DDP / one process = {s['ddp'] / s['alone']:.2f}x (target <= 1.35), "
+          f"DDP / floor = {s['ddp'] / s['floor']:.2f}x")
+    print(f"  torch gloo: DDP 2 ranks {ts['ddp'] * 1e3:.2f}, floor {ts['floor'] * 1e3:.2f}, "
+          f"one process alone {ts['alone'] * 1e3:.2f}; DDP / floor = "
+          f"{ts['ddp'] / ts['floor']:.2f}x")
+    ours_sps, theirs_sps = 2 * BATCH / s["ddp"], 2 * BATCH / ts["ddp"]
+    print(f"  samples/s: ndgrad {ours_sps:,.0f} vs torch gloo {theirs_sps:,.0f} = "
+          f"{ours_sps / theirs_sps:.2f}x (target >= 1.3); floors: ndgrad "
+          f"{2 * BATCH / s['floor']:,.0f}, torch {2 * BATCH / ts['floor']:,.0f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--rank"]:
+        run_ndgrad()
+    else:
+        main()
