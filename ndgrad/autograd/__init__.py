@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from . import forward_ad, functional, graph
 from .engine import execute
 from .grad_mode import (
@@ -96,8 +97,6 @@ def _edge_grad(edge: GradientEdge, g: Any, i: int, create_graph: bool) -> Any:
                                "of the gradient that a GradientEdge of a non-leaf receives")
         if np.prod(meta[0], dtype=np.int64) != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        from .._dtype import from_numpy_dtype
-
         return ones(meta[0], dtype=from_numpy_dtype(meta[1]))
     if meta is not None and g._data.shape != meta[0]:
         raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "

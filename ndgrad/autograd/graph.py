@@ -301,10 +301,11 @@ def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -
 
         handles = [t.register_hook(any_hook) for t in tensors if t._requires_grad]
         return _MultiHandle(handles)
-    nodes = []
+    nodes = []  # where each tensor's gradient arrives: its grad_fn, or a leaf's AccumulateGrad
     for t in tensors:
-        node = t.grad_fn if t.grad_fn is not None or not t._requires_grad else (
-            t._get_accumulator())
+        node = t.grad_fn
+        if node is None and t._requires_grad:
+            node = t._get_accumulator()
         if node is None:
             raise AssertionError("Expected gradient function to be set")
         nodes.append(node)
