@@ -1,7 +1,6 @@
-"""Memory layout of new tensors as torch chooses it (strides of clone, empty_like, ...)."""
+"""The strides torch gives a copy made with preserve_format (clone's default): those of a dense
+tensor, and for any other one dense strides in the order of its dims by stride."""
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
@@ -42,23 +41,14 @@ def _dims_inner_to_outer(arr: np.ndarray) -> list[int]:
     return perm
 
 
-def empty_like(arr: np.ndarray, memory_format: Any = None, dtype: Any = None) -> np.ndarray:
-    """An uninitialised array shaped like arr with the strides torch gives `empty_like`:
-    preserve_format (the default) keeps a dense tensor's strides and otherwise the order of its
-    dims by stride; contiguous_format (named as torch prints it) is C-contiguous."""
-    dtype = arr.dtype if dtype is None else dtype
-    preserve = memory_format is None or str(memory_format) == "torch.preserve_format"
-    if not preserve or arr.ndim < 2 or arr.flags.c_contiguous:
-        return np.empty(arr.shape, dtype)
+def copy_preserving(arr: np.ndarray) -> np.ndarray:
+    """A copy of arr laid out as torch's clone(memory_format=torch.preserve_format)."""
+    if arr.ndim < 2 or arr.flags.c_contiguous:
+        return arr.copy()
     if non_overlapping_and_dense(arr):
-        return np.empty_like(arr, dtype, order="K")
+        return np.array(arr, copy=True, order="K")  # NumPy keeps a dense array's strides
     outer_first = _dims_inner_to_outer(arr)[::-1]
-    out = np.empty([arr.shape[d] for d in outer_first], dtype)
-    return out.transpose(np.argsort(outer_first))
-
-
-def copy_with_layout(arr: np.ndarray, memory_format: Any = None) -> np.ndarray:
-    """A copy of arr laid out as torch's clone(memory_format=...) lays it out."""
-    out = empty_like(arr, memory_format)
+    out = np.empty([arr.shape[d] for d in outer_first], arr.dtype).transpose(
+        np.argsort(outer_first))
     np.copyto(out, arr)
     return out

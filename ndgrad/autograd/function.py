@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable
 
+from .. import _creation
+from .._dtype import from_numpy_dtype
+from .._ops._registry import _FREED_MSG, _version_error
+from .._ops.inplace import rebase_view, user_location
+from .._tensor import Tensor
+from . import forward_ad, saved_hooks
+from .anomaly import STATE as _ANOMALY
+from .anomaly import on_record
 from .grad_mode import STATE, no_grad
 from .graph import Node, gradient_edge
 
@@ -32,10 +41,6 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        from .._ops._registry import _FREED_MSG, _version_error
-        from .._tensor import Tensor
-        from . import saved_hooks
-
         in_jvp = getattr(self, "_in_jvp", None)
         if in_jvp is not None:  # inside jvp, as torch: the tensors given to save_for_forward
             return in_jvp
@@ -85,12 +90,9 @@ class BackwardCFunction(FunctionCtx, Node):
         self._n_args = 0
 
     def apply(self, grads: list) -> tuple:
-        from .._creation import zeros
-        from .._dtype import from_numpy_dtype
-
         if self.materialize_grads:
             grads = [g if g is not None or meta is None else
-                     zeros(*meta[0], dtype=from_numpy_dtype(meta[1]))
+                     _creation.zeros(*meta[0], dtype=from_numpy_dtype(meta[1]))
                      for g, meta in zip(grads, self._out_meta)]
         cls = self._forward_cls
         out = cls.backward(self, *grads)
@@ -110,6 +112,10 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _release(self) -> None:
         self._saved = None
+
+    def _rerun(self, inputs: tuple, attrs: dict) -> Any:
+        """Apply this node's Function again on other inputs (gradcheck's diagnosis)."""
+        return self._forward_cls.apply(*inputs, **attrs)
 
 
 class FunctionMeta(type):
@@ -142,8 +148,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
     generate_vmap_rule = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        import warnings
-
         warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
                       "are all static, so you should invoke them on the class itself.",
                       DeprecationWarning, stacklevel=2)
@@ -171,8 +175,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor
-
         ctx = cls._backward_cls()
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx._tensor_arg_positions = tensor_pos
@@ -204,8 +206,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                                    "in-place operation.")
             d._vc[0] += 1
         if recording:
-            from .._ops.inplace import user_location
-
             file, _, line = user_location().rpartition(":")
             ctx._where = (file, line)
             ctx.n_outputs = len(outs)
@@ -225,28 +225,17 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     o._view.version = o._vc[0]
             for d in ctx._dirty:  # a view written by forward: its base records CopySlices
                 if d._view is not None and d._grad_fn is ctx:
-                    from .._ops.inplace import rebase_view
-
                     rebase_view(d, d)
         _save(ctx, outs, recording)
-        from . import forward_ad
-
         if forward_ad.LEVELS.stack:
             _forward_ad_jvp(cls, ctx, args, outs)
-        if recording:
-            from .anomaly import STATE as _ANOMALY
-
-            if _ANOMALY.enabled or _ANOMALY.keep_inputs:
-                from .anomaly import on_record
-
-                on_record(ctx, args, kwargs)
+        if recording and (_ANOMALY.enabled or _ANOMALY.keep_inputs):
+            on_record(ctx, args, kwargs)
         return outputs
 
 
 def _save(ctx: BackwardCFunction, outs: tuple, recording: bool) -> None:
     """Store ctx.save_for_backward's tensors; outputs without a reference back to the node."""
-    from . import saved_hooks
-
     if not recording:
         ctx._saved = None if not ctx._to_save else ()
         ctx._to_save = ()
@@ -270,14 +259,10 @@ def _forward_ad_jvp(cls: type, ctx: Any, args: tuple, outs: tuple) -> None:
     """Give the outputs of a custom Function their tangents from its jvp (torch's contract: one
     tangent per forward argument, zeros for a tensor without one, None for a non-tensor; inside
     jvp, ctx.saved_tensors holds what forward passed to save_for_forward)."""
-    from .._creation import zeros_like
-    from .._tensor import Tensor
-    from . import forward_ad
-
     tangents = [forward_ad.get_tangent(a) if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
-    tangents = [zeros_like(a) if t is None and isinstance(a, Tensor) else t
+    tangents = [_creation.zeros_like(a) if t is None and isinstance(a, Tensor) else t
                 for a, t in zip(args, tangents)]
     ctx._in_jvp = tuple(getattr(ctx, "_saved_for_forward", ()))
     try:
@@ -313,7 +298,6 @@ class Error(Node):
 def once_differentiable(fn: Callable) -> Callable:
     """Run a backward with grad disabled. If it could be differentiated again (grad mode on and
     a gradient argument requires grad), its results get a grad_fn that raises when reached."""
-    from .._tensor import Tensor
 
     @functools.wraps(fn)
     def wrapper(ctx: Any, *args: Any) -> Any:

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from typing import Any, Callable
 
+import numpy as np
+
+from .._hooks import RemovableHandle
+from .._tensor import Tensor
+from . import saved_hooks
+
 _seq = itertools.count()
 next_sequence_nr = _seq.__next__
-
-
-class RemovableHandle:
-    """Returned by every register_*hook; `.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-    __slots__ = ("_store", "id")
-
-    def __init__(self, store: dict, hook: Callable) -> None:
-        self.id = next(RemovableHandle._ids)
-        self._store = store
-        store[self.id] = hook
-
-    def remove(self) -> None:
-        self._store.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class NodeHooks:
@@ -100,40 +86,34 @@ class Node:
     def _tensor_hooks(self, output_nr: int) -> Any:
         return self._hooks.tensor_pre.get(output_nr) if self._hooks is not None else None
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # the class name: AccumulateGrad, not its name() (as torch)
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
-    The leaf owns its accumulator and the accumulator refers back weakly, so there is no cycle.
+    As in torch, the accumulator holds its leaf and the leaf refers to its accumulator weakly:
+    `variable` is the leaf for as long as a graph uses it (torchviz reads it), and no cycle forms.
     """
 
-    __slots__ = ("_variable",)
+    __slots__ = ("variable",)
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
         self._seq = 1 << 62  # run as soon as ready, as torch does
         self._hooks = None
-        self._variable = weakref.ref(variable)
+        self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)
-
-    @property
-    def variable(self) -> Any:
-        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        var = self._variable()
-        return var._hooks if var is not None else None
+        return self.variable._hooks
 
     def apply(self, grads: list) -> tuple:
-        var = self._variable()
-        if var is not None:
-            accumulate_grad(var, grads[0], False, set())
+        accumulate_grad(self.variable, grads[0], False, set())
         return ()
 
 
@@ -143,8 +123,6 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     `owned` holds ids of arrays already handed to some .grad in this pass (or given by the user),
     which must be copied rather than adopted.
     """
-    from .._tensor import Tensor
-
     if grad is None:
         return
     old = var._grad
@@ -184,6 +162,53 @@ def gradient_edge(t: Any) -> tuple:
     if t._view is not None and t._view.base._requires_grad:
         return (None, 0)
     return (t._get_accumulator(), 0)
+
+
+def _get_accumulator(self: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf: the same one while any graph holds it (the leaf
+    refers to it weakly, the node holds the leaf)."""
+    ref = self._accumulator
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(self)
+        self._accumulator = weakref.ref(acc)
+    return acc
+
+
+Tensor._get_accumulator = _get_accumulator  # the graph gives leaves their node
+
+
+class GraphTask:
+    """One backward pass: callbacks queued during it run when it finishes; the nodes it reaches
+    (deps) and, when it captures gradients, the ones it runs (needed)."""
+
+    __slots__ = ("callbacks", "deps", "needed", "__weakref__")
+
+    def __init__(self, deps: dict, needed: set | None) -> None:
+        self.callbacks: list = []
+        self.deps, self.needed = deps, needed
+
+
+class _Current(threading.local):
+    task: GraphTask | None = None
+
+
+CURRENT = _Current()
+
+
+def current_task() -> GraphTask | None:
+    """The backward pass running on this thread (None outside backward)."""
+    return CURRENT.task
+
+
+def will_execute(node: Node) -> bool:
+    """Whether the backward pass running on this thread runs `node` (torch's
+    _will_engine_execute_node)."""
+    task = CURRENT.task
+    if task is None:
+        raise RuntimeError("_will_engine_execute_node should only be called during the backward "
+                           "pass")
+    return node in task.deps and (task.needed is None or node in task.needed)
 
 
 # *** public graph utilities (torch.autograd.graph) ***
@@ -231,14 +256,10 @@ class saved_tensors_hooks:
         self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
 
     def __enter__(self) -> "saved_tensors_hooks":
-        from . import saved_hooks
-
         saved_hooks.push(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from . import saved_hooks
-
         saved_hooks.pop()
 
 
@@ -250,8 +271,6 @@ class save_on_cpu(saved_tensors_hooks):
             return (t._data.copy(), t._requires_grad)
 
         def unpack(packed: Any) -> Any:
-            from .._tensor import Tensor
-
             return Tensor._make(packed[0])
 
         super().__init__(pack, unpack)
@@ -265,14 +284,11 @@ class disable_saved_tensors_hooks:
         self.prev: str | None = None
 
     def __enter__(self) -> None:
-        from .saved_hooks import STACK
-
-        self.prev, STACK.disabled = STACK.disabled, self.error_message
+        stack = saved_hooks.STACK
+        self.prev, stack.disabled = stack.disabled, self.error_message
 
     def __exit__(self, *exc: object) -> None:
-        from .saved_hooks import STACK
-
-        STACK.disabled = self.prev
+        saved_hooks.STACK.disabled = self.prev
 
 
 def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> RemovableHandle:
@@ -286,8 +302,6 @@ def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -
         >>> (a * 2).sum().backward()
         [False, True]
     """
-    from .engine import current_task, will_execute
-
     tensors = list(tensors)
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
@@ -387,10 +401,6 @@ class GraphSummary:
 
 
 def _saved_arrays(node: Any) -> list:
-    import numpy as np
-
-    from .._tensor import Tensor
-
     saved = getattr(node, "_saved", None)
     out, seen = [], set()
     for entry in saved or ():

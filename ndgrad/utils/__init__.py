@@ -1,10 +1,12 @@
-"""ndgrad.utils: torch.utils counterparts (data loading, checkpointing)."""
+"""ndgrad.utils: torch.utils counterparts (data loading, swap_tensors, checkpointing on first
+use; benchmark on import)."""
 import importlib
 from typing import Any
 
 from . import data
+from ._swap import swap_tensors
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "swap_tensors"]
 
 
 def __getattr__(name: str) -> Any:
