@@ -633,3 +633,16 @@ def test_checkpoint_like_torch(torch, case, reentrant):
                                         use_reentrant=reentrant), a))
 
     assert _outcome(lambda: run(ndgrad)) == _outcome(lambda: run(torch))
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
+def test_gradcheck_strided_inputs_and_outputs(torch, check):
+    # inputs and outputs whose memory order is not C order (a transpose, and an op that keeps
+    # its input's layout): every element must still be perturbed and seeded
+    def run(L):
+        x = L.tensor(np.arange(6.0).reshape(3, 2) / 5 - 0.4, dtype=L.float64).t().detach()
+        x.requires_grad_()
+        f = lambda t: (t.exp() * t.sin()).t()  # noqa: E731
+        return getattr(L.autograd, check)(f, (x,), raise_exception=False)
+
+    assert run(ndgrad) is True and run(torch) is True

@@ -418,11 +418,9 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     info = x._view
     base = info.base if info is not None else x
     prefix = info.chain if info is not None else ()
-    multi = op.n_outputs != 1
-    # torch's CreationMeta, inherited from the viewed view unless this op sets its own
-    creation = "no_grad" if not STATE.enabled else "multi" if multi else "default"
-    if creation == "default" and info is not None:
-        creation = info.creation
+    multi = op.n_outputs != 1  # torch's CreationMeta, else the viewed view's:
+    creation = ("no_grad" if not STATE.enabled else "multi" if multi else
+                info.creation if info is not None else "default")
     requires_grad = base._requires_grad
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
@@ -448,13 +446,9 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                 view = x._view
                 if view is not None and view.version != x._vc[0]:
                     x._sync_view()  # written since its grad_fn was set: a fresh one
-                fn = x._grad_fn
-                if fn is not None:
-                    edges.append((fn, x._output_nr))
-                elif view is not None and view.base._requires_grad:
-                    edges.append(_NO_EDGE)  # a no_grad view: requires grad, gets none (torch)
-                else:
-                    edges.append((x._get_accumulator(), 0))
+                fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+                edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
+                    view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)

@@ -30,9 +30,9 @@ def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list
     in the caller's grad mode, as torch's does: a func that differentiates inside (as
     gradgradcheck's does) must still be able to."""
     x = inputs[i]._data
-    flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
+    flat = x.flat  # C-order positions, written in place whatever the strides
     cols: list[list] = []
-    for k in range(flat.size):
+    for k in range(x.size):
         orig = flat[k]
         flat[k] = orig + eps
         plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
@@ -57,7 +57,7 @@ def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray
                 rows.append(np.zeros(inputs[i].numel()))
                 continue
             g = _creation.zeros_like(out)
-            g._data.reshape(-1)[k] = 1
+            g._data.flat[k] = 1  # (reshape(-1) of a strided array would be a copy)
             (gi,) = grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
             rows.append(np.zeros(inputs[i].numel()) if gi is None
                         else gi._data.astype(np.float64).ravel())
@@ -131,7 +131,7 @@ def _forward_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]
     cols = []
     for k in range(x.numel()):
         tangent = _creation.zeros_like(x)
-        tangent._data.reshape(-1)[k] = 1
+        tangent._data.flat[k] = 1
         with forward_ad.dual_level():
             args = list(inputs)
             args[i] = forward_ad.make_dual(x, tangent)
