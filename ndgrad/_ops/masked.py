@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from . import nn  # noqa: F401  (nn loads nn_softmax at its end: importing that first is a cycle)
 from . import nn_softmax
 from ._registry import PUBLIC
+from .log_space import logaddexp as _logaddexp
 from .pointwise import where
 from .statistics import vector_norm
 
@@ -309,14 +310,6 @@ def logaddexp(input: Tensor, other: Tensor, *, dtype: Any = None, input_mask: Te
     a = _masked_input("logaddexp", input, input_mask)
     b = _masked_input("logaddexp", other, other_mask)
     return _logaddexp(a, b).to(dtype)
-
-
-def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
-    # max + log1p(exp(-|a - b|)); -inf where both are -inf (where a - b is nan)
-    top = PUBLIC["maximum"](a, b)
-    both_inf = (a == b) & a.isinf()
-    gap = where(both_inf, 0.0, a - b).abs()
-    return top + where(both_inf, 0.0, (-gap).exp().log1p())
 
 
 def norm(input: Tensor, ord: Any = 2.0, dim: Any = None, *, keepdim: bool = False,

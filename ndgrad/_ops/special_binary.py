@@ -182,6 +182,17 @@ def _igamma_args(input: Any, other: Any, name: str) -> tuple:
     return a, x
 
 
+def _igamma_nan_edges(a: np.ndarray, x: np.ndarray, out: np.ndarray, lower: bool) -> np.ndarray:
+    """torch tests x == 0 and infinities before NaN: one NaN argument can still give 0 or 1."""
+    a, x = np.broadcast_arrays(a, x)
+    decided_low = (np.isnan(a) & (x == 0)) | ((a == np.inf) & np.isnan(x))
+    decided_high = np.isnan(a) & (x == np.inf)
+    if decided_low.any() or decided_high.any():
+        out = np.array(out, copy=True)
+        out[decided_low], out[decided_high] = (0, 1) if lower else (1, 0)
+    return out
+
+
 def _igamma_density(input: Tensor, other: Tensor) -> Tensor:
     """x^(a-1) e^-x / Γ(a): the derivative of igamma(a, x) in x."""
     from .special import lgamma
@@ -203,7 +214,7 @@ def igamma(input, other):
         tensor([0.])
     """
     a, x = _igamma_args(input, other, "igamma")
-    return _scipy("gammainc", x, a)
+    return _igamma_nan_edges(a, x, _scipy("gammainc", x, a), lower=True)
 
 
 @igamma.vjp
@@ -230,7 +241,7 @@ def igammac(input, other):
         tensor([1.])
     """
     a, x = _igamma_args(input, other, "igammac")
-    return _scipy("gammaincc", x, a)
+    return _igamma_nan_edges(a, x, _scipy("gammaincc", x, a), lower=False)
 
 
 @igammac.vjp
