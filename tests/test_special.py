@@ -160,6 +160,22 @@ def test_igamma_matches_torch_and_refuses_integers(torch):
         ndgrad.igamma(na, 2.0)
 
 
+def test_igamma_nan_edges_and_float32_bessel_overflow_match_torch(torch):
+    # torch decides x == 0 and the infinities before NaN; its float32 I0/I1 form exp(|x|) in
+    # float32 first (infinite from |x| > 88.72, NaN at ±inf)
+    v = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1.0, 2.5])
+    a, x = (g.ravel() for g in np.meshgrid(v, v))
+    for dtype in ("float64", "float32"):
+        (na, ta), (nx, tx) = _pair(torch, a, dtype), _pair(torch, x, dtype)
+        _close(ndgrad.igamma(na, nx), torch.igamma(ta, tx), 1e-6)
+        _close(ndgrad.igammac(na, nx), torch.igammac(ta, tx), 1e-6)
+    big = np.array([-90.0, 88.0, 88.7, 88.73, 90.0, 92.0, np.inf, -np.inf, np.nan])
+    for dtype in ("float64", "float32"):
+        nb, tb = _pair(torch, big, dtype)
+        for name in ("i0", "i1", "modified_bessel_i0", "modified_bessel_i1"):
+            _close(getattr(S, name)(nb), getattr(torch.special, name)(tb), 1e-5)
+
+
 def test_derivatives_that_torch_does_not_implement_raise():
     a = ndgrad.tensor([1.5], dtype=ndgrad.float64, requires_grad=True)
     x = ndgrad.tensor([0.7], dtype=ndgrad.float64, requires_grad=True)

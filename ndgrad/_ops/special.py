@@ -25,6 +25,22 @@ def _scipy(name: str, x: np.ndarray, *args: Any) -> np.ndarray:
     return np.asarray(getattr(scipy.special, name)(*args, x), dtype=x.dtype)
 
 
+def _scipy_bessel_i(name: str, x: np.ndarray) -> np.ndarray:
+    """scipy.special.i0 / i1 with torch's float32 overflow: its kernels form exp(|x|) in float32
+    first, so the result is infinite from |x| > 88.72 on (the true values stay finite to ~91.9)
+    and NaN at ±inf."""
+    out = _scipy(name, x)
+    if out.dtype != np.float32:
+        return out
+    with np.errstate(over="ignore"):
+        over = np.isinf(np.exp(np.abs(x).astype(np.float32)))
+    if not over.any():
+        return out
+    inf = np.copysign(np.float32(np.inf), x) if name == "i1" else np.float32(np.inf)
+    inf = np.where(np.isinf(x), np.float32(np.nan), inf)  # exp(x) / sqrt(x) is inf / inf there
+    return np.where(over, inf, out).astype(np.float32)
+
+
 @primitive("erf", inplace=True, grad_fn="ErfBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
 def erf(input):
     """The error function 2/√π ∫₀ˣ exp(-t²) dt.

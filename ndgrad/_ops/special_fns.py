@@ -11,7 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import primitive
 from .pointwise import FEW_UNARY_SHAPES, where
-from .special import _scipy, digamma
+from .special import _scipy, _scipy_bessel_i, digamma
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -38,7 +38,7 @@ def i0(input):
         >>> ndgrad.i0(ndgrad.tensor([0., 1.]))
         tensor([1.0000, 1.2661])
     """
-    return _scipy("i0", input)
+    return _scipy_bessel_i("i0", input)
 
 
 @i0.vjp
@@ -72,7 +72,7 @@ def special_i1(input):
         >>> ndgrad.special.i1(ndgrad.tensor([0.]))
         tensor([0.])
     """
-    return _scipy("i1", input)
+    return _scipy_bessel_i("i1", input)
 
 
 def _over_x(result: Tensor, input: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._registry import primitive
 from .pointwise import FEW_BINARY_SHAPES, FEW_UNARY_SHAPES, _float, _result_np
-from .special import _scipy
+from .special import _scipy, _scipy_bessel_i
 
 _INT64_MIN = np.iinfo(np.int64).min
 
@@ -225,8 +225,8 @@ _BESSEL = {  # torch name: (computation, example input, example output)
     "bessel_j1": (lambda x: _scipy("j1", x), "1.", "0.4401"),
     "bessel_y0": (lambda x: _scipy("y0", x), "1.", "0.0883"),
     "bessel_y1": (lambda x: _scipy("y1", x), "1.", "-0.7812"),
-    "modified_bessel_i0": (lambda x: _scipy("i0", x), "1.", "1.2661"),
-    "modified_bessel_i1": (lambda x: _scipy("i1", x), "1.", "0.5652"),
+    "modified_bessel_i0": (lambda x: _scipy_bessel_i("i0", x), "1.", "1.2661"),
+    "modified_bessel_i1": (lambda x: _scipy_bessel_i("i1", x), "1.", "0.5652"),
     "modified_bessel_k0": (lambda x: _scipy("k0", x), "1.", "0.4210"),
     "modified_bessel_k1": (lambda x: _scipy("k1", x), "1.", "0.6019"),
     "scaled_modified_bessel_k0": (lambda x: _scipy("k0e", x), "1.", "1.1445"),

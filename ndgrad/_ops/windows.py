@@ -247,7 +247,8 @@ def kaiser(M: int, *, beta: float = 12.0, sym: bool = True, dtype: Any = None,
     k = _span(-b.item(), end.item(), M, dtype, requires_grad)
     b = b.to(_dtype.float64)
     arg = _rounded(_rounded(_rounded(b * b, dtype) - _rounded(k * k, dtype), dtype).sqrt(), dtype)
-    return (_rounded(i0(arg), dtype) / _rounded(i0(b), dtype)).to(dtype)
+    # i0 in dtype: torch's float32 kernel overflows early (see special._scipy_bessel_i)
+    return (i0(arg.to(dtype)).to(_dtype.float64) / i0(b.to(dtype)).to(_dtype.float64)).to(dtype)
 
 
 def general_cosine(M: int, *, a: Iterable, sym: bool = True, dtype: Any = None,
