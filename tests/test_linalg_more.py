@@ -201,3 +201,23 @@ def test_deprecated_functions_warn_as_torch(torch):
     with pytest.warns(UserWarning, match="torch.triangular_solve is deprecated"):
         ndgrad.triangular_solve(ndgrad.ones(3, 1, dtype=ndgrad.float64), A)
     assert A.matrix_exp().shape == (3, 3) and A.cholesky_inverse().shape == (3, 3)
+
+
+def test_chain_matmul_is_multi_dot_as_torch(torch):
+    mats = [_wc(2, 3), _wc(3, 4), _wc(4, 2)]
+    for k in (1, 3):
+        n_in = [ndgrad.tensor(m, requires_grad=True) for m in mats[:k]]
+        t_in = [torch.tensor(m, requires_grad=True) for m in mats[:k]]
+        with pytest.warns(UserWarning, match="torch.chain_matmul is deprecated") as rec:
+            n_out = ndgrad.chain_matmul(*n_in)
+        assert rec[0].filename == __file__  # the warning names the caller
+        t_out = torch.chain_matmul(*t_in)
+        n_out.sum().backward()
+        t_out.sum().backward()
+        assert type(n_out.grad_fn).__name__ == type(t_out.grad_fn).__name__
+        np.testing.assert_allclose(n_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-12)
+        for n, t in zip(n_in, t_in):
+            np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    for bad in ((), (ndgrad.ones(3),)):
+        with pytest.raises(RuntimeError, match="Expected one or more matrices|dimension is 1"):
+            ndgrad.chain_matmul(*bad)

@@ -87,6 +87,8 @@ PUBLIC = _invert({  # ndgrad.<name>
         "cholesky_inverse cholesky_solve triangular_solve"),
     "linalg_householder": (
         "geqrf matrix_exp orgqr ormqr"),
+    "linalg_misc": (
+        "chain_matmul"),
 })
 
 

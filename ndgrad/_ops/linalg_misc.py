@@ -1,15 +1,17 @@
 """torch.linalg functions composed of other ops (no rule of their own): cond, matrix_rank, vander,
-tensorinv, tensorsolve."""
+tensorinv, tensorsolve, and the deprecated torch.chain_matmul."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._registry import PUBLIC
+from ._registry import PUBLIC, composite
+from .contract import multi_dot
 from .decomp import _const, _tname, linalg_inv, linalg_solve
 from .join import cat
 from .linalg_solvers import inv_ex
@@ -160,3 +162,25 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None, *, out: Any = None) -> T
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but "
                            f"got {cols} != {rows}")
     return linalg_solve.public(A.reshape(rows, cols), B.reshape(-1)).reshape(*rest)
+
+
+@composite("chain_matmul", method=False)
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """Deprecated torch.chain_matmul(A, B, ...): linalg.multi_dot of two or more matrices (a copy
+    of a single one).
+
+    Example::
+        >>> ndgrad.chain_matmul(ndgrad.ones(2, 3), ndgrad.ones(3, 2))
+        tensor([[3., 3.],
+                [3., 3.]])
+    """
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+                  "more tensors rather than multiple parameters.", UserWarning,
+                  stacklevel=4)  # the caller, past the composite wrappers
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for m in matrices:
+        if m.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead.")
+    return matrices[0].clone() if len(matrices) == 1 else multi_dot(list(matrices))
