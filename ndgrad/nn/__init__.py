@@ -22,7 +22,10 @@ from .modules import (  # noqa: F401  (padding, 3-d/LP/fractional pools, lazy la
     ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d, ConvTranspose3d, LazyConv1d, LazyConv2d,
     LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear,
     LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, InstanceNorm1d, InstanceNorm2d,
-    InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
+    InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, MaxPool3d,
+    AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d, LPPool1d, LPPool2d, LPPool3d,
+    FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
+    LocalResponseNorm, CrossMapLRN2d,
 )
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 

@@ -22,12 +22,18 @@ from .._ops.pool import (
 from .._ops.pool import adaptive_max_pool2d as _adaptive_max_pool2d
 from .._ops.pool import avg_pool2d as _avg_pool2d
 from .._ops.pool import max_pool2d_with_indices as _max_pool2d_with_indices
+from .._ops.pool3d import adaptive_avg_pool3d
+from .._ops.pool3d import adaptive_max_pool3d as _adaptive_max_pool3d
+from .._ops.pool3d import avg_pool3d as _avg_pool3d
+from .._ops.pool3d import max_pool3d_with_indices as _max_pool3d_with_indices
 from .._ops.resample import _upsample, col2im, im2col, pixel_shuffle, pixel_unshuffle
 from .._tensor import Tensor
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
-           "adaptive_max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+           "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "max_pool3d", "max_pool3d_with_indices", "conv1d", "conv2d",
            "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold",
            "interpolate", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
            "max_pool2d_with_indices", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
@@ -75,7 +81,55 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return out if return_indices else out[0]
 
 
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """3-D max pooling returning (values, flat D*H*W indices)."""
+    return _max_pool3d_with_indices(input, kernel_size, () if stride is None else stride,
+                                    padding, dilation, ceil_mode)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling of (N, C, D, H, W) or (C, D, H, W); return_indices adds the argmax.
+
+    Example::
+        >>> F.max_pool3d(ndgrad.arange(8.).view(1, 1, 2, 2, 2), 2)
+        tensor([[[[[7.]]]]])
+    """
+    out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
 # *** average and adaptive pooling ***
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling of (N, C, D, H, W) or (C, D, H, W).
+
+    Example::
+        >>> F.avg_pool3d(ndgrad.arange(8.).view(1, 1, 2, 2, 2), 2)
+        tensor([[[[[3.5000]]]]])
+    """
+    return _avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size,
+                                     return_indices: bool = False) -> tuple:
+    """Adaptive 3-D max pooling returning (values, flat D*H*W indices)."""
+    return _adaptive_max_pool3d(input, output_size)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive windows of (N, C, D, H, W) or (C, D, H, W); None keeps a size.
+
+    Example::
+        >>> F.adaptive_max_pool3d(ndgrad.arange(8.).view(1, 2, 2, 2), (1, 1, 2))
+        tensor([[[[6., 7.]]]])
+    """
+    out = _adaptive_max_pool3d(input, output_size)
+    return out if return_indices else out[0]
+
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:

@@ -24,7 +24,12 @@ from ._loss_functional import (  # noqa: F401  (re-exported)
     poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
 )
 from ._norm_functional import (  # noqa: F401  (re-exported)
-    batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm,
+    batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
+)
+from ._pool_functional import (  # noqa: F401  (LP, fractional and 3-D pools; unpooling)
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
+    max_unpool2d, max_unpool3d,
 )
 from ._dropout_functional import (  # noqa: F401  (re-exported)
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
@@ -32,9 +37,10 @@ from ._dropout_functional import (  # noqa: F401  (re-exported)
 )
 from ._attention_functional import multi_head_attention_forward  # noqa: F401
 from ._conv_functional import (  # noqa: F401  (convolution and pooling live there)
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
-    avg_pool1d, avg_pool2d, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+    adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
+    max_pool3d, max_pool3d_with_indices, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
     conv_transpose3d, fold, interpolate, max_pool1d, max_pool1d_with_indices, max_pool2d,
     max_pool2d_with_indices, pixel_shuffle, pixel_unshuffle, unfold, upsample, upsample_bilinear,
     upsample_nearest,
