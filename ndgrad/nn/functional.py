@@ -26,6 +26,9 @@ from ._loss_functional import (  # noqa: F401  (re-exported)
 from ._norm_functional import (  # noqa: F401  (re-exported)
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
 )
+from ._margin_functional import (  # noqa: F401  (re-exported)
+    multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
+)
 from ._pool_functional import (  # noqa: F401  (LP, fractional and 3-D pools; unpooling)
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
     fractional_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
