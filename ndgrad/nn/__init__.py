@@ -25,7 +25,8 @@ from .modules import (  # noqa: F401  (padding, 3-d/LP/fractional pools, lazy la
     InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, MaxPool3d,
     AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d, LPPool1d, LPPool2d, LPPool3d,
     FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
-    LocalResponseNorm, CrossMapLRN2d,
+    LocalResponseNorm, CrossMapLRN2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d,
+    PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold, EmbeddingBag,
 )
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 

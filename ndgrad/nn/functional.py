@@ -9,13 +9,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import _random
 from .._ops import _inplace
 from .._ops import nn as _nn
+from .._ops import nn_misc as _misc
 from .._ops.inplace import bump_version
 from .._ops._registry import REGISTRY, composite
 from .._ops.nn import (  # noqa: F401  (re-exported: torch.nn.functional.<name>)
     cdist, cosine_similarity, pairwise_distance, prelu,
 )
+from .._ops.nn_misc import channel_shuffle  # noqa: F401  (re-exported)
+from .._ops.nn_misc import channel_shuffle as native_channel_shuffle  # noqa: F401
 from .._tensor import Tensor
 from ._loss_functional import (  # noqa: F401  (re-exported)
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
@@ -26,6 +30,7 @@ from ._loss_functional import (  # noqa: F401  (re-exported)
 from ._norm_functional import (  # noqa: F401  (re-exported)
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
 )
+from ._embedding_functional import embedding_bag  # noqa: F401  (re-exported)
 from ._margin_functional import (  # noqa: F401  (re-exported)
     multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
 )
@@ -136,6 +141,40 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In-place leaky_relu (node LeakyReluBackward1)."""
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per
+    element in training (torch's draws), times (lower + upper) / 2 in eval.
+
+    Example::
+        >>> F.rrelu(ndgrad.tensor([-2., 3.]), 0.25, 0.75)
+        tensor([-1.,  3.])
+    """
+    noise = _random.default_generator.rrelu_noise(input._data, lower, upper) if training \
+        else None
+    attrs = {"lower": lower, "upper": upper, "training": training, "noise": noise}
+    if inplace:
+        return _inplace(_misc.rrelu_with_noise_, input, **attrs)
+    return _misc.rrelu_with_noise(input, **attrs)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place rrelu (node RreluWithNoiseBackward1)."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows of (N, M) input: N (N - 1) / 2 values,
+    pairs (i < j) in row-major order.
+
+    Example::
+        >>> F.pdist(ndgrad.tensor([[0., 0.], [3., 4.], [0., 1.]]))
+        tensor([5.0000, 1.0000, 4.2426])
+    """
+    return _misc._pdist_forward(input, float(p))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -555,3 +594,16 @@ composite("selu_", method=False)(selu_)
 composite("celu", method=False)(celu)
 composite("celu_", method=False)(celu_)
 composite("threshold_", method=False)(threshold_)
+composite("pdist", method=False)(pdist)
+
+
+@composite("rrelu", method=False)
+def _torch_rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 training: bool = False, generator: Any = None) -> Tensor:
+    return rrelu(input, lower, upper, training)
+
+
+@composite("rrelu_", method=False)
+def _torch_rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                  training: bool = False, generator: Any = None) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
