@@ -49,7 +49,10 @@ from .resample import (
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding, EmbeddingBag
-from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module", "Identity", "Linear", "Bilinear", "Flatten", "Unflatten",
@@ -82,4 +85,5 @@ __all__ = [
     "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d", "LocalResponseNorm", "CrossMapLRN2d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold", "EmbeddingBag",
+    "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
 ]
