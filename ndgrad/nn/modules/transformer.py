@@ -271,9 +271,9 @@ class Transformer(Module):
 
     Example::
         >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
-        ...                        num_decoder_layers=1, dim_feedforward=16)
-        >>> model(ndgrad.zeros(5, 2, 8), ndgrad.zeros(3, 2, 8)).shape
-        torch.Size([3, 2, 8])
+        ...                        num_decoder_layers=1, dim_feedforward=16, batch_first=True)
+        >>> model(ndgrad.zeros(2, 5, 8), ndgrad.zeros(2, 3, 8)).shape
+        torch.Size([2, 3, 8])
     """
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
