@@ -31,6 +31,7 @@ from ._norm_functional import (  # noqa: F401  (re-exported)
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
 )
 from ._embedding_functional import embedding_bag  # noqa: F401  (re-exported)
+from ._vision_functional import affine_grid, grid_sample  # noqa: F401  (re-exported)
 from ._margin_functional import (  # noqa: F401  (re-exported)
     multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
 )
