@@ -12,7 +12,8 @@ from . import (  # noqa: F401  (registration)
     reduction, sorting, statistics, scan, shape, join, special, unary,
 )
 from . import conv, pool, resample  # noqa: F401  (registration)
-from . import embedding_bag, grid_sample, nn_margin, nn_misc, pool3d, pool_extra  # noqa: F401  (registration: the nn ops of issue 11)
+from . import embedding_bag, grid_sample, nn_margin, nn_misc, pool3d, pool_extra  # noqa: F401
+from . import resample_separable  # noqa: F401  (registration: the nn ops of issue 11)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)

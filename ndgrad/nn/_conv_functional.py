@@ -27,6 +27,7 @@ from .._ops.pool3d import adaptive_max_pool3d as _adaptive_max_pool3d
 from .._ops.pool3d import avg_pool3d as _avg_pool3d
 from .._ops.pool3d import max_pool3d_with_indices as _max_pool3d_with_indices
 from .._ops.resample import _upsample, col2im, im2col, pixel_shuffle, pixel_unshuffle
+from .._ops.resample_separable import _upsample_separable
 from .._tensor import Tensor
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
@@ -249,7 +250,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize (N, C, *spatial) by size or scale_factor: modes nearest, nearest-exact, linear (3-D),
-    bilinear (4-D), trilinear (5-D) with align_corners, and area.
+    bilinear, bicubic (4-D), trilinear (5-D) with align_corners, area; antialias=True (4-D
+    bilinear, bicubic, lanczos) filters as PIL does when downsampling.
 
     Example::
         >>> F.interpolate(ndgrad.tensor([[[1., 2.]]]), scale_factor=2, mode="linear")
@@ -261,23 +263,30 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ndgrad")
     recompute = recompute_scale_factor or (mode == "area" and size is None)
     output_size, scales = _output_geometry(input, size, scale_factor, recompute)
     nd = input.ndim
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
     if mode in ("nearest", "nearest-exact") and nd in (3, 4, 5):
         return _upsample(input, output_size=output_size, scales=scales, mode=mode,
                          align_corners=None)
-    if mode == "area" and nd in (3, 4):
-        pool = adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d
-        return pool(input, output_size if nd == 4 else output_size[0])
-    if _LINEAR_MODES.get(mode) == nd:
+    if mode == "area" and nd in (3, 4, 5):
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 3]
+        return pool(input, output_size[0] if nd == 3 else output_size)
+    if _LINEAR_MODES.get(mode) == nd and not antialias:
         return _upsample(input, output_size=output_size, scales=scales, mode="linear",
                          align_corners=bool(align_corners))
-    if mode in ("bicubic", "lanczos") or (mode == "area" and nd == 5):
-        raise NotImplementedError(f"interpolate(mode='{mode}') on {nd}D input is not supported "
-                                  "by ndgrad")
+    if nd == 4 and mode in ("bilinear", "bicubic", "lanczos"):
+        if mode == "lanczos":
+            if align_corners:
+                raise ValueError("Lanczos mode does not support align_corners=True")
+            if not antialias:
+                raise ValueError("Lanczos mode requires antialias=True")
+        return _upsample_separable(input, output_size=output_size, scales=scales,
+                                   mode=mode + ("_aa" if antialias else ""),
+                                   align_corners=bool(align_corners))
     for m, want in _LINEAR_MODES.items():
         if mode == m and nd in (3, 4, 5):
             raise NotImplementedError(f"Got {nd}D input, but {m} mode needs {want}D input")
