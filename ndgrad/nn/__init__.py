@@ -27,7 +27,8 @@ from .modules import (  # noqa: F401  (padding, 3-d/LP/fractional pools, lazy la
     FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
     LocalResponseNorm, CrossMapLRN2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d,
     PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold, EmbeddingBag,
-    TransformerDecoderLayer, TransformerDecoder, Transformer,
+    TransformerDecoderLayer, TransformerDecoder, Transformer, LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions,
 )
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 

@@ -33,7 +33,7 @@ from ._norm_functional import (  # noqa: F401  (re-exported)
 from ._embedding_functional import embedding_bag  # noqa: F401  (re-exported)
 from ._vision_functional import affine_grid, grid_sample  # noqa: F401  (re-exported)
 from ._margin_functional import (  # noqa: F401  (re-exported)
-    multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
+    linear_cross_entropy, multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
 )
 from ._pool_functional import (  # noqa: F401  (LP, fractional and 3-D pools; unpooling)
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
