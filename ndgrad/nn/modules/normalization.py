@@ -150,7 +150,8 @@ class LocalResponseNorm(Module):
 
 class CrossMapLRN2d(Module):
     """Legacy (Lua torch) LRN over the channels of (N, C, H, W): x * (k + alpha / size * sum of
-    x² over the channel window)^-beta, with that implementation's window at the first channels.
+    x² over the channel window)^-beta, with that implementation's windows (channel 0 is in all of
+    them). Gradients are the exact derivative: torch's legacy backward fails its gradcheck.
 
     Example::
         >>> nn.CrossMapLRN2d(3)
@@ -170,11 +171,11 @@ class CrossMapLRN2d(Module):
                              "instead.")
         channels = input.size(1)
         pre = int((self.size - 1) / 2 + 1)
-        # torch's running window: channel c sums channels lo(c)..hi(c) of x², where the
-        # subtraction that starts the window moving only begins after channel `pre`
+        # torch's running window: channel c sums x² over channels up to c + pre - 1; the
+        # subtraction that slides the window starts at channel 1, so channel 0 stays in it
         window = _creation.zeros(channels, channels, dtype=input.dtype)
         for c in range(channels):
-            lo = 0 if c <= pre else c - pre + 1
-            window[c, lo:min(c + pre - 1, channels - 1) + 1] = 1
+            window[c, max(c - pre + 1, 0):min(c + pre - 1, channels - 1) + 1] = 1
+            window[c, 0] = 1
         scale = (window @ input.pow(2).flatten(2)).view(input.shape)
         return input * scale.mul(self.alpha / self.size).add(self.k).pow(-self.beta)
