@@ -18,8 +18,10 @@ def _bags(input: np.ndarray, offsets: np.ndarray, include_last_offset: bool,
                            "following scalar types: Long, Int")
     n = input.shape[0]
     if offsets.size and offsets[0] != 0:
+        kind = "Long" if offsets.dtype == np.int64 else "Int"
         raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
-                           f"has to start from position 0. However, got {offsets[0]}")
+                           f"has to start from position 0. However, got {offsets[0]}\n"
+                           f"[ torch.{kind}Tensor{{}} ]")
     if offsets.size and offsets[-1] > n:
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n}, but got "
                            f"offsets[-1] of {offsets[-1]}")

@@ -205,7 +205,7 @@ def _unpool(x: np.ndarray, indices: np.ndarray, output_size, nd: int) -> np.ndar
     bad = (idx < 0) | (idx >= size)
     if bad.any():
         raise RuntimeError(f"Found an invalid max index: {idx[bad][0]} (output volumes are of "
-                           f"size {'x'.join(map(str, output_size))}")
+                           f"size {'x'.join(map(str, output_size))})")
     out = np.zeros((planes, size), x.dtype)
     np.put_along_axis(out, idx, x.reshape(planes, -1), 1)
     return out.reshape(x.shape[:-nd] + tuple(output_size))

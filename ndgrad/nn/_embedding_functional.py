@@ -46,7 +46,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is "
                              "a mini-batch of fixed length sequences. However, found offsets of "
-                             f"type {type(offsets)}".replace("ndgrad", "torch"))
+                             "type " + ("<class 'torch.Tensor'>" if isinstance(offsets, Tensor)
+                                        else str(type(offsets))))
         offsets = _creation.arange(0, input.numel(), input.size(1), dtype=input.dtype)
         include_last_offset = False
         input = input.reshape(-1)
