@@ -1,198 +1,274 @@
-"""Benchmarks: the same workload written once, run with ndgrad and with PyTorch in one process.
+"""Benchmarks: every workload run with ndgrad, PyTorch and a hand-written NumPy floor.
 
-    python bench/run.py            # all workloads
-    python bench/run.py mlp chain  # a selection
-Prints per-iteration times and the ratio ndgrad / torch (lower is better). Not a test.
+    python bench/run.py                  # all workloads, default threads and one thread
+    python bench/run.py mlp chain_5000   # a selection
+    python bench/run.py --quick          # fewer, shorter repeats (a rough look)
+    python bench/run.py --profile tutorial   # where ndgrad's time goes (cProfile, trimmed)
+    python bench/run.py vmap_vs_loop     # per-sample gradients: vmap(grad) vs a Python loop
+
+The three versions of a workload are timed in interleaved repeats (their order rotating), and
+each reports its median. The first column set runs with every library's default threads, as
+users run; the second in a subprocess pinned to one thread (OMP/OpenBLAS/MKL and torch). Then
+`import ndgrad` (fresh processes, bytecode cached, median of 7) and the peak RSS of 50 MLP steps.
+Ratios below 1 mean ndgrad is faster. Not a test.
 """
 from __future__ import annotations
 
+import argparse
+import cProfile
+import json
 import os
+import platform
+import pstats
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
-# One thread each: on small shared machines torch's thread pool and OpenBLAS's threads contend
-# and make timings meaningless. Override with NDGRAD_BENCH_THREADS.
-_THREADS = os.environ.get("NDGRAD_BENCH_THREADS", "1")
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, _THREADS)
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import numpy as np  # noqa: E402
 
-import ndgrad  # noqa: E402
+from workloads import WORKLOADS, check_floors  # noqa: E402
 
-WORKLOADS: dict[str, Callable] = {}
-TARGETS: dict[str, float] = {}
-
-
-def workload(name: str, target: float | None = None):
-    def deco(fn):
-        WORKLOADS[name] = fn
-        if target is not None:
-            TARGETS[name] = target
-        return fn
-
-    return deco
+_ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+LIBS = ("ndgrad", "torch", "numpy")
 
 
-def _params(lib, *arrays):
-    return [lib.tensor(a, requires_grad=True) for a in arrays]
+def _import_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
 
 
-@workload("tutorial", target=2.0)
-def tutorial(lib):
-    """x @ w + b, BCE-with-logits, backward (the seed tutorial's step)."""
-    rng = np.random.default_rng(0)
-    x, y = lib.ones(5), lib.zeros(3)
-    w, b = _params(lib, rng.standard_normal((5, 3)).astype(np.float32),
-                   rng.standard_normal(3).astype(np.float32))
-
-    def step():
-        loss = lib.nn.functional.binary_cross_entropy_with_logits(lib.matmul(x, w) + b, y)
-        loss.backward()
-        w.grad = None
-        b.grad = None
-
-    return step
+def _calibrate(step: Callable, block: float) -> int:
+    """Iterations per timed block: enough for the block to last about `block` seconds."""
+    step()
+    step()  # warm up (first calls build caches)
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        dt = time.perf_counter() - t0
+        if dt >= block or n >= 1 << 20:
+            return n
+        n = max(n * 2, int(n * block / max(dt, 1e-9) * 1.1))
 
 
-@workload("tiny_op")
-def tiny_op(lib):
-    """One elementwise op on a 3-element tensor, forward + backward."""
-    (x,) = _params(lib, np.ones(3, dtype=np.float32))
-
-    def step():
-        (x * x).sum().backward()
-        x.grad = None
-
-    return step
-
-
-def _mlp_params(lib, rng):
-    shapes = [(784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
-    return _params(lib, *[(rng.standard_normal(s) * 0.05).astype(np.float32) for s in shapes])
-
-
-@workload("mlp", target=1.5)
-def mlp(lib):
-    """MLP 784-256-256-10, batch 64: forward, loss, backward, SGD update."""
-    rng = np.random.default_rng(0)
-    ps = _mlp_params(lib, rng)
-    x = lib.tensor(rng.standard_normal((64, 784)).astype(np.float32))
-    y = lib.tensor(rng.standard_normal((64, 10)).astype(np.float32))
-
-    def step():
-        w1, b1, w2, b2, w3, b3 = ps
-        h = (x @ w1 + b1).relu()
-        h = (h @ w2 + b2).relu()
-        out = h @ w3 + b3
-        loss = ((out - y) ** 2).mean()
-        loss.backward()
-        with lib.no_grad():
-            for p in ps:
-                p -= 0.01 * p.grad
-                p.grad = None
-
-    return step
+def measure(name: str, repeats: int, block: float, libs: dict) -> dict:
+    """Median seconds per unit of work for each library, timed in interleaved repeats."""
+    w = WORKLOADS[name]
+    steps = {}
+    for key, lib in libs.items():
+        if key == "numpy":
+            if w.floor is not None:
+                steps[key] = w.floor()
+        elif lib is not None:
+            steps[key] = w.make(lib)
+    counts = {k: _calibrate(s, block) for k, s in steps.items()}
+    times: dict[str, list] = {k: [] for k in steps}
+    order = list(steps)
+    for r in range(repeats):
+        for k in order[r % len(order):] + order[:r % len(order)]:
+            step, n = steps[k], counts[k]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            times[k].append((time.perf_counter() - t0) / n / w.per)
+    out = {}
+    for k, ts in times.items():
+        med = statistics.median(ts)
+        out[k] = {"median": med, "spread": (max(ts) - min(ts)) / med}
+    return out
 
 
-@workload("matmul_1024", target=1.15)
-def matmul_bound(lib):
-    """A 1024x1024 matmul-bound graph: (a @ b).tanh() @ c, summed, backward."""
-    rng = np.random.default_rng(0)
-    a, b, c = _params(lib, *[rng.standard_normal((1024, 1024)).astype(np.float32) * 0.03
-                             for _ in range(3)])
+def run_all(names: list[str], repeats: int, block: float) -> dict:
+    import ndgrad
 
-    def step():
-        ((a @ b).tanh() @ c).sum().backward()
-        for p in (a, b, c):
-            p.grad = None
-
-    return step
+    libs = {"ndgrad": ndgrad, "torch": _import_torch(), "numpy": np}
+    return {name: measure(name, repeats, block, libs) for name in names}
 
 
-@workload("chain_5000", target=3.0)
-def chain(lib):
-    """A 5,000-op elementwise chain on a 16-element tensor, forward + backward."""
-    (x,) = _params(lib, np.ones(16, dtype=np.float32))
+def thread_settings() -> str:
+    torch = _import_torch()
+    parts = [f"torch {torch.get_num_threads()}" if torch is not None else "torch absent"]
+    try:
+        from threadpoolctl import threadpool_info
 
-    def step():
-        y = x
-        for i in range(1250):
-            y = (y * 1.0001 + 0.001).tanh() * 2 - 1
-        y.sum().backward()
-        x.grad = None
-
-    return step
-
-
-@workload("cnn_28", target=2.0)
-def cnn(lib):
-    """16x1x28x28: conv 1->8 3x3, relu, max-pool 2, conv 8->16 3x3, relu, linear 1936->10."""
-    rng = np.random.default_rng(0)
-    F = lib.nn.functional
-    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 1936), (10,)]
-    ps = _params(lib, *[(rng.standard_normal(s) * 0.1).astype(np.float32) for s in shapes])
-    x = lib.tensor(rng.standard_normal((16, 1, 28, 28)).astype(np.float32))
-
-    def step():
-        w1, b1, w2, b2, wl, bl = ps
-        h = F.max_pool2d(F.conv2d(x, w1, b1).relu(), 2)
-        h = F.conv2d(h, w2, b2).relu()
-        F.linear(h.flatten(1), wl, bl).sum().backward()
-        for p in ps:
-            p.grad = None
-
-    return step
+        blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+        parts += [f"{i['internal_api']} {i['num_threads']}" for i in blas]
+    except ImportError:
+        env = {k: os.environ[k] for k in _ONE_THREAD_ENV if k in os.environ}
+        parts.append(f"BLAS from env {env or '(library default)'}")
+    return ", ".join(parts)
 
 
-def _train_step(lib, model, x, y):
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-
-    return step
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
-@workload("train_mlp", target=1.5)
-def train_mlp(lib):
-    """One Adam step of nn.Sequential MLP 64-128-10 with CrossEntropyLoss, batch 64."""
-    lib.manual_seed(0)
-    nn = lib.nn
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    rng = np.random.default_rng(0)
-    x = lib.tensor(rng.standard_normal((64, 64)).astype(np.float32))
-    y = lib.tensor(rng.integers(0, 10, 64))
-    return _train_step(lib, model, x, y)
+def _subprocess_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    env.update(extra or {})
+    return env
 
 
-@workload("train_cnn", target=2.0)
-def train_cnn(lib):
-    """One Adam step of the digits CNN (two conv-relu-pool blocks, two linears), batch 64."""
-    lib.manual_seed(0)
-    nn = lib.nn
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
-    rng = np.random.default_rng(0)
-    x = lib.tensor(rng.standard_normal((64, 1, 8, 8)).astype(np.float32))
-    y = lib.tensor(rng.integers(0, 10, 64))
-    return _train_step(lib, model, x, y)
+def run_one_thread(names: list[str], repeats: int, block: float) -> tuple[dict, str]:
+    cmd = [sys.executable, __file__, "--worker", "--repeats", str(repeats), "--block",
+           str(block), *names]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=_subprocess_env(_ONE_THREAD_ENV))
+    if out.returncode != 0:
+        raise RuntimeError(f"one-thread run failed:\n{out.stderr}")
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["results"], data["threads"]
 
 
-def _per_sample_setup(lib):
-    """An MLP 10-32-32-1 (tanh, MSE) and a batch of 64 for per-sample gradients."""
+def import_times(runs: int = 7) -> dict:
+    """Median wall time of the `import` statement in fresh processes, .pyc files cached."""
+    env = _subprocess_env()
+    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    subprocess.run([sys.executable, "-c", "import ndgrad, torch"], env=env, capture_output=True)
+    res = {}
+    for mod in ("numpy", "ndgrad", "torch"):
+        ts = []
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", code.format(mod)], env=env,
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                break
+            ts.append(float(out.stdout))
+        if ts:
+            res[mod] = (statistics.median(ts), min(ts), max(ts))
+    return res
+
+
+_RSS_CODE = """
+import resource, sys
+sys.path[:0] = [{root!r}]
+from workloads import WORKLOADS
+w = WORKLOADS["mlp"]
+if {lib!r} == "numpy":
+    step = w.floor()
+else:
+    step = w.make(__import__({lib!r}))
+for _ in range(50):
+    step()
+try:  # VmHWM: this process image's peak (ru_maxrss would include the parent's, before exec)
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    print(int(status.split()[0]) / 1024)
+except (OSError, IndexError):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def peak_rss() -> dict:
+    """Peak resident memory (MB) of a fresh process that runs 50 MLP steps."""
+    res = {}
+    for lib in LIBS:
+        out = subprocess.run([sys.executable, "-c", _RSS_CODE.format(root=str(ROOT / "bench"),
+                                                                     lib=lib)],
+                             env=_subprocess_env(), capture_output=True, text=True)
+        if out.returncode == 0:
+            res[lib] = float(out.stdout)
+    return res
+
+
+def _fmt(sec: float | None) -> str:
+    if sec is None:
+        return "-"
+    if sec < 1e-3:
+        return f"{sec * 1e6:.1f}us"
+    return f"{sec * 1e3:.2f}ms"
+
+
+def _ratio(a: dict, b: dict, key_a: str, key_b: str) -> str:
+    if key_a not in a or key_b not in b:
+        return "-"
+    return f"{a[key_a]['median'] / b[key_b]['median']:.2f}"
+
+
+def print_table(default: dict, one: dict | None, threads: tuple[str, str]) -> None:
+    print(f"default threads: {threads[0]}" + (f"; one thread: {threads[1]}" if one else ""))
+    head = (f"{'workload':<14}{'ndgrad':>10}{'torch':>10}{'numpy':>10}{'nd/torch':>10}"
+            f"{'np/torch':>10}{'nd/np':>7}{'noise':>7}")
+    if one:
+        head += f" |{'nd/torch':>9}{'np/torch':>9}{'nd/np':>7}{'noise':>7}"
+    print(head + f"{'target':>8}")
+    for name, r in default.items():
+        w = WORKLOADS[name]
+        noise = max(v["spread"] for v in r.values())
+        line = (f"{name:<14}{_fmt(r['ndgrad']['median']):>10}"
+                f"{_fmt(r.get('torch', {}).get('median')):>10}"
+                f"{_fmt(r.get('numpy', {}).get('median')):>10}"
+                f"{_ratio(r, r, 'ndgrad', 'torch'):>10}{_ratio(r, r, 'numpy', 'torch'):>10}"
+                f"{_ratio(r, r, 'ndgrad', 'numpy'):>7}{noise:>6.0%} ")
+        if one:
+            o = one[name]
+            noise1 = max(v["spread"] for v in o.values())
+            line += (f"|{_ratio(o, o, 'ndgrad', 'torch'):>9}{_ratio(o, o, 'numpy', 'torch'):>9}"
+                     f"{_ratio(o, o, 'ndgrad', 'numpy'):>7}{noise1:>6.0%} ")
+        target = "" if w.target is None else f"<={w.target:g}"
+        print(line + f"{target:>8}")
+    print("times: default threads, per step (chain_5000: per node); noise: (max - min) / median "
+          "of the repeats, worst of the three libraries")
+
+
+def profile(name: str, seconds: float = 2.0, top: int = 30) -> None:
+    """Run the ndgrad version of a workload under cProfile and print where the time goes."""
+    import ndgrad
+
+    step = WORKLOADS[name].make(ndgrad)
+    n = _calibrate(step, seconds / 4)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(4 * n):
+        step()
+    prof.disable()
+    stats = pstats.Stats(prof)
+    rows = []
+    for (file, line, func), (_, calls, tottime, cumtime, _) in stats.stats.items():
+        where = _short(file) + (f":{line}" if line else "")
+        rows.append((tottime, cumtime, calls, f"{where}({func})"))
+    total = sum(r[0] for r in rows)
+    steps = 4 * n
+    print(f"{name}: {steps} steps under cProfile, {total / steps * 1e6:.1f}us per step "
+          "(profiling inflates short calls)")
+    for title, key in (("by own time", 0), ("by cumulative time", 1)):
+        print(f"\n{title}:\n{'own us/step':>12}{'cum us/step':>12}{'calls/step':>11}  function")
+        for tt, ct, calls, where in sorted(rows, key=lambda r: -r[key])[:top]:
+            print(f"{tt / steps * 1e6:12.1f}{ct / steps * 1e6:12.1f}{calls / steps:11.1f}  {where}")
+
+
+def _short(file: str) -> str:
+    for prefix in (str(ROOT) + os.sep, os.path.dirname(np.__path__[0]) + os.sep):
+        if file.startswith(prefix):
+            return file[len(prefix):]
+    return file
+
+
+def vmap_vs_loop() -> None:
+    """Issue 6's bar: vmap(grad) at least 10x faster than a loop of 64 grad calls."""
+    import ndgrad
+
     rng = np.random.default_rng(0)
     shapes = [(10, 32), (32,), (32, 32), (32,), (32, 1), (1,)]
-    params = tuple(lib.tensor((rng.standard_normal(s) * 0.3).astype(np.float32)) for s in shapes)
-    x = lib.tensor(rng.standard_normal((64, 10)).astype(np.float32))
-    y = lib.tensor(rng.standard_normal((64, 1)).astype(np.float32))
+    params = tuple(ndgrad.tensor((rng.standard_normal(s) * 0.3).astype(np.float32))
+                   for s in shapes)
+    x = ndgrad.tensor(rng.standard_normal((64, 10)).astype(np.float32))
+    y = ndgrad.tensor(rng.standard_normal((64, 1)).astype(np.float32))
 
     def loss(p, xb, yb):
         w1, b1, w2, b2, w3, b3 = p
@@ -200,82 +276,71 @@ def _per_sample_setup(lib):
         h = (h @ w2 + b2).tanh()
         return ((h @ w3 + b3 - yb) ** 2).mean()
 
-    return loss, params, x, y
-
-
-@workload("vmap_grad_64")
-def vmap_grad(lib):
-    """Per-sample gradients of the MLP over a batch of 64 with vmap(grad(loss))."""
-    loss, params, x, y = _per_sample_setup(lib)
-    fn = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))
-    return lambda: fn(params, x, y)
-
-
-def vmap_vs_loop() -> None:
-    """The issue's bar: vmap(grad) at least 10x faster than a loop of 64 grad calls."""
-    loss, params, x, y = _per_sample_setup(ndgrad)
     g = ndgrad.func.grad(loss)
     batched = ndgrad.func.vmap(g, in_dims=(None, 0, 0))
-    t_vmap = _time(lambda: batched(params, x, y))
-    t_loop = _time(lambda: [g(params, x[i], y[i]) for i in range(64)])
-    print(f"per-sample grads, batch 64: vmap {_fmt(t_vmap)}, loop {_fmt(t_loop)}, "
-          f"speed-up {t_loop / t_vmap:.1f}x (target >= 10x)")
+    times = {}
+    for key, fn in (("vmap", lambda: batched(params, x, y)),
+                    ("loop", lambda: [g(params, x[i], y[i]) for i in range(64)])):
+        n = _calibrate(fn, 0.1)
+        ts = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            ts.append((time.perf_counter() - t0) / n)
+        times[key] = statistics.median(ts)
+    print(f"per-sample grads, batch 64: vmap {_fmt(times['vmap'])}, loop {_fmt(times['loop'])}, "
+          f"speed-up {times['loop'] / times['vmap']:.1f}x (target >= 10x)")
 
 
-def _time(step: Callable, min_time: float = 0.4, repeats: int = 5) -> float:
-    step()  # warm up
-    n, t = 1, 0.0
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        t = time.perf_counter() - t0
-        if t >= min_time / repeats or n > 1 << 16:
-            break
-        n *= 2
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        times.append((time.perf_counter() - t0) / n)
-    return statistics.median(times)  # includes the collector's pauses, a real cost
-
-
-def _fmt(sec: float) -> str:
-    return f"{sec * 1e6:9.1f} us" if sec < 1e-3 else f"{sec * 1e3:9.2f} ms"
-
-
-def main(names: list[str]) -> None:
-    try:
-        import torch
-
-        torch.set_num_threads(int(_THREADS))
-    except ImportError:
-        torch = None
-        print("torch is not installed: showing ndgrad times only")
-    selected = names or list(WORKLOADS)
-    print(f"{'workload':<14}{'ndgrad':>13}{'torch':>13}{'ratio':>8}{'target':>8}")
-    for name in selected:
-        # alternate the two libraries and keep each one's best: the least disturbed estimate
-        ours = WORKLOADS[name](ndgrad)
-        theirs = WORKLOADS[name](torch) if torch is not None else None
-        nd, th = float("inf"), float("inf") if theirs is not None else float("nan")
-        for _ in range(3):
-            nd = min(nd, _time(ours))
-            if theirs is not None:
-                th = min(th, _time(theirs))
-        ratio = nd / th
-        target = TARGETS.get(name)
-        mark = "" if target is None else (f"{target:>7.2f}" + (" ok" if ratio <= target else " MISS"))
-        print(f"{name:<14}{_fmt(nd):>13}{_fmt(th):>13}{ratio:>8.2f}{mark}")
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", help=f"workloads (default all): {', '.join(WORKLOADS)}")
+    ap.add_argument("--profile", metavar="WORKLOAD", help="profile ndgrad on one workload")
+    ap.add_argument("--repeats", type=int, default=7, help="interleaved repeats (median)")
+    ap.add_argument("--block", type=float, default=0.1, help="seconds per timed block")
+    ap.add_argument("--quick", action="store_true", help="5 repeats of 0.03 s blocks")
+    ap.add_argument("--no-one-thread", action="store_true", help="skip the one-thread column")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.profile:
+        return profile(args.profile)
+    if args.names == ["vmap_vs_loop"]:
+        return vmap_vs_loop()
+    unknown = [n for n in args.names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
+    names = args.names or list(WORKLOADS)
+    if args.quick:
+        args.repeats, args.block = 5, 0.03
+    if args.worker:  # the one-thread subprocess: the environment pins BLAS and OpenMP
+        torch = _import_torch()
+        if torch is not None:
+            torch.set_num_threads(1)
+        res = run_all(names, args.repeats, args.block)
+        print(json.dumps({"results": res, "threads": thread_settings()}))
+        return
+    torch = _import_torch()
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; Python {platform.python_version()},"
+          f" NumPy {np.__version__}, torch {torch.__version__ if torch else 'absent'}")
+    check_floors()
+    default = run_all(names, args.repeats, args.block)
+    threads = (thread_settings(), "")
+    one = None
+    if not args.no_one_thread:
+        one, one_threads = run_one_thread(names, args.repeats, args.block)
+        threads = (threads[0], one_threads)
+    print_table(default, one, threads)
+    if args.names:
+        return
+    imp = import_times()
+    print("import (fresh process, .pyc cached, median of 7 [min-max]): " + ", ".join(
+        f"{m} {v[0] * 1e3:.0f}ms [{v[1] * 1e3:.0f}-{v[2] * 1e3:.0f}]" for m, v in imp.items())
+        + "  (target: ndgrad <= 150ms)")
+    rss = peak_rss()
+    print("peak RSS of 50 MLP steps (fresh process): " + ", ".join(
+        f"{k} {v:.0f}MB" for k, v in rss.items()) + "  (target: ndgrad <= 60MB)")
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args == ["vmap_vs_loop"]:
-        vmap_vs_loop()
-    else:
-        main(args)
-        if not args:
-            vmap_vs_loop()
+    main(sys.argv[1:])

@@ -5,9 +5,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _dtype, _random
+from . import _dtype, _memory_format
 from ._dtype import dtype as _DType
+from ._factory import factory
 from ._tensor import Tensor, _check_floating
+
+_STRIDED = "aten::empty_strided"  # what torch's *_like factories allocate with
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -31,13 +34,6 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
 
 def _float(dtype: _DType | None) -> np.dtype:
     return (dtype or _dtype._Default.float).np
-
-
-def _check_device(device: Any) -> None:
-    if device is not None:
-        from ._tensor import device as _device
-
-        _device(device)
 
 
 # *** from data ***
@@ -78,7 +74,8 @@ def _has_numpy_float(data: Any) -> bool:
     return False
 
 
-def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
+@factory("tensor", takes_out=False, allocating=False)
+def tensor(data: Any, *, dtype: _DType | None = None, device: Any = None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor (always a copy) holding data.
 
@@ -87,7 +84,6 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
         tensor([[1., 2.],
                 [3., 4.]])
     """
-    _check_device(device)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # a requested dtype is applied to the Python numbers directly (no float32 detour)
         try:
@@ -101,14 +97,14 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(arr, requires_grad)
 
 
-def as_tensor(data: Any, dtype: _DType | None = None, device: Any = None) -> Tensor:
+@factory("as_tensor", takes_out=False, allocating=False)
+def as_tensor(data: Any, *, dtype: _DType | None = None, device: Any = None) -> Tensor:
     """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows.
 
     Example::
         >>> a = np.zeros(2); t = ndgrad.as_tensor(a); a[0] = 1; t
         tensor([1., 0.], dtype=torch.float64)
     """
-    _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or dtype.np == data._data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray):
@@ -132,8 +128,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 # *** filled ***
 
+@factory("zeros")
 def zeros(*size: Any, dtype: _DType | None = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None) -> Tensor:
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros.
 
     Example::
@@ -143,8 +140,9 @@ def zeros(*size: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(np.zeros(_sizes(size), dtype=_float(dtype)), requires_grad)
 
 
+@factory("ones")
 def ones(*size: Any, dtype: _DType | None = None, device: Any = None,
-         requires_grad: bool = False, out: Any = None) -> Tensor:
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
     Example::
@@ -154,12 +152,14 @@ def ones(*size: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(np.ones(_sizes(size), dtype=_float(dtype)), requires_grad)
 
 
+@factory("empty")
 def empty(*size: Any, dtype: _DType | None = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None) -> Tensor:
-    """An uninitialised tensor."""
-    return _finish(np.empty(_sizes(size), dtype=_float(dtype)), requires_grad)
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialised tensor (memory_format=ndgrad.channels_last stores it channels-last)."""
+    return _finish(_memory_format.empty(_sizes(size), _float(dtype), memory_format), requires_grad)
 
 
+@factory("full")
 def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with fill_value (its dtype inferred as torch does).
@@ -175,40 +175,46 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
     return _finish(np.full(_sizes((size,)), fill_value, dtype=dtype.np), requires_grad)
 
 
-def _like(input: Tensor, dtype: _DType | None) -> tuple:
-    return input._data.shape, (dtype.np if dtype is not None else input._data.dtype)
+def _like(input: Tensor, dtype: _DType | None, memory_format: Any, fill: Any) -> np.ndarray:
+    # preserve_format (the default) keeps input's stride order, as torch does
+    dt = dtype.np if dtype is not None else input._data.dtype
+    arr = _memory_format.empty_like(input._data, dt, memory_format)
+    arr[...] = fill
+    return arr
 
 
+@factory("zeros_like", takes_out=False, allocating=_STRIDED)
 def zeros_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, 0), requires_grad)
 
 
+@factory("ones_like", takes_out=False, allocating=_STRIDED)
 def ones_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Ones with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, 1), requires_grad)
 
 
+@factory("empty_like", takes_out=False, allocating=_STRIDED)
 def empty_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """An uninitialised tensor with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad)
+    dt = dtype.np if dtype is not None else input._data.dtype
+    return _finish(_memory_format.empty_like(input._data, dt, memory_format), requires_grad)
 
 
+@factory("full_like", takes_out=False, allocating=_STRIDED)
 def full_like(input: Tensor, fill_value: Any, *, dtype: _DType | None = None,
               device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """fill_value with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, fill_value), requires_grad)
 
 
 # *** ranges ***
 
+@factory("arange")
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step.
@@ -234,6 +240,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None =
     return _finish(arr, requires_grad)
 
 
+@factory("linspace")
 def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from start to end, both included.
@@ -258,6 +265,7 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
     return _finish(arr.astype(dt), requires_grad)
 
 
+@factory("logspace")
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
              dtype: _DType | None = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
@@ -272,6 +280,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
     return _finish(np.power(float(base), exps).astype(dt), requires_grad)
 
 
+@factory("eye")
 def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """An n x m identity matrix.
@@ -287,9 +296,14 @@ def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: An
 # *** random ***
 
 def _gen(generator: Any) -> Any:
+    # torch's random streams load on first use: importing _random detects the CPU's kernels and
+    # the C library and seeds the default generator, about as long as the rest of `import ndgrad`
+    from . import _random
+
     return generator if generator is not None else _random.default_generator
 
 
+@factory("rand")
 def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1), the same numbers torch draws after the same manual_seed.
@@ -302,6 +316,7 @@ def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device:
     return _finish(_gen(generator).uniform(_sizes(size), dt), requires_grad)
 
 
+@factory("randn")
 def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples, the same numbers torch draws after the same manual_seed: bit
@@ -316,6 +331,7 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
     return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
 
 
+@factory("randint")
 def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType | None = None,
             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size).
@@ -332,6 +348,7 @@ def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType |
     return _finish(_gen(generator).randint(int(low), int(high), _sizes((size,)), dt), requires_grad)
 
 
+@factory("randperm")
 def randperm(n: int, *, generator: Any = None, dtype: _DType | None = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1.
@@ -342,3 +359,48 @@ def randperm(n: int, *, generator: Any = None, dtype: _DType | None = None, devi
     """
     dt = (dtype or _dtype.int64).np
     return _finish(_gen(generator).randperm(int(n), dt), requires_grad)
+
+
+# *** Tensor.new_*: a new tensor with self's dtype (and device) unless given ***
+
+def new_tensor(self: Tensor, data: Any, dtype: _DType | None = None, device: Any = None,
+               requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """A copy of data as a tensor, with self's dtype unless dtype is given.
+
+    Example::
+        >>> ndgrad.ones(1, dtype=ndgrad.float64).new_tensor([1, 2])
+        tensor([1., 2.], dtype=torch.float64)
+    """
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                  layout=layout, pin_memory=pin_memory)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """Zeros of the given size, with self's dtype unless dtype is given.
+
+    Example::
+        >>> ndgrad.ones(1, dtype=ndgrad.int32).new_zeros(2, 2)
+        tensor([[0, 0],
+                [0, 0]], dtype=torch.int32)
+    """
+    return zeros(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """Ones of the given size, with self's dtype unless dtype is given."""
+    return ones(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_empty(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """An uninitialised tensor of the given size, with self's dtype unless dtype is given."""
+    return empty(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
+             **kwargs: Any) -> Tensor:
+    """fill_value in a tensor of the given size, with self's dtype unless dtype is given."""
+    return full(size, fill_value, dtype=dtype or self.dtype, **kwargs)
+
+
+Tensor.new_tensor, Tensor.new_zeros, Tensor.new_ones = new_tensor, new_zeros, new_ones
+Tensor.new_empty, Tensor.new_full = new_empty, new_full

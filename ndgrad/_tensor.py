@@ -1,4 +1,8 @@
-"""class Tensor: a NumPy array plus autograd metadata; its math lives in ndgrad._ops."""
+"""class Tensor: a NumPy array plus autograd metadata; its math lives in ndgrad._ops.
+
+This module imports nothing from autograd or the ops (they import it): the layers above bind
+what Tensor's own methods call: `_get_accumulator` (autograd.graph), `backward` (autograd), and
+the ops with `_to_copy`, `_alias`, `_sync_view`, `_check_inplace`, `_bump` (ndgrad._ops)."""
 from __future__ import annotations
 
 import warnings
@@ -7,10 +11,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype, _memory_format
+from ._device import CPU as _CPU
+from ._device import device
 from ._dtype import dtype as _DType
-from .autograd.grad_mode import STATE as _GRAD
-from .autograd.graph import AccumulateGrad as _AccumulateGrad
+from ._hooks import RemovableHandle
+from ._printing import format_tensor
 
 _NP_TO_DTYPE = _dtype._FROM_NP
 
@@ -28,35 +34,6 @@ class Size(tuple):
         return n
 
 
-class device:
-    """Where a tensor lives; ndgrad computes on the CPU."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str | "device" = "cpu", index: int | None = None) -> None:
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        kind = str(type).split(":")[0]
-        if kind != "cpu":
-            raise RuntimeError(f"ndgrad supports only the 'cpu' device, got {type!r}")
-        self.type, self.index = kind, index
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
-
-_CPU = device("cpu")
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -70,6 +47,16 @@ _TORCH_TYPE_NAMES = {
     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
 }
 _GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
+_TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype._NAMES[k] for k, v in _TORCH_TYPE_NAMES.items()}
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
+    "libraries: a CPU library and a CUDA library; this error has occurred because you are trying "
+    "to use some CUDA functionality, but the CUDA library has not been loaded by the dynamic "
+    "linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't directly use any "
+    "symbols from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in your "
+    "link arguments; many dynamic linkers will delete dynamic library dependencies if you don't "
+    "depend on any of their symbols.  You can check if this has occurred by using ldd on your "
+    "binary to see if there is a dependency on *_cuda.so library.")
 
 
 def _check_floating(arr: np.ndarray) -> None:
@@ -133,6 +120,9 @@ class Tensor:
 
     def __init__(self, *args: Any, dtype: _DType | None = None, device: Any = None) -> None:
         # legacy torch.Tensor(...) constructor: sizes -> uninitialised float, data -> float copy
+        if device is not None and _device.as_device(device, "Tensor").type != "cpu":
+            raise RuntimeError("legacy constructor expects device type: cpu but device type: "
+                               f"{_device.as_device(device).type} was passed")
         d = dtype or _dtype.get_default_dtype()
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0], dtype=d.np)
@@ -181,11 +171,13 @@ class Tensor:
     def device(self) -> device:
         return _CPU
 
-    is_cuda = False
-    is_sparse = False
-    is_quantized = False
-    is_meta = False
-    layout = "torch.strided"
+    is_cpu = True
+    is_cuda = is_xpu = is_mps = is_ipu = is_mtia = is_xla = is_vulkan = is_maia = False
+    is_mkldnn = is_sparse = is_quantized = is_meta = False
+    layout = _memory_format.strided
+
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
 
     @property
     def ndim(self) -> int:
@@ -208,8 +200,8 @@ class Tensor:
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return _memory_format.is_contiguous(self._data, memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -220,10 +212,22 @@ class Tensor:
     def is_inference(self) -> bool:
         return False
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """The legacy type name ("torch.FloatTensor"), or self converted to a dtype, a legacy
+        type or its name (CUDA types raise, as in a CPU-only torch build)."""
         if dtype is None:
             return "torch." + _TORCH_TYPE_NAMES[self.dtype.name] + "Tensor"
-        return self.to(dtype)
+        name = dtype if isinstance(dtype, str) else repr(dtype).split("'")[1] \
+            if getattr(dtype, "is_cuda", False) else None
+        if name is not None:
+            if name.startswith("torch.cuda."):
+                raise RuntimeError(_NO_CUDA_LIBRARY)
+            target = _TYPE_BY_NAME.get(name)
+            if target is None:
+                raise ValueError(f"invalid type: '{name}'")
+            dtype = target
+        dtype = getattr(dtype, "dtype", dtype)  # torch.FloatTensor -> float32
+        return self if dtype is self.dtype else self.to(dtype)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -268,9 +272,7 @@ class Tensor:
     @property
     def grad_fn(self) -> Any:
         if self._view is not None and self._view.base_fn is not self._view.base._grad_fn:
-            from ._ops.inplace import sync_view
-
-            sync_view(self)
+            self._sync_view()  # the base was modified in place: a fresh AsStridedBackward0
         return self._grad_fn
 
     @property
@@ -323,13 +325,6 @@ class Tensor:
         self._retains_grad = True
         self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
 
-    def _get_accumulator(self) -> Any:
-        """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
-        acc = self._accumulator
-        if acc is None:
-            acc = self._accumulator = _AccumulateGrad(self)
-        return acc
-
     def register_hook(self, hook: Any) -> Any:
         """Call hook(grad) when the gradient w.r.t. this tensor is computed; a non-None return
         value replaces the gradient.
@@ -340,8 +335,6 @@ class Tensor:
             >>> x.sum().backward(); x.grad
             tensor([2., 2.])
         """
-        from .autograd.graph import RemovableHandle
-
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -352,27 +345,11 @@ class Tensor:
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
         """Call hook(tensor) on a leaf after its .grad has been accumulated."""
-        from .autograd.graph import RemovableHandle
-
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_acc_hooks is None:
             self._post_acc_hooks = {}
         return RemovableHandle(self._post_acc_hooks, hook)
-
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad.
-
-        Example::
-            >>> w = ndgrad.ones(3, requires_grad=True)
-            >>> (w * 3).sum().backward()
-            >>> w.grad
-            tensor([3., 3., 3.])
-        """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data and version counter, cut from the graph."""
@@ -414,11 +391,27 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self, memory_format: Any = None) -> "Tensor":
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
-        raise RuntimeError("ndgrad computes on the CPU; CUDA is not available")
+    # a CPU-only build refuses every accelerator, with torch's errors
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("cuda", device)
+
+    def xpu(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("xpu", device)
+
+    def ipu(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("ipu", device)
+
+    def mtia(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("mtia", device)
+
+    def pin_memory(self, device: Any = None) -> "Tensor":
+        raise RuntimeError(_device.NO_ACCELERATOR)
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
 
     def float(self) -> "Tensor":
         return self.to(_dtype.float32)
@@ -451,26 +444,36 @@ class Tensor:
         return self.to(other.dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """Convert dtype (device 'cpu' is accepted and ignored); returns self if nothing changes.
+        """Convert dtype; the CPU is the only device (others raise as a CPU-only torch does);
+        returns self if nothing changes.
 
         Example::
-            >>> ndgrad.tensor([1, 2]).to(ndgrad.float64)
+            >>> ndgrad.tensor([1, 2]).to("cpu", ndgrad.float64)
             tensor([1., 2.], dtype=torch.float64)
         """
         target = kwargs.get("dtype")
         copy = kwargs.get("copy", False)
+        dev = kwargs.get("device")
+        flags = 0  # positional bools are non_blocking, then copy
         for a in args:
             if isinstance(a, _DType):
                 target = a
             elif isinstance(a, Tensor):
                 target = a.dtype
-            elif isinstance(a, (str, device)):
-                device(a)  # validates
-        if target is None or target.np == self._data.dtype:
-            return self.clone() if copy else self
-        from ._ops.pointwise import _to_copy
-
-        return _to_copy(self, dtype=target)
+            elif isinstance(a, bool):
+                copy = a if flags == 1 else copy
+                flags += 1
+            elif a is not None:
+                dev = a
+        if dev is not None:
+            _device.check(dev, False, "to")
+        src, fmt = self, kwargs.get("memory_format")
+        if fmt is not None and fmt is not _memory_format.preserve_format and \
+                not _memory_format.is_contiguous(self._data, fmt):
+            src, copy = self.clone(memory_format=fmt), False
+        if target is None or target.np == src._data.dtype:
+            return src.clone() if copy else src
+        return src._to_copy(dtype=target)
 
     # *** Python protocol ***
 
@@ -512,8 +515,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
-        from ._printing import format_tensor
-
         if self._grad_fn is not None:
             suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
         elif self._requires_grad:
@@ -536,19 +537,6 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
-
-    # *** in-place helpers shared by the in-place methods ***
-
-    def _check_inplace(self, overlap_ok: bool = False) -> None:
-        from ._ops.inplace import check_inplace
-
-        check_inplace(self, overlap_ok)
-
-    def _bump(self) -> None:
-        from ._ops.inplace import bump_version
-
-        bump_version(self)
-
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, requires_grad)

@@ -22,7 +22,10 @@ from typing import Any, Callable
 import numpy as np
 
 import ndgrad
+import ndgrad.nn  # noqa: F401  (nn.functional's composites carry op-table entries too)
 from ndgrad._ops._registry import COMPOSITE_TESTS, PUBLIC, REGISTRY
+
+ndgrad._ops.load_all()  # the table covers every op, the lazily loaded ones too
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Architecture guards: rules live only in ndgrad/_ops, nodes only in the engine and registry,
 modules stay small, public names are PyTorch's."""
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,18 +68,20 @@ def test_public_names_exist_in_torch(torch):
 
 
 def test_import_is_fast_and_lazy():
-    import subprocess
-    import sys
-
+    """Issue 12's budget, `import ndgrad` <= 150 ms where `import numpy` takes 65 ms, as a ratio
+    measured in one process (so it holds on slower machines): ndgrad's own share of the import
+    at most 1.3x NumPy's, .pyc files cached as a user has them; the best of three fresh runs."""
     code = ("import sys, time; t = time.perf_counter(); import numpy; t1 = time.perf_counter(); "
             "import ndgrad; t2 = time.perf_counter(); print((t2 - t1) / (t1 - t)); "
             "print('scipy' in sys.modules, 'torch' in sys.modules)")
-    import os
-
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(PKG.parent)
     subprocess.run([sys.executable, "-c", "import ndgrad"], env=env, check=True)  # write .pyc
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=env)
-    ratio, lazy = out.stdout.split("\n")[:2]
-    assert lazy == "False False", "import ndgrad must not import scipy or torch"
-    assert float(ratio) < 4, "import ndgrad should cost at most a few NumPy imports"
+    ratios = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env=env)
+        ratio, lazy = out.stdout.split("\n")[:2]
+        assert lazy == "False False", "import ndgrad must not import scipy or torch"
+        ratios.append(float(ratio))
+    assert min(ratios) < 1.3, f"import ndgrad costs {min(ratios):.2f}x import numpy (budget 1.3x)"

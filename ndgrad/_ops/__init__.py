@@ -1,29 +1,93 @@
-"""Imports every op module (which registers its ops), then binds methods and operators to Tensor."""
+"""Imports the core op modules (which register their ops), binds methods and operators to
+Tensor, and loads the rarely used op modules on first use.
+
+A lazily loaded module's names are known before it loads (`_lazy_index.py`, generated): Tensor
+gets a stub for each of its methods that loads the module (which binds the real method over the
+stub) and calls the real method; `ndgrad.<name>` and misses in REGISTRY / PUBLIC / METHODS load
+it too. `load_all()` loads every op module (the op tables of the tests)."""
 from __future__ import annotations
 
+import importlib
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import (  # noqa: F401  (registration)
-    binary, compare, indexing, scatter, index_ops, inplace, linalg, nn, pointwise, random,
-    reduction, sorting, statistics, scan, shape, join, special, unary,
+from . import _lazy_index, _registry
+from . import (  # noqa: F401  (registration: the core op modules)
+    binary, compare, indexing, inplace, linalg, pointwise, reduction, shape, unary,
 )
-from . import conv, pool, resample  # noqa: F401  (registration)
-from . import embedding_bag, grid_sample, nn_margin, nn_misc, pool3d, pool_extra  # noqa: F401
-from . import resample_separable  # noqa: F401  (registration: the nn ops of issue 11)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
+
+# The rarely used op modules, in an order where each one's own op-module imports come first;
+# the nn_* modules load with nn. Adding a module here: regenerate _lazy_index.py (see there).
+LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
+        "decomp", "spectral", "conv", "pool", "resample", "random", "nn",
+        # the nn ops of issue 11
+        "pool3d", "pool_extra", "nn_margin", "nn_misc", "embedding_bag", "grid_sample",
+        "resample_separable")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad\._ops")
 
-for _name in INPLACE:
-    METHODS[_name + "_"] = make_inplace_method(METHODS[_name])
+_INPLACE_DONE: set = set()
+_PROPERTIES = ("mT", "T")
+
+
+def _bind() -> None:
+    """Bind every registered method onto Tensor (in-place variants made for INPLACE ops)."""
+    for name in INPLACE:
+        if name not in _INPLACE_DONE:
+            _INPLACE_DONE.add(name)
+            METHODS[name + "_"] = make_inplace_method(METHODS[name])
+    attrs = Tensor.__dict__
+    for name, fn in METHODS.items():
+        if name in _PROPERTIES:
+            if name not in attrs:
+                setattr(Tensor, name, property(fn))
+        elif attrs.get(name) is not fn:
+            setattr(Tensor, name, fn)
+
+
+def load(module: str) -> None:
+    """Import the op module ndgrad._ops.<module> (it registers its ops) and bind its methods."""
+    importlib.import_module(f".{module}", __name__)
+    _bind()
+
+
+def load_all() -> None:
+    """Load every lazily loaded op module (what iterating REGISTRY / PUBLIC / METHODS needs)."""
+    for module in LAZY:
+        load(module)
+
+
+def _load_for(kind: str, name: str) -> bool:
+    """REGISTRY / PUBLIC / METHODS missed `name`: load the module that defines it, if any."""
+    module = getattr(_lazy_index, kind).get(name)
+    if module is None:
+        return False
+    load(module)
+    return True
+
+
+def _stub(name: str, module: str) -> Callable:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        load(module)
+        real = Tensor.__dict__.get(name)
+        if real is method:
+            raise AttributeError(f"ndgrad._ops.{module} defines no Tensor.{name}: regenerate "
+                                 "ndgrad/_ops/_lazy_index.py")
+        return real(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"Tensor.{name} (ndgrad._ops.{module} loads on first use)."
+    return method
 
 
 @composite("mT", export=False)
@@ -40,11 +104,11 @@ def _T(self: Tensor) -> Tensor:
     return self.permute(*range(self._data.ndim - 1, -1, -1))
 
 
-for _name, _fn in METHODS.items():
-    if _name in ("mT", "T"):
-        setattr(Tensor, _name, property(_fn))
-    else:
-        setattr(Tensor, _name, _fn)
+_bind()
+for _name, _module in _lazy_index.METHODS.items():
+    if _name not in METHODS:
+        setattr(Tensor, _name, _stub(_name, _module))
+_registry.LOAD_FOR = _load_for
 
 
 def _reflect(fn):
@@ -104,6 +168,13 @@ _OPERATORS = {
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, _fn)
+
+# what Tensor's own methods (grad_fn, to, in-place checks) and forward AD call into the ops
+Tensor._to_copy = REGISTRY["_to_copy"].public
+Tensor._alias = REGISTRY["alias"].public
+Tensor._sync_view = inplace.sync_view
+Tensor._check_inplace = inplace.check_inplace
+Tensor._bump = inplace.bump_version
 Tensor.__hash__ = lambda self: id(self)  # defining __eq__ would otherwise drop hashing
 
 __all__ = ["REGISTRY", "PUBLIC", "METHODS", "call"]

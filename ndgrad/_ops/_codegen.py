@@ -4,19 +4,22 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from .._out import OUT_OPS
 
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
 
 
-def _make_public_by_source(op: Any) -> Callable:
-    from ._registry import call
+def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
+    takes_out = op.name in OUT_OPS
 
     def fn(*args: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None) if takes_out else None
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
         a = bound.arguments
-        return call(op, tuple(a.get(n) for n in op.inputs),
-                     {k: v for k, v in a.items() if k not in op.inputs})
+        inputs = tuple(a.get(n) for n in op.inputs)
+        attrs = {k: v for k, v in a.items() if k not in op.inputs}
+        return call(op, inputs, attrs) if out is None else call_out(op, inputs, attrs, out)
 
     sig = inspect.signature(op.forward)
     fn.__name__ = fn.__qualname__ = op.name
@@ -25,8 +28,10 @@ def _make_public_by_source(op: Any) -> Callable:
     return fn
 
 
-def _make_public(op: Any) -> Callable:
-    """Build ndgrad.<op>: a function with the forward's exact signature that calls `call`.
+def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
+    """Build ndgrad.<op>: a function with the forward's exact signature that calls
+    `call(op, tensors, attrs)` (the registry's single call path), or `call_out(op, tensors,
+    attrs, out)` when the op takes torch's out= and one is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -34,10 +39,12 @@ def _make_public(op: Any) -> Callable:
     names_ = [p.name for p in params]
     if any(n not in names_ for n in op.inputs) or any(
             p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op)  # unusual signatures (the op overrides .public)
+        # unusual signatures (the op overrides .public)
+        return _make_public_by_source(op, call, call_out)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
-    key = (pattern, tensor_pos)
+    takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
+    key = (pattern, tensor_pos, takes_out)
     factory = _TEMPLATES.get(key)
     if factory is None:
         names = [f"a{i}" for i in range(len(params))]
@@ -47,18 +54,20 @@ def _make_public(op: Any) -> Callable:
                 heads.append("*")
                 star = True
             heads.append(names[i])
+        if takes_out:
+            heads += ["out"] if star else ["*", "out"]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
         attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
                           if i not in tensor_pos)
-        src = (f"def make(_op, _call):\n    def f({', '.join(heads)}):\n"
-               f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
-               "    return f\n")
+        body = f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
+        if takes_out:
+            body = ("        if out is None:\n    " + body +
+                    f"        return _call_out(_op, ({tensors}), {{{attrs}}}, out)\n")
+        src = f"def make(_op, _call, _call_out):\n    def f({', '.join(heads)}):\n{body}    return f\n"
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    from ._registry import call  # defined before any op is declared
-
-    fn = factory(op, call)
+    fn = factory(op, call, call_out)
     real = {f"a{i}": p.name for i, p in enumerate(params)}
 
     def rename(c: Any) -> Any:
@@ -76,8 +85,11 @@ def _make_public(op: Any) -> Callable:
     fn.__name__ = fn.__qualname__ = op.name
     fn.__defaults__ = tuple(p.default for p in params
                             if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
-    fn.__kwdefaults__ = {p.name: p.default for p in params
-                         if p.default is not p.empty and p.kind is p.KEYWORD_ONLY} or None
+    kwdefaults = {p.name: p.default for p in params
+                  if p.default is not p.empty and p.kind is p.KEYWORD_ONLY}
+    if takes_out:
+        kwdefaults["out"] = None
+    fn.__kwdefaults__ = kwdefaults or None
     fn.__doc__ = op.forward.__doc__
     fn.__wrapped_op__ = op  # type: ignore[attr-defined]
     return fn

@@ -10,16 +10,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _dtype
-from .._tensor import Tensor
+from .. import _dtype, _out
+from .._tensor import Tensor, ViewInfo
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
-from ..autograd import forward_ad as _forward_ad
 from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+from ._codegen import _make_public
+from ._forward import propagate as _propagate_tangents
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
     _prep_scalar_attr, _scalar, result_dtype,
@@ -27,9 +28,28 @@ from ._promote import (  # noqa: F401  (re-exported: ops import promotion from t
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
-REGISTRY: dict[str, "OpDef"] = {}
-PUBLIC: dict[str, Callable] = {}  # ndgrad.<name>
-METHODS: dict[str, Callable] = {}  # Tensor.<name>
+
+
+class _Table(dict):
+    """name -> op or function; a miss first loads the lazily loaded op module that defines the
+    name (ndgrad/_ops/__init__.py sets LOAD_FOR), so `PUBLIC["topk"]` works before it is loaded."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, name: str) -> Any:
+        if LOAD_FOR is not None and LOAD_FOR(self.kind, name) and name in self:
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+
+LOAD_FOR: Callable[[str, str], bool] | None = None  # (table kind, name) -> loaded a module?
+REGISTRY: dict[str, "OpDef"] = _Table("REGISTRY")
+PUBLIC: dict[str, Callable] = _Table("PUBLIC")  # ndgrad.<name>
+METHODS: dict[str, Callable] = _Table("METHODS")  # Tensor.<name>
 INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
 
 _FREED_MSG = (
@@ -112,7 +132,10 @@ class OpNode(Node):
             else:
                 args.append(val)
         g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        out = op.vjp_fn(g, *args, **self._attrs)
+        if PROFILER is not None:  # the node's backward as one event, its ops nested inside
+            out = PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
+        else:
+            out = op.vjp_fn(g, *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:
@@ -125,6 +148,10 @@ class OpNode(Node):
     def _release(self) -> None:
         if self._op.saves_tensors:
             self._saved = None
+
+    def _rerun(self, inputs: tuple, attrs: dict) -> Any:
+        """Run this node's op again on other inputs (gradcheck's diagnosis of a wrong rule)."""
+        return call(self._op, inputs, attrs)
 
     def __getattr__(self, name: str) -> Any:
         # torch's introspection: grad_fn._saved_self, _saved_other, _saved_result, _saved_dim ...
@@ -189,7 +216,7 @@ class OpDef:
         self.save_kinds: tuple = ()
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
-        self.public: Callable = _make_public(self)
+        self.public: Callable = _make_public(self, call, call_out)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -306,6 +333,11 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     return deco
 
 
+_out.GRAD_MODE = STATE  # out= refuses to run in grad mode when an argument requires grad
+
+# *** the profiler (ndgrad.autograd.profiler) sets this while it records; None costs one read ***
+PROFILER: Any = None  # .enter(name, inputs) -> event, .exit(event), .run(name, fn, args, kwargs)
+
 # *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
@@ -317,10 +349,22 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
     @functools.wraps(fn)
     def composite_fn(*args: Any, **kwargs: Any) -> Any:
         if VMAP_COMPOSITE is None:
-            return fn(*args, **kwargs)
+            if PROFILER is None:
+                return fn(*args, **kwargs)
+            return PROFILER.run(name, fn, args, kwargs)
         return VMAP_COMPOSITE(name, fn, args, kwargs)
 
-    return composite_fn
+    if name not in _out.OUT_OPS or getattr(fn, "_handles_out", False):
+        return composite_fn
+
+    @functools.wraps(fn)
+    def composite_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return composite_fn(*args, **kwargs)
+        _out.check_grad(name, (*args, *kwargs.values()), out)
+        return _out.write(name, composite_fn(*args, **kwargs), out)
+
+    return composite_out
 
 
 # *** calling an op (promotion lives in _promote.py) ***
@@ -331,6 +375,9 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
             return out
+    prof = PROFILER
+    if prof is not None:
+        event = prof.enter(op.name, inputs)
     inputs, arrays = _PREP[op.promote](inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
@@ -352,15 +399,21 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
     if _FORWARD_AD.stack:
-        _forward_ad.propagate(op, inputs, attrs, result)
+        _propagate_tangents(op, inputs, attrs, result)
+    if prof is not None:
+        prof.exit(event)
     return result
+
+
+def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+    """An op called with out=: computed as usual, then written into out (never recorded)."""
+    _out.check_grad(op.name, inputs, out)
+    return _out.write(op.name, call(op, inputs, attrs), out)
 
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     """Outputs of a view op share x's memory and version counter and know how to be replayed
     from x's base (needed when one of them is written in place)."""
-    from .._tensor import ViewInfo
-
     info = x._view
     base = info.base if info is not None else x
     prefix = info.chain if info is not None else ()
@@ -385,12 +438,10 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         if isinstance(x, Tensor):
             if x._requires_grad:
                 if x._view is not None and x._view.base_fn is not x._view.base._grad_fn:
-                    from .inplace import sync_view
-
-                    sync_view(x)
+                    x._sync_view()
                 fn = x._grad_fn
                 edges.append((fn, x._output_nr) if fn is not None else
-                             (x._accumulator or x._get_accumulator(), 0))
+                             (x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)
@@ -469,5 +520,3 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
 
 _NO_EDGE = (None, 0)
 
-
-from ._codegen import _make_public  # noqa: E402  (the public wrappers of every op)

@@ -11,6 +11,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import STATE
 from ._registry import composite, primitive
+from .inplace import bump_version, check_inplace, copy_, fill_, inplace
 from .shape import _expand, _type_name
 
 _FULL = slice(None)
@@ -329,8 +330,6 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     """self[index] = value (broadcast). Without autograd the data is written in place; otherwise
     it is recorded as torch records it: a copy_/fill_ of the indexed view (CopySlices on self),
     index_put_ (IndexPutBackward0) for advanced indices, copy_/fill_ of self for `x[...]`."""
-    from .inplace import bump_version, check_inplace, copy_, fill_, inplace
-
     idx = parse_index(self._data.shape, index)
     basic, adv, _ = idx
     is_t = isinstance(value, Tensor)
@@ -390,8 +389,6 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
 @composite("index_put_", export=False)
 def index_put_(self: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """In-place version of index_put."""
-    from .inplace import inplace
-
     return inplace(lambda t, v: index_put(t, indices, v, accumulate, _fn="index_put_"), self,
                    values)
 

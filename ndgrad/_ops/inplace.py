@@ -7,9 +7,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, ViewInfo
+from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
-from ._registry import _record, composite, primitive
+from ._registry import REGISTRY, _record, composite, primitive
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
@@ -73,9 +75,7 @@ def _(grad, base_shape, *, chain):
 
 def _chain(chain: Any) -> tuple:
     if chain == "select0":  # the op-table sample: row 0 of a matrix
-        from .indexing import _getitem
-
-        return ((_getitem, {"index": ((0, Ellipsis), None, "SelectBackward0")}, None),)
+        return ((REGISTRY["getitem"], {"index": ((0, Ellipsis), None, "SelectBackward0")}, None),)
     return chain
 
 
@@ -129,8 +129,6 @@ def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
 def _write(self: Tensor, src: np.ndarray) -> None:
     dst = self._data
     if src.dtype != dst.dtype and src.dtype.kind not in _CAN_CAST[dst.dtype.kind]:
-        from .._dtype import from_numpy_dtype
-
         raise RuntimeError(
             f"result type {_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
             f"the desired output type {_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
@@ -142,8 +140,6 @@ def _write(self: Tensor, src: np.ndarray) -> None:
 
 
 def _carry_tangent(out: Tensor, self: Tensor) -> None:
-    from ..autograd import forward_ad
-
     if forward_ad.LEVELS.stack:
         t = forward_ad.get_tangent(out)
         if t is not None:

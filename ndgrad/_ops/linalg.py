@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import _TORCH_TYPE_NAMES, Tensor, _wrap_dim
 from ._registry import composite, primitive
+from .shape import _squeeze_dim_, _unsafe_view, reshape
 
 _TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
          "int32": "int"}
@@ -154,8 +155,6 @@ def _(grad, input, mat2, needs_input_grad):
 
 def _fold(t1: Tensor, t2: Tensor) -> Tensor:
     """t1 (>= 3 dims) @ t2 (1 or 2 dims): fold t1's batch into rows, one mm or mv."""
-    from .shape import _unsafe_view, reshape
-
     batch = t1._data.shape[:-1]
     flat = reshape(t1, -1, t1._data.shape[-1])
     out = flat.mm(t2) if t2._data.ndim == 2 else flat.mv(t2)
@@ -170,8 +169,6 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         >>> ndgrad.matmul(ndgrad.ones(3), ndgrad.ones(3, 2))
         tensor([3., 3.])
     """
-    from .shape import _squeeze_dim_, _unsafe_view, reshape
-
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other if isinstance(input, Tensor) else input).__name__}")
@@ -585,5 +582,3 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             raise RuntimeError("no dimension of size 3 in input")
     return linalg_cross.public(input, other, dim=dim)
 
-
-from . import contract, decomp, spectral  # noqa: E402,F401  (registration: einsum, inv, svd ...)

@@ -8,6 +8,7 @@ from .._tensor import Tensor
 from ._registry import primitive
 from .nn import _REDUCTIONS, _kernel_dtype, _log_sigmoid, _reduce, _reduce_grad
 from .pointwise import where
+from .unary import log, sigmoid
 
 _TYPE = {"float16": "Half", "float32": "Float", "float64": "Double"}
 
@@ -154,8 +155,6 @@ def _scale(grad, input, weight, reduction):
 
 @binary_cross_entropy_with_logits.vjp
 def _(grad, input, target, weight, pos_weight, needs_input_grad, *, reduction):
-    from .pointwise import log, sigmoid
-
     g = _scale(grad, input, weight, reduction)
     gi = gt = None
     if needs_input_grad[0]:

@@ -3,11 +3,12 @@ dtype copies, and the helpers the other pointwise modules (unary, binary, compar
 share."""
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import _scalar, composite, primitive
 
@@ -515,7 +516,7 @@ def clone(input, *, memory_format=None):
         >>> ndgrad.tensor([1., 2.]).clone()
         tensor([1., 2.])
     """
-    return np.array(input, copy=True, order="K")
+    return _memory_format.copy(input, memory_format)
 
 
 @clone.vjp
@@ -525,17 +526,28 @@ def _(grad, *, memory_format):
 
 @composite("contiguous", export=False)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
-    return input if input._data.flags.c_contiguous else clone(input)
+    """self if already contiguous in memory_format (C order by default), else a copy that is
+    (CloneBackward0)."""
+    fmt = memory_format
+    if fmt is None or fmt is _memory_format.preserve_format:
+        fmt = _memory_format.contiguous_format
+    if _memory_format.is_contiguous(input._data, fmt):
+        return input
+    return clone(input, memory_format=fmt)
 
 
-# The other pointwise modules register on import; imported here until _ops/__init__.py lists them.
-from . import binary, compare, special, unary
+# The other pointwise modules register on import (special, rarely used, loads on first use).
+from . import binary, compare, unary  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:
     """Keep `from .pointwise import exp` working for ops that live in the sibling modules."""
-    for mod in (unary, compare, binary, special):
+    if name.startswith("__"):  # the import system probing (__path__ ...), not an op
+        raise AttributeError(name)
+    for mod in (unary, compare, binary, None):
+        if mod is None:  # special loads on first use
+            mod = importlib.import_module(".special", __package__)
         if name in vars(mod):
-            return vars(mod)[name]
+            value = globals()[name] = vars(mod)[name]  # found directly from now on
+            return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

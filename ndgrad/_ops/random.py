@@ -9,9 +9,10 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import _random
-from .._creation import _check_device, _sizes
+from .._creation import _sizes
 from .._dtype import _Default
 from .._tensor import Tensor
+from .._factory import factory
 from ._promote import _broadcast_error
 from ._registry import composite, primitive
 from .inplace import check_inplace, inplace
@@ -309,6 +310,7 @@ def bernoulli(input: Tensor, p: Optional[float] = None, *, generator: Any = None
 
 
 @composite("normal", method=False)
+@factory("normal")
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal samples with the given mean and std (numbers or tensors; numbers need `size`).
@@ -317,7 +319,6 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
         >>> ndgrad.normal(0.0, 1.0, size=(2, 3)).shape
         torch.Size([2, 3])
     """
-    _check_device(device)
     gen = _gen(generator)
     m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if m_t or s_t:
@@ -368,6 +369,7 @@ def _finish_like(out: np.ndarray, values: np.ndarray, requires_grad: bool) -> Te
 
 
 @composite("rand_like", method=False)
+@factory("rand_like", takes_out=False, allocating="aten::empty_strided")
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
               generator: Any = None, memory_format: Any = None, **_: Any) -> Tensor:
     """U[0, 1) samples with input's shape and dtype.
@@ -382,6 +384,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randn_like", method=False)
+@factory("randn_like", takes_out=False, allocating="aten::empty_strided")
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
                generator: Any = None, memory_format: Any = None, **_: Any) -> Tensor:
     """N(0, 1) samples with input's shape and dtype.
@@ -397,6 +400,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
 
 
 @composite("randint_like", method=False)
+@factory("randint_like", takes_out=False, allocating="aten::empty_strided")
 def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, dtype: Any = None,
                  requires_grad: bool = False, generator: Any = None, memory_format: Any = None,
                  **_: Any) -> Tensor:

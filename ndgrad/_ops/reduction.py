@@ -1,5 +1,5 @@
-"""Reductions: sums, products, extrema, logsumexp and logical reductions, plus sum_to (the
-engine's un-broadcast). Sorting and selection live in sorting.py, var/std and norms in
+"""Reductions: sums, products, extrema, logsumexp and logical reductions (sum_to, the engine's
+un-broadcast, lives in ndgrad/_broadcast.py and is re-exported here). Sorting and selection live in sorting.py, var/std and norms in
 statistics.py, running scans in scan.py."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._broadcast import sum_to  # noqa: F401  (rules import it from here)
 from .._tensor import Tensor
 from ._registry import primitive
 from .pointwise import where
@@ -524,31 +525,6 @@ def count_nonzero(input, dim=None):
         tensor(2)
     """
     return np.asarray(np.count_nonzero(input, axis=_axes(dim, input.ndim)), dtype=np.int64)
-
-
-# *** un-broadcast (the engine's) ***
-
-
-def sum_to(grad: Tensor, shape: tuple) -> Tensor:
-    """Sum grad over the dimensions that broadcasting added or expanded, so it has `shape`.
-
-    Raises ValueError when grad's shape does not broadcast from `shape`.
-    """
-    gshape = grad._data.shape
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        raise ValueError(f"cannot sum {gshape} to {shape}")
-    dims = list(range(lead))
-    for i, s in enumerate(shape):
-        g = gshape[lead + i]
-        if s == 1 and g != 1:
-            dims.append(lead + i)
-        elif s != g:
-            raise ValueError(f"cannot sum {gshape} to {shape}")
-    if dims and len(dims) == lead:  # only leading dims (a broadcast bias): one plain sum
-        return grad.sum(tuple(dims))
-    out = grad.sum(tuple(dims), keepdim=True) if dims else grad
-    return out.reshape(shape) if out._data.shape != shape else out
 
 
 # *** moved ops: the old `from .reduction import ...` paths keep working ***

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd import forward_ad
+from ..autograd.grad_mode import STATE
 from ._registry import composite, primitive
 from .decomp import _check_matrix, _const, _EighL, _enroll, _Qr, _QrL, _rect, _Svd, _SvdL, _sym
 from .decomp import _tname, linalg_solve_triangular
@@ -143,9 +145,6 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
         >>> ndgrad.linalg.svdvals(ndgrad.eye(2) * 3)
         tensor([3., 3.])
     """
-    from ..autograd import forward_ad
-    from ..autograd.grad_mode import STATE
-
     # torch records the full LinalgSvdBackward0 node; forward mode needs the op path too
     if (STATE.enabled and A._requires_grad) or forward_ad.LEVELS.stack:
         return linalg_svd.public(A, False, driver=driver)[1]
@@ -210,8 +209,6 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
         >>> ndgrad.linalg.eigvalsh(ndgrad.eye(2) * 2)
         tensor([2., 2.])
     """
-    from ..autograd.grad_mode import STATE
-
     if STATE.enabled and A._requires_grad:
         return linalg_eigh.public(A, UPLO)[0]
     if UPLO not in ("L", "U"):

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import heapq
-import threading
 from typing import Any, Sequence
 
+from .._broadcast import sum_to
+from .._dtype import from_numpy_dtype
 from .anomaly import STATE as _ANOMALY
 from .anomaly import checked_apply
 from .grad_mode import STATE
-from .graph import AccumulateGrad, Node, accumulate_grad
+from .graph import CURRENT as _CURRENT
+from .graph import AccumulateGrad, GraphTask, Node, accumulate_grad
+from .graph import current_task  # noqa: F401  (read here by ndgrad.viz)
 
 
 def _collect(roots: list[Node]) -> dict[Node, int]:
@@ -56,8 +59,6 @@ def _validate(node: Node, grads: Sequence[Any]) -> list:
 
 
 def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
-    from .._ops.reduction import sum_to
-
     shape, dt = meta
     if g._data.shape != shape:
         try:
@@ -68,18 +69,12 @@ def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
             ) from None
     if g._data.dtype != dt:
-        g = g.to(_np_to_dtype(dt))
+        g = g.to(from_numpy_dtype(dt))
     return g
 
 
 def _apply_validated(node: Node, grads: list) -> list:
     return _validate(node, node.apply(grads))
-
-
-def _np_to_dtype(np_dtype: Any) -> Any:
-    from .._dtype import from_numpy_dtype
-
-    return from_numpy_dtype(np_dtype)
 
 
 def _call_prehooks(node: Node, grads: list) -> list:
@@ -107,29 +102,9 @@ def _call_prehooks(node: Node, grads: list) -> list:
     return grads
 
 
-class GraphTask:
-    """One backward pass: callbacks queued during it run when it finishes."""
-
-    __slots__ = ("callbacks", "__weakref__")
-
-    def __init__(self) -> None:
-        self.callbacks: list = []
-
-
-class _Current(threading.local):
-    task: GraphTask | None = None
-
-
-_CURRENT = _Current()
-
 # A read-only observer of the walk (ndgrad.viz sets it while recording; None costs one global
 # read per node): OBSERVER(node, grads_in, grads_out) after each node that ran.
 OBSERVER: Any = None
-
-
-def current_task() -> GraphTask | None:
-    """The backward pass running on this thread (None outside backward)."""
-    return _CURRENT.task
 
 
 def queue_callback(callback: Any) -> None:
@@ -177,9 +152,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                     if slot is not None and g is not None:
                         captured[slot] = g if captured[slot] is None else captured[slot] + g
             if type(node) is AccumulateGrad:
-                var = node._variable()
-                if accumulate and captures is None and var is not None:
-                    accumulate_grad(var, grads[0], create_graph, owned)
+                if accumulate and captures is None:
+                    accumulate_grad(node.variable, grads[0], create_graph, owned)
                 if OBSERVER is not None:
                     OBSERVER(node, grads, ())
                 continue

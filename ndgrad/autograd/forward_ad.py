@@ -1,7 +1,7 @@
 """Forward-mode AD (torch.autograd.forward_ad): dual tensors carry a tangent through every op.
 
-An op's tangent comes from the JVP declared beside its VJP; ops that declare none get theirs
-from the VJP itself (the VJP is linear in the cotangent, so J·t = d/dv <VJP(v), t>)."""
+This module holds the levels and the tangents; the op registry propagates tangents through ops
+(ndgrad/_ops/_forward.py), so nothing here imports an op module."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +9,6 @@ import weakref
 from collections import namedtuple
 from typing import Any
 
-from .grad_mode import enable_grad
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
@@ -92,8 +91,6 @@ def set_tangent(t: Any, tangent: Any, level: int | None = None) -> None:
 
 def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     """A view of tensor that carries `tangent` as its forward gradient."""
-    from .._ops._registry import REGISTRY
-
     if not LEVELS.stack:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
@@ -104,111 +101,14 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
                            f"size {list(tangent.shape)}.")
     if not tensor.is_floating_point():
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    dual = REGISTRY["view"].public(tensor, size=tuple(tensor.shape))
+    dual = tensor.view(tuple(tensor.shape))
     set_tangent(dual, tangent.to(tensor.dtype), level)
     return dual
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """(primal, tangent): the primal as a view without tangent, and the tangent (or None)."""
-    from .._ops._registry import REGISTRY
-
     tangent = get_tangent(tensor, level)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    from .grad_mode import no_grad
-
-    primal = REGISTRY["alias"].public(tensor)
-    return UnpackedDualTensor(primal, tangent)
-
-
-# *** propagation through ops (called by the op registry when a level is active) ***
-
-def propagate(op: Any, inputs: tuple, attrs: dict, result: Any) -> None:
-    from .._tensor import Tensor
-
-    tangents = [get_tangent(x) if isinstance(x, Tensor) else None for x in inputs]
-    if all(t is None for t in tangents) or not op.differentiable:
-        return
-    outs = result if type(result) is tuple else (result,)
-    stack = LEVELS.stack
-    LEVELS.stack = stack[:-1]  # the tangent computation itself is not dual at this level
-    try:
-        if op.jvp_fn is not None:
-            out_t = op.jvp_fn(*tangents, *_primal_args(op, inputs, outs), **attrs)
-        else:
-            out_t = _jvp_from_vjp(op, inputs, attrs, outs, tangents)
-    finally:
-        LEVELS.stack = stack
-    out_t = out_t if type(out_t) is tuple else (out_t,)
-    for o, t in zip(outs, out_t):
-        if t is not None and isinstance(o, Tensor) and o._data.dtype.kind == "f":
-            set_tangent(o, t if t._data.shape == o._data.shape else t.expand(*o._data.shape))
-
-
-def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
-    """The values a VJP/JVP names in its signature, taken from the live forward."""
-    args = []
-    for kind, idx in op.save_specs:
-        if kind == "input":
-            args.append(inputs[idx])
-        elif kind == "result":
-            args.append(outs[idx])
-        elif kind == "shape":
-            args.append(inputs[idx]._data.shape)
-        elif kind == "dtype":
-            args.append(inputs[idx].dtype)
-        else:
-            from .._tensor import Tensor
-
-            args.append(tuple(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in inputs))
-    return args
-
-
-def _internal_leaf(x: Any) -> Any:
-    leaf = x.detach().requires_grad_()
-    leaf._func_level = 1 << 30  # not the user's: ndgrad.func may detach results from it
-    return leaf
-
-
-def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: list) -> tuple:
-    """J·t for each output, by differentiating the (linear) VJP with respect to its cotangent."""
-    from .. import autograd
-    from .._tensor import Tensor
-
-    from .grad_mode import STATE
-
-    # tangents join the reverse graph only when there is one to join (grad mode on, and a
-    # primal or tangent that requires grad)
-    keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
-                                       for x in tuple(inputs) + tuple(tangents))
-    with enable_grad():
-        vs = [Tensor._make(o._data * 0, True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
-              else None for o in outs]
-        for v in vs:
-            if v is not None:
-                v._func_level = 1 << 30  # internal leaves: ndgrad.func may detach results from them
-        g = vs[0] if op.n_outputs == 1 else tuple(vs)
-        # rules may skip gradients of inputs that don't require grad: make them look needed
-        inputs = tuple(_internal_leaf(x) if isinstance(x, Tensor) and not x.requires_grad
-                       and x._data.dtype.kind == "f" else x for x in inputs)
-        grads = op.vjp_fn(g, *_primal_args(op, inputs, outs), **attrs)
-        grads = grads if type(grads) is tuple else (grads,)
-        pairs = []
-        for gi, ti, x in zip(grads, tangents, inputs):
-            if gi is None or ti is None:
-                continue
-            shape = x._data.shape
-            if gi._data.shape != shape:  # the engine would sum a broadcast gradient back
-                from .._ops.reduction import sum_to
-
-                gi = sum_to(gi, shape)
-            if gi.requires_grad:  # a rule that ignores the cotangent (sign, floor) adds 0
-                pairs.append((gi, ti))
-        live = [v for v in vs if v is not None]
-        if not pairs:
-            return tuple(o.detach() * 0 if v is not None else None for o, v in zip(outs, vs))
-        res = autograd.grad([p for p, _ in pairs], live, [t for _, t in pairs],
-                            create_graph=keep_graph, allow_unused=True, materialize_grads=True)
-    it = iter(res)
-    return tuple(next(it) if v is not None else None for v in vs)
+    return UnpackedDualTensor(tensor._alias(), tangent)

@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable
 
+from .. import _creation
+from .._dtype import from_numpy_dtype
+from .._ops._registry import _FREED_MSG, _version_error
+from .._ops.inplace import user_location
+from .._tensor import Tensor
+from . import forward_ad, saved_hooks
+from .anomaly import STATE as _ANOMALY
+from .anomaly import on_record
 from .grad_mode import STATE, no_grad
 from .graph import Node
 
@@ -32,10 +41,6 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        from .._ops._registry import _FREED_MSG, _version_error
-        from .._tensor import Tensor
-        from . import saved_hooks
-
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
@@ -82,12 +87,9 @@ class BackwardCFunction(FunctionCtx, Node):
         self._n_args = 0
 
     def apply(self, grads: list) -> tuple:
-        from .._creation import zeros
-        from .._dtype import from_numpy_dtype
-
         if self.materialize_grads:
             grads = [g if g is not None or meta is None else
-                     zeros(*meta[0], dtype=from_numpy_dtype(meta[1]))
+                     _creation.zeros(*meta[0], dtype=from_numpy_dtype(meta[1]))
                      for g, meta in zip(grads, self._out_meta)]
         cls = self._forward_cls
         out = cls.backward(self, *grads)
@@ -107,6 +109,10 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _release(self) -> None:
         self._saved = None
+
+    def _rerun(self, inputs: tuple, attrs: dict) -> Any:
+        """Apply this node's Function again on other inputs (gradcheck's diagnosis)."""
+        return self._forward_cls.apply(*inputs, **attrs)
 
 
 class FunctionMeta(type):
@@ -139,8 +145,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
     generate_vmap_rule = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        import warnings
-
         warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
                       "are all static, so you should invoke them on the class itself.",
                       DeprecationWarning, stacklevel=2)
@@ -168,8 +172,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor
-
         ctx = cls._backward_cls()
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx._tensor_arg_positions = tensor_pos
@@ -206,8 +208,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                                    "in-place operation.")
             d._vc[0] += 1
         if recording:
-            from .._ops.inplace import user_location
-
             file, _, line = user_location().rpartition(":")
             ctx._where = (file, line)
             ctx.n_outputs = len(outs)
@@ -224,8 +224,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     continue
                 o._grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
         _save(ctx, outs, recording)
-        from . import forward_ad
-
         if forward_ad.LEVELS.stack:
             tangents = [forward_ad.get_tangent(a) if isinstance(a, Tensor) else None for a in args]
             if any(t is not None for t in tangents):
@@ -234,20 +232,13 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 for o, t in zip(outs, out_t):
                     if isinstance(o, Tensor) and t is not None:
                         forward_ad.set_tangent(o, t)
-        if recording:
-            from .anomaly import STATE as _ANOMALY
-
-            if _ANOMALY.enabled or _ANOMALY.keep_inputs:
-                from .anomaly import on_record
-
-                on_record(ctx, args, kwargs)
+        if recording and (_ANOMALY.enabled or _ANOMALY.keep_inputs):
+            on_record(ctx, args, kwargs)
         return outputs
 
 
 def _save(ctx: BackwardCFunction, outs: tuple, recording: bool) -> None:
     """Store ctx.save_for_backward's tensors; outputs without a reference back to the node."""
-    from . import saved_hooks
-
     if not recording:
         ctx._saved = None if not ctx._to_save else ()
         ctx._to_save = ()

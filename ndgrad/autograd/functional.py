@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .._creation import ones_like, zeros, zeros_like
+from .._ops._registry import PUBLIC
+from .._tensor import Tensor
+from . import forward_ad
+from ._backward import grad
 from .grad_mode import enable_grad
 
 
 def _tuple(x: Any) -> tuple[bool, tuple]:
-    from .._tensor import Tensor
-
     if isinstance(x, Tensor):
         return False, (x,)
     if not isinstance(x, (tuple, list)):
@@ -39,15 +42,12 @@ def _check(outputs: tuple, strict: bool, what: str = "Output") -> None:
 
 def _grads(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_graph: bool,
            strict: bool) -> tuple:
-    from .. import autograd
-    from .._creation import zeros_like
-
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if not pairs:
         res: tuple = (None,) * len(inputs)
     else:
-        res = autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
-                            create_graph=create_graph, retain_graph=True, allow_unused=True)
+        res = grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                   create_graph=create_graph, retain_graph=True, allow_unused=True)
     out = []
     for i, (g, x) in enumerate(zip(res, inputs)):
         if g is None:
@@ -67,8 +67,6 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         >>> vjp(lambda x: x * 2, ndgrad.ones(2), ndgrad.ones(2))
         (tensor([2., 2.]), tensor([2., 2.]))
     """
-    from .._creation import ones_like
-
     is_tuple, ins = _tuple(inputs)
     with enable_grad():
         ins = _grad_inputs(ins, create_graph)
@@ -94,9 +92,6 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         >>> jvp(lambda x: x * 2, ndgrad.ones(2), ndgrad.ones(2))
         (tensor([2., 2.]), tensor([2., 2.]))
     """
-    from .. import autograd
-    from .._creation import ones_like, zeros_like
-
     is_tuple, ins = _tuple(inputs)
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
@@ -111,8 +106,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         _check(outs, strict)
         us = tuple(zeros_like(o).requires_grad_() for o in outs)
         g = _grads(outs, ins, us, True, strict)
-        res = autograd.grad(list(g), list(us), list(vs), create_graph=create_graph,
-                            allow_unused=True)
+        res = grad(list(g), list(us), list(vs), create_graph=create_graph, allow_unused=True)
         res = tuple(r if r is not None else zeros_like(o) for r, o in zip(res, outs))
     out = outs if out_tuple else outs[0]
     return _finish(out, create_graph), _finish(res if out_tuple else res[0], create_graph)
@@ -127,9 +121,6 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         tensor([[2., 0.],
                 [0., 2.]])
     """
-    from .._creation import zeros_like
-    from .._ops._registry import PUBLIC
-
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: '
                          'If your function has more outputs than inputs, "forward-mode" tends '
@@ -139,12 +130,10 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                                   "only works when `vectorize=True`.")
     is_tuple, ins = _tuple(inputs)
     if strategy == "forward-mode" and not create_graph:
-        from ..func import jacfwd
-
         probe = func(*ins)
         if not isinstance(probe, (tuple, list)):  # one output: forward mode, column by column
-            jac = jacfwd(func, argnums=tuple(range(len(ins))))(*ins)
-            return tuple(jac) if is_tuple else jac[0]
+            jac = _jacobian_forward(func, ins, probe.shape)
+            return jac if is_tuple else jac[0]
     stack = PUBLIC["stack"]
     with enable_grad():
         ins = _grad_inputs(ins, create_graph)
@@ -171,6 +160,27 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return _finish(res, create_graph)
 
 
+def _jacobian_forward(func: Callable, ins: tuple, out_shape: tuple) -> tuple:
+    """Forward mode, one input element at a time: column k of d out / d x_j is the tangent of
+    out when x_j carries the k-th unit tangent (and the other inputs none)."""
+    stack = PUBLIC["stack"]
+    jac = []
+    for j, x in enumerate(ins):
+        cols = []
+        for k in range(x.numel()):
+            unit = zeros_like(x)
+            unit._data.reshape(-1)[k] = 1
+            with forward_ad.dual_level():
+                duals = [forward_ad.make_dual(x, unit) if i == j else a for i, a in enumerate(ins)]
+                out = func(*duals)
+                tangent = forward_ad.unpack_dual(out).tangent
+                cols.append(tangent.detach() if tangent is not None else
+                            zeros_like(out).detach())
+        block = stack(cols, -1) if cols else zeros(*out_shape, 0, dtype=x.dtype)
+        jac.append(block.reshape(*out_shape, *x.shape))
+    return tuple(jac)
+
+
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """Second derivatives of a scalar function.
@@ -187,11 +197,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         if out.numel() != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor "
                                "with a single element")
-        from .. import autograd
-
-        gs = autograd.grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
-        from .._creation import zeros_like
-
+        gs = grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
         gs = tuple(g if g is not None else zeros_like(x).requires_grad_() for g, x in zip(gs, xs))
         return gs if is_tuple else gs[0]
 
@@ -202,16 +208,12 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """(func(inputs), vᵀ·H)."""
-    from .. import autograd
-
     is_tuple, ins = _tuple(inputs)
     vs = _tuple(v)[1] if v is not None else None
     with enable_grad():
         ins = _grad_inputs(ins, create_graph)
         out = func(*ins)
-        gs = autograd.grad(out, ins, create_graph=True, allow_unused=True)
-        from .._creation import zeros_like
-
+        gs = grad(out, ins, create_graph=True, allow_unused=True)
         gs = tuple(g if g is not None else zeros_like(x) for g, x in zip(gs, ins))
         res = _grads(gs, ins, vs, create_graph, strict)
     return _finish(out, create_graph), _finish(res if is_tuple else res[0], create_graph)

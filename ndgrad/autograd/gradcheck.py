@@ -1,9 +1,17 @@
 """gradcheck / gradgradcheck: analytic gradients against float64 central differences."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from .. import _creation
+from .._tensor import Tensor
+from . import forward_ad
+from ._backward import grad
+from .anomaly import STATE as _ANOMALY
+from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -15,15 +23,11 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _outputs(func: Callable, inputs: tuple) -> tuple:
-    from .._tensor import Tensor
-
     return tuple(o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor))
 
 
 def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
     """d(outputs)/d(inputs[i]) by central differences, one column per input element."""
-    from .grad_mode import no_grad
-
     x = inputs[i]._data
     flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
     cols: list[list] = []
@@ -43,9 +47,6 @@ def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list
 
 
 def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
-    from .. import autograd
-    from .._creation import zeros_like
-
     outs = _outputs(func, inputs)
     jacs = []
     for out in outs:
@@ -55,9 +56,9 @@ def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray
             if not out._requires_grad:
                 rows.append(np.zeros(inputs[i].numel()))
                 continue
-            g = zeros_like(out)
+            g = _creation.zeros_like(out)
             g._data.reshape(-1)[k] = 1
-            (gi,) = autograd.grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
+            (gi,) = grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
             rows.append(np.zeros(inputs[i].numel()) if gi is None
                         else gi._data.astype(np.float64).ravel())
         jacs.append(np.stack(rows) if rows else np.zeros((0, inputs[i].numel())))
@@ -91,13 +92,12 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         >>> ndgrad.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
     """
-    from .._tensor import Tensor
-
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to "
+                             "be True")
     inputs = _as_tuple(inputs)
     for k, t in enumerate(inputs):
         if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != np.float64:
-            import warnings
-
             warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", UserWarning, stacklevel=2)
@@ -105,15 +105,40 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
         numeric = _numeric_jacobian(func, inputs, i, eps)
-        analytic = _analytic_jacobian(func, inputs, i)
-        for j, (a, n) in enumerate(zip(analytic, numeric)):
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    + _table(a, n, tuple(t._data.shape)) + _blame(func, inputs, eps, atol, rtol))
+        modes = [m for m, on in (("backward", check_backward_ad),
+                                 ("forward", check_forward_ad)) if on]
+        for mode in modes:
+            analytic = (_analytic_jacobian(func, inputs, i) if mode == "backward"
+                        else _forward_jacobian(func, inputs, i))
+            for j, (a, n) in enumerate(zip(analytic, numeric)):
+                if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
+                    if not raise_exception:
+                        return False
+                    head = "Jacobian" if mode == "backward" else "Jacobian computed with forward mode"
+                    raise GradcheckError(
+                        f"{head} mismatch for output {j} with respect to input {i},\n"
+                        + _table(a, n, tuple(t._data.shape))
+                        + (_blame(func, inputs, eps, atol, rtol) if mode == "backward" else ""))
     return True
+
+
+def _forward_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
+    """d(outputs)/d(inputs[i]) by forward-mode AD: one unit tangent per input element."""
+    x = inputs[i]
+    cols = []
+    for k in range(x.numel()):
+        tangent = _creation.zeros_like(x)
+        tangent._data.reshape(-1)[k] = 1
+        with forward_ad.dual_level():
+            args = list(inputs)
+            args[i] = forward_ad.make_dual(x, tangent)
+            outs = _outputs(func, tuple(args))
+            cols.append([np.zeros(o.numel()) if forward_ad.unpack_dual(o).tangent is None else
+                         forward_ad.unpack_dual(o).tangent._data.astype(np.float64).ravel()
+                         for o in outs])
+    outs = _outputs(func, inputs)
+    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((o.numel(), 0))
+            for j, o in enumerate(outs)]
 
 
 def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
@@ -130,9 +155,6 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
         >>> ndgrad.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (x,))
         True
     """
-    from .. import autograd
-    from .._tensor import Tensor
-
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
@@ -147,8 +169,8 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
         ins, gos = args[:n_in], args[n_in:]
         outs = _outputs(func, ins)
         pairs = [(o, g) for o, g in zip(outs, gos) if o._requires_grad]
-        grads = autograd.grad([o for o, _ in pairs], [ins[k] for k in diff_idx],
-                              [g for _, g in pairs], create_graph=True, allow_unused=True)
+        grads = grad([o for o, _ in pairs], [ins[k] for k in diff_idx], [g for _, g in pairs],
+                     create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
@@ -157,18 +179,14 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
 
 def _blame(func: Callable, inputs: tuple, eps: float, atol: float, rtol: float) -> str:
     """Re-run func recording every node's inputs, then check each node's backward on its own;
-    name the first one that disagrees with finite differences."""
-    from .._ops._registry import OpNode, call
-    from .._tensor import Tensor
-    from .anomaly import STATE
-    from .function import BackwardCFunction
-
-    prev = STATE.keep_inputs
-    STATE.keep_inputs = True
+    name the first one that disagrees with finite differences. Nodes that can re-run their own
+    forward (ops and custom Functions: `_rerun(inputs, attrs)`) are checked."""
+    prev = _ANOMALY.keep_inputs
+    _ANOMALY.keep_inputs = True
     try:
         outs = _outputs(func, inputs)
     finally:
-        STATE.keep_inputs = prev
+        _ANOMALY.keep_inputs = prev
     seen: set = set()
     stack = [o.grad_fn for o in outs if o.grad_fn is not None]
     order = []
@@ -193,11 +211,9 @@ def _blame(func: Callable, inputs: tuple, eps: float, atol: float, rtol: float) 
             full = list(_args)
             for k, x in zip(_pos, xs):
                 full[k] = x
-            if isinstance(_node, OpNode):
-                return call(_node._op, tuple(full), _attrs)
-            return type(_node)._forward_cls.apply(*full, **_attrs)
+            return _node._rerun(tuple(full), _attrs)
 
-        if not isinstance(node, (OpNode, BackwardCFunction)):
+        if not hasattr(node, "_rerun"):
             continue
         try:
             ok = gradcheck(local, tuple(leaves), eps=eps, atol=atol, rtol=rtol,

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from typing import Any, Callable
 
+import numpy as np
+
+from .._hooks import RemovableHandle
+from .._tensor import Tensor
+from . import saved_hooks
+
 _seq = itertools.count()
 next_sequence_nr = _seq.__next__
-
-
-class RemovableHandle:
-    """Returned by every register_*hook; `.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-    __slots__ = ("_store", "id")
-
-    def __init__(self, store: dict, hook: Callable) -> None:
-        self.id = next(RemovableHandle._ids)
-        self._store = store
-        store[self.id] = hook
-
-    def remove(self) -> None:
-        self._store.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class NodeHooks:
@@ -100,40 +86,34 @@ class Node:
     def _tensor_hooks(self, output_nr: int) -> Any:
         return self._hooks.tensor_pre.get(output_nr) if self._hooks is not None else None
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # the class name: AccumulateGrad, not its name() (as torch)
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
-    The leaf owns its accumulator and the accumulator refers back weakly, so there is no cycle.
+    As in torch, the accumulator holds its leaf and the leaf refers to its accumulator weakly:
+    `variable` is the leaf for as long as a graph uses it (torchviz reads it), and no cycle forms.
     """
 
-    __slots__ = ("_variable",)
+    __slots__ = ("variable",)
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
         self._seq = 1 << 62  # run as soon as ready, as torch does
         self._hooks = None
-        self._variable = weakref.ref(variable)
+        self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)
-
-    @property
-    def variable(self) -> Any:
-        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        var = self._variable()
-        return var._hooks if var is not None else None
+        return self.variable._hooks
 
     def apply(self, grads: list) -> tuple:
-        var = self._variable()
-        if var is not None:
-            accumulate_grad(var, grads[0], False, set())
+        accumulate_grad(self.variable, grads[0], False, set())
         return ()
 
 
@@ -143,8 +123,6 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     `owned` holds ids of arrays already handed to some .grad in this pass (or given by the user),
     which must be copied rather than adopted.
     """
-    from .._tensor import Tensor
-
     if grad is None:
         return
     old = var._grad
@@ -169,6 +147,41 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     if hooks:
         for h in list(hooks.values()):
             h(var)
+
+
+def _get_accumulator(self: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf: the same one while any graph holds it (the leaf
+    refers to it weakly, the node holds the leaf)."""
+    ref = self._accumulator
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(self)
+        self._accumulator = weakref.ref(acc)
+    return acc
+
+
+Tensor._get_accumulator = _get_accumulator  # the graph gives leaves their node
+
+
+class GraphTask:
+    """One backward pass: callbacks queued during it run when it finishes."""
+
+    __slots__ = ("callbacks", "__weakref__")
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+
+class _Current(threading.local):
+    task: GraphTask | None = None
+
+
+CURRENT = _Current()
+
+
+def current_task() -> GraphTask | None:
+    """The backward pass running on this thread (None outside backward)."""
+    return CURRENT.task
 
 
 # *** public graph utilities (torch.autograd.graph) ***
@@ -216,14 +229,10 @@ class saved_tensors_hooks:
         self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
 
     def __enter__(self) -> "saved_tensors_hooks":
-        from . import saved_hooks
-
         saved_hooks.push(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from . import saved_hooks
-
         saved_hooks.pop()
 
 
@@ -235,8 +244,6 @@ class save_on_cpu(saved_tensors_hooks):
             return (t._data.copy(), t._requires_grad)
 
         def unpack(packed: Any) -> Any:
-            from .._tensor import Tensor
-
             return Tensor._make(packed[0])
 
         super().__init__(pack, unpack)
@@ -250,22 +257,17 @@ class disable_saved_tensors_hooks:
         self.prev: str | None = None
 
     def __enter__(self) -> None:
-        from .saved_hooks import STACK
-
-        self.prev, STACK.disabled = STACK.disabled, self.error_message
+        stack = saved_hooks.STACK
+        self.prev, stack.disabled = stack.disabled, self.error_message
 
     def __exit__(self, *exc: object) -> None:
-        from .saved_hooks import STACK
-
-        STACK.disabled = self.prev
+        saved_hooks.STACK.disabled = self.prev
 
 
 def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> RemovableHandle:
     """Call fn once per backward pass with the gradients of all `tensors` ("all": after every
     one of them that takes part has its gradient, None for the others) or with the first one
     ("any")."""
-    from .engine import current_task
-
     tensors = list(tensors)
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
@@ -354,10 +356,6 @@ class GraphSummary:
 
 
 def _saved_arrays(node: Any) -> list:
-    import numpy as np
-
-    from .._tensor import Tensor
-
     saved = getattr(node, "_saved", None)
     out, seen = [], set()
     for entry in saved or ():

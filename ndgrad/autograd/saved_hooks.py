@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from .._tensor import Tensor
+
 
 class _Stack(threading.local):
     hooks: list = []
@@ -30,8 +32,6 @@ def pack(tensor: Any) -> tuple:
 
 
 def unpack(unpack_hook: Callable, packed: Any) -> Any:
-    from .._tensor import Tensor
-
     out = unpack_hook(packed)
     if not isinstance(out, Tensor):
         raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "

@@ -11,8 +11,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype
+from .._broadcast import sum_to
 from ..autograd import forward_ad
 from ..autograd.grad_mode import enable_grad
+from .._ops import _forward
 from .._ops._registry import PUBLIC, REGISTRY, call, result_dtype
 from .._tensor import Tensor, _wrap_dim
 
@@ -419,7 +421,7 @@ for _n in ("nonzero", "masked_select", "unique"):
 def propagate(op: Any, inputs: tuple, attrs: dict, out: Any) -> None:
     """Forward-mode tangents of a batched op (jvp inside vmap)."""
     if op.jvp_fn is not None or not op.differentiable:
-        return forward_ad.propagate(op, inputs, attrs, out)
+        return _forward.propagate(op, inputs, attrs, out)
     tangents = [forward_ad.get_tangent(x) if isinstance(x, Tensor) else None for x in inputs]
     if all(t is None for t in tangents):
         return None
@@ -434,7 +436,7 @@ def propagate(op: Any, inputs: tuple, attrs: dict, out: Any) -> None:
             vs = [(o.detach() * 0).requires_grad_() if o.is_floating_point() else None
                   for o in outs]
             live = [v for v in vs if v is not None]
-            args = forward_ad._primal_args(op, inputs, outs)
+            args = _forward._primal_args(op, inputs, outs)
             grads = op.vjp_fn(vs[0] if len(vs) == 1 else tuple(vs), *args, **attrs)
             grads = grads if type(grads) is tuple else (grads,)
             pairs = [(_sum_to(g, tuple(x.shape)), t) for g, t, x in zip(grads, tangents, inputs)
@@ -453,6 +455,4 @@ def propagate(op: Any, inputs: tuple, attrs: dict, out: Any) -> None:
 
 
 def _sum_to(g: Tensor, shape: tuple) -> Tensor:
-    from .._ops.reduction import sum_to
-
     return sum_to(g, shape) if tuple(g.shape) != shape else g

@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import _creation
+from .._ops.join import cat
+from .._ops.pointwise import where
 from .._tensor import Tensor
 
 
@@ -12,8 +15,6 @@ def _float_mask(mask: Tensor | None, like: Tensor) -> Tensor | None:
     if mask is None:
         return None
     if mask.dtype.name == "bool":
-        from .. import _creation, where
-
         zeros = _creation.zeros(mask.shape, dtype=like.dtype)
         return where(mask, float("-inf"), zeros)
     return mask.to(like.dtype)
@@ -43,7 +44,6 @@ def multi_head_attention_forward(
         >>> out.shape, att.shape
         (torch.Size([3, 1, 4]), torch.Size([1, 3, 3]))
     """
-    from .. import _creation, cat
     from .functional import dropout, linear, scaled_dot_product_attention, softmax
 
     batched = query.dim() == 3

@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from ... import _creation
+from ..._ops.join import cat, stack
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -210,8 +211,6 @@ class RNNBase(Module):
         return _creation.zeros(self.num_layers * num_directions, batch, size, dtype=input.dtype)
 
     def _run(self, input: Tensor, h0: Tensor, c0: Any) -> tuple[Tensor, Tensor, Any]:
-        import ndgrad
-
         x = input.transpose(0, 1) if self.batch_first else input  # (T, B, features)
         steps = x.shape[0]
         num_directions = 2 if self.bidirectional else 1
@@ -229,14 +228,14 @@ class RNNBase(Module):
                 for t in (range(steps) if direction == 0 else range(steps - 1, -1, -1)):
                     h, c = _rnn_step(self.mode, gi[t], h, c, w["w_hh"], w.get("b_hh"), w_hr)
                     seq[t] = h
-                outs.append(ndgrad.stack(seq))
+                outs.append(stack(seq))
                 h_n.append(h)
                 c_n.append(c)
-            x = outs[0] if num_directions == 1 else ndgrad.cat(outs, -1)
+            x = outs[0] if num_directions == 1 else cat(outs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         output = x.transpose(0, 1) if self.batch_first else x
-        return output, ndgrad.stack(h_n), (ndgrad.stack(c_n) if c0 is not None else None)
+        return output, stack(h_n), (stack(c_n) if c0 is not None else None)
 
 
 class RNN(RNNBase):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..._ops.join import cat
 from ..._tensor import Tensor
 from ..modules.utils import _typename
 
@@ -16,9 +17,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         >>> nn.utils.parameters_to_vector(nn.Linear(2, 3).parameters()).shape
         torch.Size([9])
     """
-    import ndgrad
-
-    return ndgrad.cat([p.view(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:

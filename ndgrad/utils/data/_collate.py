@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..._creation import as_tensor, tensor
+from ..._ops.join import stack
 from ..._tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -18,8 +20,6 @@ _COLLATE_ERR = ("default_collate: batch must contain tensors, numpy arrays, numb
 
 
 def _as_tensor(x: Any) -> Tensor:
-    from ... import as_tensor
-
     return as_tensor(x)
 
 
@@ -68,8 +68,6 @@ def _rebuild_sequence(elem: cabc.Sequence, items: list) -> Any:
 
 
 def _collate_tensors(batch: list) -> Tensor:
-    from ... import stack
-
     return stack(batch, 0)
 
 
@@ -84,8 +82,6 @@ def _collate_float(batch: list) -> Tensor:
 
 
 def _collate_int(batch: list) -> Tensor:
-    from ... import tensor
-
     return tensor(batch)
 
 
