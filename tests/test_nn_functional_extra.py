@@ -244,3 +244,17 @@ def test_errors_as_torch(torch, fn):
     with pytest.raises(type(t_err.value)) as n_err:
         fn(ndgrad, F)
     assert str(n_err.value) == str(t_err.value)
+
+
+def test_gumbel_softmax_and_conv_tbc(torch):
+    x = np.random.default_rng(4).standard_normal((4, 6))
+    for hard in (False, True):
+        out = both(torch, lambda L, F, t: F.gumbel_softmax(t, tau=0.5, hard=hard), [x], seed=11)
+        if hard:
+            assert out[0].sum(-1).tolist() == [1.0] * 4
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((6, 2, 3)), rng.standard_normal((3, 3, 4)),
+              rng.standard_normal(4)]
+    for pad in (0, 2, -1):
+        both(torch, lambda L, F, x, w, b: F.conv_tbc(x, w, b, pad), arrays)
+    both(torch, lambda L, F, x, w, b: L.conv_tbc(x, w, b), arrays)

@@ -284,3 +284,59 @@ def test_loss_layers_with_class_targets(torch):
         nm.double()
         target = rng.integers(-1 if "Label" in ctor else 0, classes, t_shape)
         assert_pairs(run_both(torch, tm, nm, [rng.standard_normal(x_shape), target]))
+
+
+def test_adaptive_log_softmax_with_loss(torch):
+    tm, nm = build(torch, "AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, "
+                          "head_bias=True)")
+    assert repr(nm) == repr(tm) and list(nm.state_dict()) == list(tm.state_dict())
+    for (k, t), n in zip(tm.state_dict().items(), nm.state_dict().values()):
+        np.testing.assert_array_equal(n.numpy(), t.numpy(), err_msg=k)
+    tm.double()
+    nm.double()
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((6, 8)), np.array([0, 4, 9, 2, 7, 5])
+    t_out = tm(torch.tensor(x, requires_grad=True), torch.tensor(y))
+    n_out = nm(ndgrad.tensor(x, requires_grad=True), ndgrad.tensor(y))
+    np.testing.assert_allclose(n_out.output.detach().numpy(), t_out.output.detach().numpy(),
+                               rtol=1e-10)
+    t_out.loss.backward()
+    n_out.loss.backward()
+    for t, n in zip(tm.parameters(), nm.parameters()):
+        np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(nm.log_prob(ndgrad.tensor(x)).detach().numpy(),
+                               tm.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    assert nm.predict(ndgrad.tensor(x)).tolist() == tm.predict(torch.tensor(x)).tolist()
+    single = nm(ndgrad.tensor(x[0]), ndgrad.tensor(3))
+    assert single.output.shape == () and single.loss.shape == ()
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 9\]"):
+        nm(ndgrad.tensor(x[:2]), ndgrad.tensor([1, 10]))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3])
+
+
+def test_sync_batch_norm_data_parallel_and_container(torch):
+    tm, nm = build(torch, "SyncBatchNorm(3, momentum=None)")
+    assert repr(nm) == repr(tm)
+    x = np.random.default_rng(9).standard_normal((4, 3, 2, 5)).astype(np.float32)
+    for _ in range(2):  # the cumulative average of two batches
+        t, n = tm(torch.tensor(x)), nm(ndgrad.tensor(x))
+    np.testing.assert_allclose(n.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(nm.running_var.numpy(), tm.running_var.numpy(), rtol=1e-6)
+    seq_t = torch.nn.Sequential(torch.nn.BatchNorm2d(3), torch.nn.Sequential(
+        torch.nn.BatchNorm1d(4, affine=False)))
+    seq_n = nn.Sequential(nn.BatchNorm2d(3), nn.Sequential(nn.BatchNorm1d(4, affine=False)))
+    conv_t = torch.nn.SyncBatchNorm.convert_sync_batchnorm(seq_t)
+    conv_n = nn.SyncBatchNorm.convert_sync_batchnorm(seq_n)
+    assert repr(conv_n) == repr(conv_t) and conv_n[0].weight is seq_n[0].weight
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        nm(ndgrad.ones(3))
+    tdp, ndp = build(torch, "DataParallel(Linear(2, 3))")
+    assert repr(ndp) == repr(tdp) and list(ndp.state_dict()) == list(tdp.state_dict())
+    assert ndp.device_ids == tdp.device_ids == []
+    np.testing.assert_allclose(ndp(ndgrad.ones(4, 2)).detach().numpy(),
+                               tdp(torch.ones(4, 2)).detach().numpy(), rtol=1e-6)
+    with pytest.warns(FutureWarning, match="`nn.Container` is deprecated"):
+        c = nn.Container(a=nn.ReLU())
+    with pytest.warns(FutureWarning):
+        assert repr(c) == repr(torch.nn.Container(a=torch.nn.ReLU()))

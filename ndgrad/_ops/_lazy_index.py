@@ -45,7 +45,7 @@ PUBLIC = _invert({  # ndgrad.<name>
     "pool3d": (
         "max_pool3d"),
     "nn_misc": (
-        "channel_shuffle native_channel_shuffle"),
+        "channel_shuffle conv_tbc native_channel_shuffle"),
     "embedding_bag": (
         "embedding_bag"),
     "grid_sample": (
@@ -136,7 +136,7 @@ REGISTRY = _invert({  # op names
     "nn_margin": (
         "multi_margin_loss multilabel_margin_loss"),
     "nn_misc": (
-        "_pdist_forward channel_shuffle rrelu_with_noise rrelu_with_noise_"),
+        "_pdist_forward channel_shuffle conv_tbc rrelu_with_noise rrelu_with_noise_"),
     "embedding_bag": (
         "_embedding_bag"),
     "grid_sample": (

@@ -1,12 +1,14 @@
 """nn ops with nodes of their own: randomized leaky ReLU (RreluWithNoiseBackward0/1), channel
-shuffle (ChannelShuffleBackward0) and pairwise distances within a set (PdistBackward0)."""
+shuffle (ChannelShuffleBackward0), pairwise distances within a set (PdistBackward0) and the
+time-batch-channel convolution (ConvTbcBackward0)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .._tensor import Tensor
 from ._registry import composite, primitive
-from .nn import _kernel_dtype
+from .join import stack
+from .nn import _kernel_dtype, constant_pad_nd
 from .pointwise import where
 
 # *** randomized leaky ReLU ***
@@ -145,3 +147,60 @@ def _(grad, input, result, *, p):
         gd = diff.sign() * ad ** (p - 1) * g / r ** (p - 1)
     gx = input * 0
     return gx.index_add(0, i, gd).index_add(0, j, -gd)
+
+
+# *** conv_tbc: a 1-D convolution over (time, batch, channel) input ***
+
+def _time_pad(x, pad: int):
+    """x (T, B, C) with `pad` zero steps added at both ends of time (cropped when negative)."""
+    if pad >= 0:
+        return constant_pad_nd(x, (0, 0, 0, 0, pad, pad)) if isinstance(x, Tensor) else \
+            np.pad(x, ((pad, pad), (0, 0), (0, 0)))
+    return x[-pad:x.shape[0] + pad]
+
+
+@primitive("conv_tbc", grad_fn="ConvTbcBackward0", inputs=("input", "weight", "bias"),
+           method=False, samples=[(((5, 2, 3), (3, 3, 4), (4,)), {"pad": 1}),
+                                  (((4, 1, 2), (2, 2, 3), (3,)), {"pad": 0})])
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution of (time, batch, in) input with (kernel, in, out) weight and (out,) bias;
+    time is padded by `pad` at both ends.
+
+    Example::
+        >>> ndgrad.conv_tbc(ndgrad.ones(4, 1, 2), ndgrad.ones(3, 2, 1), ndgrad.zeros(1)).flatten()
+        tensor([6., 6.])
+    """
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    k = weight.shape[0]
+    x = _time_pad(input, pad)
+    steps = max(x.shape[0] - k + 1, 0)
+    out = np.broadcast_to(bias, (steps,) + input.shape[1:2] + bias.shape).astype(input.dtype)
+    for j in range(k):
+        out = out + np.matmul(x[j:j + steps], weight[j])
+    return out
+
+
+@conv_tbc.vjp
+def _(grad, input, weight, needs_input_grad, *, pad):
+    k, steps = weight.shape[0], grad.shape[0]
+    gi = gw = gb = None
+    if needs_input_grad[0]:  # a conv_tbc of grad with the flipped, transposed kernel
+        zero = weight[0, :, 0] * 0  # (in,): the transposed kernel's out channels
+        gi = conv_tbc(grad, weight.flip(0).transpose(1, 2), zero, k - 1 - pad)
+    if needs_input_grad[1]:
+        x = _time_pad(input, pad)
+        gw = stack([(x[j:j + steps].unsqueeze(-1) * grad.unsqueeze(-2)).sum((0, 1))
+                    for j in range(k)])
+    if needs_input_grad[2]:
+        gb = grad.sum((0, 1))
+    return gi, gw, gb

@@ -28,10 +28,10 @@ from .modules import (  # noqa: F401  (padding, 3-d/LP/fractional pools, lazy la
     LocalResponseNorm, CrossMapLRN2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d,
     PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold, EmbeddingBag,
     TransformerDecoderLayer, TransformerDecoder, Transformer, LinearCrossEntropyLoss,
-    LinearCrossEntropyOptions,
+    LinearCrossEntropyOptions, AdaptiveLogSoftmaxWithLoss, SyncBatchNorm, Container,
 )
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["functional", "init", "modules", "parallel", "utils", "Parameter", "Buffer", "UninitializedParameter",
-           "UninitializedBuffer",
-           *modules.__all__]
+__all__ = ["functional", "init", "modules", "parallel", "utils", "Parameter", "Buffer",
+           "UninitializedParameter", "UninitializedBuffer", "DataParallel", *modules.__all__]

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import _random
+from .. import _creation, _random
 from .._ops import _inplace
 from .._ops import nn as _nn
 from .._ops import nn_misc as _misc
@@ -18,7 +18,7 @@ from .._ops._registry import REGISTRY, composite
 from .._ops.nn import (  # noqa: F401  (re-exported: torch.nn.functional.<name>)
     cdist, cosine_similarity, pairwise_distance, prelu,
 )
-from .._ops.nn_misc import channel_shuffle  # noqa: F401  (re-exported)
+from .._ops.nn_misc import channel_shuffle, conv_tbc  # noqa: F401  (re-exported)
 from .._ops.nn_misc import channel_shuffle as native_channel_shuffle  # noqa: F401
 from .._tensor import Tensor
 from ._loss_functional import (  # noqa: F401  (re-exported)
@@ -417,6 +417,26 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim)
     return _nn.softmax(-input, dim, dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as torch draws it; hard=True
+    returns one-hot samples whose gradient is the soft sample's (straight-through).
+
+    Example::
+        >>> F.gumbel_softmax(ndgrad.zeros(2, 3), hard=True).sum(-1)
+        tensor([1., 1.])
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_creation.empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # *** linear maps ***

@@ -1,4 +1,5 @@
 """torch.nn.modules: Module, containers and layers."""
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (
     CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
     LogSigmoid, LogSoftmax, Mish, MultiheadAttention, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU,
@@ -6,7 +7,9 @@ from .activation import (
 )
 from .batchnorm import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
+    SyncBatchNorm,
 )
+from .deprecated import Container
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import (
     Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, LazyConv1d,
@@ -88,5 +91,6 @@ __all__ = [
     "MaxUnpool3d", "LocalResponseNorm", "CrossMapLRN2d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold", "EmbeddingBag",
     "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "LinearCrossEntropyLoss",
-    "LinearCrossEntropyOptions",
+    "LinearCrossEntropyOptions", "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm",
+    "Container",
 ]
