@@ -188,9 +188,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     return res
 
 
-# *** the torch.* spellings (torch.batch_norm(input, weight, bias, ...), ...) ***
-
-@composite("batch_norm", method=False)
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
                         k: float = 1.0) -> Tensor:
     """Divide each element by (k + alpha * mean of x² over `size` neighbouring channels)^beta.
@@ -218,6 +215,9 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / div
 
 
+# *** the torch.* spellings (torch.batch_norm(input, weight, bias, ...), ...) ***
+
+@composite("batch_norm", method=False)
 def _torch_batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
                       running_mean: Tensor | None, running_var: Tensor | None, training: bool,
                       momentum: float, eps: float, cudnn_enabled: bool) -> Tensor:
