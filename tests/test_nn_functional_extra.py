@@ -258,3 +258,14 @@ def test_gumbel_softmax_and_conv_tbc(torch):
     for pad in (0, 2, -1):
         both(torch, lambda L, F, x, w, b: F.conv_tbc(x, w, b, pad), arrays)
     both(torch, lambda L, F, x, w, b: L.conv_tbc(x, w, b), arrays)
+
+
+def test_inplace_ops_on_empty_tensors(torch):
+    # an empty tensor aliases nothing, whatever its strides (torch writes nothing, raises nothing)
+    for make in (lambda L: L.ones(1, 0, 3).expand(2, 0, 3), lambda L: L.empty(0, 4).t()):
+        for fn in (lambda L, x: L.nn.functional.rrelu(x, training=True, inplace=True),
+                   lambda L, x: x.exp_(), lambda L, x: L.nn.functional.elu(x, inplace=True)):
+            t, n = fn(torch, make(torch).clone()), fn(ndgrad, make(ndgrad).clone())
+            assert tuple(n.shape) == tuple(t.shape)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        ndgrad.ones(1, 3).expand(2, 3).exp_()

@@ -120,7 +120,9 @@ def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
             "do not allow the output views to be modified inplace. You should replace the "
             "inplace operation by an out-of-place one.")
     arr = self._data
-    if not overlap_ok and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+    # an empty tensor has no elements to alias, whatever its strides
+    if not overlap_ok and arr.size and any(s == 0 and n > 1
+                                           for s, n in zip(arr.strides, arr.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
