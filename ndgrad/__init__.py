@@ -28,6 +28,8 @@ from . import autograd
 from ._ops import _lazy_index
 
 half, float, double = float16, float32, float64
+from ._dtype import complex32, complex64, complex128  # noqa: E402
+cfloat, cdouble, chalf = complex64, complex128, complex32
 short, int, long = int16, int32, int64
 
 # torch.FloatTensor([1, 2]) and friends: legacy constructors of a fixed dtype
@@ -78,7 +80,7 @@ from ._runtime import (  # noqa: E402
 
 _SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
                "distributed", "accelerator", "amp", "backends", "cpu", "cuda", "functional", "jit",
-               "mps", "profiler"}
+               "mps", "profiler", "fft"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
                "autocast": "amp",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",

@@ -1,6 +1,7 @@
 """Tensor creation: from data, filled, ranges, and random draws on torch's CPU streams."""
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -8,9 +9,12 @@ import numpy as np
 from . import _dtype, _memory_format
 from ._dtype import dtype as _DType
 from ._factory import factory
-from ._tensor import Tensor, _check_floating
+from ._tensor import _TORCH_TYPE_NAMES, Tensor, _check_floating
 
 _STRIDED = "aten::empty_strided"  # what torch's *_like factories allocate with
+
+_C_TYPES = {"float64": "double", "int64": "int64_t", "int32": "int", "int16": "int16_t",
+            "int8": "int8_t", "uint8": "uint8_t", "bool": "bool", "float16": "c10::Half"}
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -51,15 +55,21 @@ def _to_array(data: Any) -> np.ndarray:
         arr = np.array(items)
         if arr.dtype == object:
             raise ValueError("expected a sequence of numbers with a regular shape")
-        if arr.dtype.kind == "f" and not _has_numpy_float(data):
-            arr = arr.astype(_dtype._Default.float.np)
+        if arr.dtype.kind in "fc" and not _has_numpy_float(data):
+            arr = arr.astype(_default_for(arr))
         return arr
     arr = np.asarray(data)
-    if arr.dtype.kind == "f" and isinstance(data, float):
-        arr = arr.astype(_dtype._Default.float.np)
+    if arr.dtype.kind in "fc" and isinstance(data, (float, complex)):
+        arr = arr.astype(_default_for(arr))
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _default_for(arr: np.ndarray) -> np.dtype:
+    """The default dtype of Python floats (complex numbers: the matching complex dtype)."""
+    d = _dtype._Default.float
+    return (d.to_complex() if arr.dtype.kind == "c" else d).np
 
 
 def _has_numpy_float(data: Any) -> bool:
@@ -68,8 +78,9 @@ def _has_numpy_float(data: Any) -> bool:
         if isinstance(d, (list, tuple)):
             if _has_numpy_float(d):
                 return True
-        elif isinstance(d, (np.floating, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
-                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) == np.float64:
+        elif isinstance(d, (np.inexact, np.ndarray, Tensor)) and getattr(d, "dtype", None) \
+                is not None and np.dtype(d.dtype if not isinstance(d, Tensor) else
+                                         d._data.dtype) in (np.float64, np.complex128):
             return True
     return False
 
@@ -172,6 +183,9 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)
+    elif isinstance(fill_value, complex) and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dtype.name, 'float')} "
+                           "without overflow")
     return _finish(np.full(_sizes((size,)), fill_value, dtype=dtype.np), requires_grad)
 
 
@@ -230,6 +244,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None =
         raise RuntimeError("step must be nonzero")
     if dtype is None:
         dtype = _dtype._Default.float if any(isinstance(v, float) for v in vals) else _dtype.int64
+    if dtype.is_complex:
+        raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                  f"'{_TORCH_TYPE_NAMES[dtype.name]}'")
     n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
     if n < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
@@ -249,10 +266,12 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
         >>> ndgrad.linspace(0, 1, 5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dtype = _dtype._Default.float.to_complex()
     dt = _float(dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    work = dt if dt.kind in "fc" else np.dtype(np.float64)
     s, e = work.type(start), work.type(end)
     if steps <= 1:
         arr = np.full(steps, s, dtype=work)
@@ -313,6 +332,9 @@ def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device:
         tensor([0.4963, 0.7682])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # torch draws the real and imaginary parts as pairs of real numbers
+        pairs = _gen(generator).uniform(_sizes(size) + (2,), dt.type(0).real.dtype)
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).uniform(_sizes(size), dt), requires_grad)
 
 
@@ -328,6 +350,10 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
         tensor([ 1.5410, -0.2934])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # real and imaginary parts drawn as pairs, each with variance 1/2
+        pairs = _gen(generator).normal(_sizes(size) + (2,), dt.type(0).real.dtype, 0.0,
+                                       1 / math.sqrt(2))  # torch's std / sqrt(2), rounded so
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
 
 

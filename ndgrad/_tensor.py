@@ -45,6 +45,7 @@ _NONLEAF_GRAD_WARNING = (
 _TORCH_TYPE_NAMES = {
     "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 _GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
 _TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype._NAMES[k] for k, v in _TORCH_TYPE_NAMES.items()}
@@ -60,7 +61,7 @@ _NO_CUDA_LIBRARY = (
 
 
 def _check_floating(arr: np.ndarray) -> None:
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fc":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
@@ -115,6 +116,7 @@ class Tensor:
     _accumulator: Any = None
     _retains_grad = False
     _post_acc_hooks: dict | None = None
+    _is_conj = False  # torch's conjugate bit (set by conj(); see _ops/complex.py)
 
     # *** construction ***
 
@@ -207,7 +209,10 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
+
+    def is_conj(self) -> bool:
+        return self._is_conj
 
     def is_inference(self) -> bool:
         return False
@@ -355,6 +360,8 @@ class Tensor:
         """A tensor sharing this one's data and version counter, cut from the graph."""
         t = Tensor._make(self._data)
         t._vc = self._vc
+        if self._is_conj:
+            t._is_conj = True
         return t
 
     def detach_(self) -> "Tensor":
@@ -385,6 +392,9 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if self._is_conj and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
+                               "tensor.resolve_conj().numpy() instead.")
         return self._data.copy() if force else self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -421,6 +431,15 @@ class Tensor:
 
     def half(self) -> "Tensor":
         return self.to(_dtype.float16)
+
+    def cfloat(self) -> "Tensor":
+        return self.to(_dtype.complex64)
+
+    def cdouble(self) -> "Tensor":
+        return self.to(_dtype.complex128)
+
+    def chalf(self) -> "Tensor":
+        return self.to(_dtype.complex32)
 
     def long(self) -> "Tensor":
         return self.to(_dtype.int64)
@@ -493,10 +512,10 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(_real_item(self.item(), "double"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(_real_item(self.item(), "int64_t"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -537,6 +556,15 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
+
+def _real_item(v: Any, ctype: str) -> Any:
+    """A complex value with no imaginary part converts to a real number, as in torch."""
+    if isinstance(v, complex):
+        if v.imag:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
+
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, requires_grad)

@@ -23,7 +23,7 @@ from ._codegen import _make_public
 from ._forward import propagate as _propagate_tangents
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
-    _prep_scalar_attr, _scalar, result_dtype,
+    _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
 )
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
@@ -123,7 +123,7 @@ class OpNode(Node):
                 if live is not None:  # forward mode: the output itself, with its tangent
                     t = live
                 else:
-                    floating = arr.dtype.kind == "f"
+                    floating = arr.dtype.kind in "fc"
                     t = Tensor._make(arr, floating, self if floating else None, nr)
                     t._vc = vc
                 if vc[0] != version:
@@ -177,7 +177,7 @@ def _saved_attribute(node: "OpNode", key: str) -> Any:
             if kind == "result":
                 if val[0] is _PACKED:
                     return _saved_hooks.unpack(*val[1])
-                t = Tensor._make(val[0], val[0].dtype.kind == "f", node, val[3])
+                t = Tensor._make(val[0], val[0].dtype.kind in "fc", node, val[3])
                 t._vc = val[1]
                 return t
             return tuple(val)
@@ -201,12 +201,16 @@ class OpDef:
     """One differentiable (or explicitly non-differentiable) primitive."""
 
     def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
-                 promote: str | None, differentiable: bool, n_outputs: int, tests: dict) -> None:
+                 promote: str | None, differentiable: bool, n_outputs: int, tests: dict,
+                 complex: bool | str = False) -> None:
         self.name = name
         self.forward = forward
         self.grad_fn = grad_fn
         self.inputs = inputs
         self.promote = promote
+        self.complex = complex
+        # argument preparation: promotion, and for real-only ops torch's refusal of complex input
+        self.prep = _PREP[promote] if complex else real_only(_PREP[promote], name)
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests
@@ -233,7 +237,7 @@ class OpDef:
 
     def vjp(self, fn: Callable) -> Callable:
         """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
-        self.vjp_fn = fn
+        self.vjp_fn = holomorphic_vjp(fn) if self.complex == "holomorphic" else fn
         specs, kinds = [], []
         params = list(inspect.signature(fn).parameters.values())[1:]
         for p in params:
@@ -267,7 +271,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
               export: bool = True, method: bool = True, inplace: bool = False,
               view: bool | Callable = False, save_if: dict | None = None,
-              **tests: Any) -> Callable[[Callable], OpDef]:
+              complex: bool | str = False, **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -280,6 +284,10 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     True, or a function of the attributes (getitem is a view only for basic indexing).
     save_if: {saved input: (inputs whose gradient needs it)}: save it only when one of those
     requires grad, as torch does (x * w saves x only if w requires grad).
+    complex: False (real-only: complex input raises torch's error), True (complex input accepted;
+    the VJP is written for torch's convention or is linear with real coefficients), or
+    'holomorphic' (the VJP is written as for real input, g * f'(z); ndgrad applies it as
+    conj(vjp(conj(g))) = g * conj(f'(z)) when the gradient is complex).
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -292,7 +300,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             names = tuple(p.name for p in sig.parameters.values()
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
-                   n_outputs, tests)
+                   n_outputs, tests, complex)
         op.view = view
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
@@ -378,7 +386,7 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     prof = PROFILER
     if prof is not None:
         event = prof.enter(op.name, inputs)
-    inputs, arrays = _PREP[op.promote](inputs, attrs)
+    inputs, arrays = op.prep(inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
     except ValueError as e:
@@ -421,6 +429,8 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
         r._vc = x._vc
+        if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
+            r._is_conj = True
         r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),
                            no_grad)
 
@@ -466,15 +476,15 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     if op.n_outputs == 1:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype.kind == "f":
+        if out.dtype.kind in "fc":
             result = Tensor._make(out, True, node)
         else:
             result = Tensor._make(out)
         results = (result,)
     else:
         outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
-        results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind == "f" else Tensor._make(o)
-                        for i, o in enumerate(outs))
+        results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind in "fc"
+                        else Tensor._make(o) for i, o in enumerate(outs))
         result = results
     saved = []
     hooked = _SAVED_HOOKS.hooks
@@ -507,7 +517,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
         else:  # one flag per forward input (None included), as the VJP returns grads
             saved.append(tuple(req))
     if op.n_outputs != 1:
-        saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
+        saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc" else None
                            for r in results))
     node._saved = tuple(saved)
     node._where = _caller() if any_tensor else None

@@ -69,7 +69,10 @@ def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
             ) from None
     if g._data.dtype != dt:
-        g = g.to(from_numpy_dtype(dt))
+        if g._data.dtype.kind == "c" and dt.kind != "c":
+            g = g.real  # a real input of a complex computation: torch's handle_r_to_c
+        if g._data.dtype != dt:
+            g = g.to(from_numpy_dtype(dt))
     return g
 
 
