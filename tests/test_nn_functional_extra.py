@@ -269,3 +269,21 @@ def test_inplace_ops_on_empty_tensors(torch):
             assert tuple(n.shape) == tuple(t.shape)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         ndgrad.ones(1, 3).expand(2, 3).exp_()
+
+
+def test_linear_cross_entropy_options_give_the_unchunked_values(torch):
+    rng = np.random.default_rng(12)
+    x, w, t = rng.standard_normal((7, 3)), rng.standard_normal((4, 3)), rng.integers(0, 4, 7)
+    for reduction in ("mean", "sum", "none"):
+        t_opt = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=2)
+        n_opt = ndgrad.nn.LinearCrossEntropyOptions(batch_chunk_size=2)
+        both(torch, lambda L, F, x, w, t: F.linear_cross_entropy(
+            x, w, t, reduction=reduction,
+            options=t_opt if L is torch else n_opt), [x, w, t])
+    assert repr(ndgrad.nn.LinearCrossEntropyOptions()) == repr(
+        torch.nn.LinearCrossEntropyOptions())
+    for bad in ({"acc_policy": "fast"}, {"chunking_method": "rows"}, {"batch_chunk_size": 0}):
+        with pytest.raises(ValueError) as t_err:
+            torch.nn.LinearCrossEntropyOptions(**bad)
+        with pytest.raises(ValueError, match=str(t_err.value)[:20]):
+            ndgrad.nn.LinearCrossEntropyOptions(**bad)
