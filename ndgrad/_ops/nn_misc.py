@@ -63,7 +63,8 @@ def _(grad, result, *, lower, upper, training, noise):
 # *** channel shuffle ***
 
 @primitive("channel_shuffle", grad_fn="ChannelShuffleBackward0", inputs=("input",),
-           method=False, samples=[((1, 6, 2, 2), {"groups": 2}), ((2, 6, 3), {"groups": 3})])
+           method=False, complex=True,  # a permutation: its own adjoint's shape, any dtype
+           samples=[((1, 6, 2, 2), {"groups": 2}), ((2, 6, 3), {"groups": 3})])
 def channel_shuffle(input, groups):
     """(N, g * c, *) -> (N, c * g, *): channel k of group j moves to position k * g + j.
 
