@@ -216,6 +216,8 @@ ERRORS = [
     lambda L, F: F.fractional_max_pool2d(L.ones(1, 2, 6, 6), 2),
     lambda L, F: F.fractional_max_pool2d(L.ones(1, 2, 6, 6), 2, output_size=3,
                                          _random_samples=L.rand(1, 3, 2)),
+    lambda L, F: F.fractional_max_pool2d(L.ones(1, 2, 6, 6), 2, output_size=3,
+                                         _random_samples=L.rand(1, 2, 2, dtype=L.float64)),
     lambda L, F: F.max_unpool2d(L.ones(1, 1, 2, 2), L.tensor([[[[0, 1], [2, 99]]]]), 2),
     lambda L, F: F.max_unpool2d(L.ones(1, 1, 2, 2), L.zeros(1, 1, 2, 2, dtype=L.int64), 2,
                                 output_size=(9, 9)),

@@ -79,6 +79,8 @@ def _fractional(nd: int, input: Tensor, kernel_size, output_size, output_ratio,
     if random_samples is None:
         batch = 1 if input.dim() == nd + 1 else input.size(0)
         random_samples = _creation.rand(batch, input.size(-nd - 1), nd, dtype=input.dtype)
+    elif random_samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     op = _extra.fractional_max_pool2d if nd == 2 else _extra.fractional_max_pool3d
     return op(input, kernel_size=_ntuple(nd, kernel_size), output_size=_ntuple(nd, output_size),
               random_samples=random_samples._data)
