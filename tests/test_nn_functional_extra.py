@@ -132,6 +132,12 @@ CASES = [
     ("linear_cross_entropy k-dim", lambda L, F, x, w, t: F.linear_cross_entropy(
         x, w, t, reduction="sum", ignore_index=1), [R.standard_normal((4, 3)),
                                                     R.standard_normal((3, 2, 3)), idx(4, 2, hi=3)]),
+    ("prelu 0-d input", lambda L, F, x, w: F.prelu(x, w), [np.array(-1.5), np.array([0.3])]),
+    ("prelu 0-d weight", lambda L, F, x, w: F.prelu(x, w), [R.standard_normal((2, 3)),
+                                                           np.array(0.3)]),
+    # a replaced value above threshold keeps its zero gradient (the node reads the old input)
+    ("threshold inplace", lambda L, F, x: F.threshold(x * 1, 0.2, 6.0, inplace=True),
+     [R.standard_normal((3, 4))]),
 ]
 
 
@@ -236,6 +242,9 @@ ERRORS = [
     lambda L, F: F.triplet_margin_with_distance_loss(L.ones(2, 3), L.ones(2, 3), L.ones(3),
                                                      margin=1.0),
     lambda L, F: F.linear_cross_entropy(L.ones(2, 3), L.ones(4, 2), L.tensor([0, 1])),
+    lambda L, F: F.prelu(L.tensor(1.0), L.ones(2)),
+    lambda L, F: F.silu(L.ones(2, dtype=L.complex128, requires_grad=True)),
+    lambda L, F: F.dropout1d(L.ones(4, 6, requires_grad=True), 0.5, False, inplace=True),
 ]
 
 
@@ -289,3 +298,22 @@ def test_linear_cross_entropy_options_give_the_unchunked_values(torch):
             torch.nn.LinearCrossEntropyOptions(**bad)
         with pytest.raises(ValueError, match=str(t_err.value)[:20]):
             ndgrad.nn.LinearCrossEntropyOptions(**bad)
+
+
+def test_activation_edge_cases_as_torch(torch):
+    # NaN propagates; its gradient is 0 as in torch's vectorized loop (16 elements: no tail)
+    special = np.array([np.nan, 1.0, -1.0, 0.2, np.inf, -np.inf, 0.5, -0.5] * 2)
+    for fn in (lambda L, F, x: F.softshrink(x), lambda L, F, x: F.hardshrink(x, 0.4)):
+        both(torch, fn, [special])
+    z = np.array([1 + 2j, -0.5 + 0.1j, -1000 + 1j, 1000 + 1j, -800 + 0j, 0j])
+    for dtype in (np.complex128, np.complex64):
+        both(torch, lambda L, F, x: F.silu(x), [z.astype(dtype)], grad=False)
+        both(torch, lambda L, F, x: F.silu(x * 1, inplace=True), [z.astype(dtype)], grad=False)
+    # threshold_ writes through an expanded tensor as torch (no overlap refusal)
+    both(torch, lambda L, F, x: F.threshold(x.detach()[:1].clone().expand(3, 4), 0.0, 9.0,
+                                            inplace=True) * 1, [R.standard_normal((2, 4))])
+    # unbatched feature dropout in place: the same draws, written into the input
+    both(torch, lambda L, F, x: F.dropout1d(x * 1, 0.5, True, inplace=True),
+         [R.standard_normal((5, 3))], seed=3)
+    both(torch, lambda L, F, x: F.dropout3d(x * 1, 0.4, True, inplace=True),
+         [R.standard_normal((5, 2, 1, 3))], seed=3)

@@ -272,16 +272,21 @@ def _(grad, grad_output, input, needs_input_grad, *, approximate):
             else None)
 
 
-@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"))
+@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"),
+           complex="holomorphic", complex_skips=("torch", "jvp_torch"))  # torch: no complex AD
 def silu(input):
-    """input * sigmoid(input)."""
+    """input * sigmoid(input); complex input as torch's kernel, input / (1 + exp(-input))
+    (F.silu refuses complex input that requires grad, as torch; the rule holds for it anyway)."""
+    if input.dtype.kind == "c" and input.dtype.itemsize > 4:
+        with np.errstate(all="ignore"):
+            return input / (1 + np.exp(-input))
     _kernel_dtype(input, "silu_cpu")
     return input * _sigmoid(input)
 
 
 @silu.vjp
 def _(grad, input):
-    if not STATE.enabled:
+    if not STATE.enabled and input._data.dtype.kind == "f":
         x = input._data
         sx = _sigmoid(x)
         return _plain(grad._data * (sx * (1 + x * (1 - sx))))
@@ -380,11 +385,13 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     _kernel_dtype(input, "softshrink_check")
     _check_lambd(lambd)
-    return np.where(input > lambd, input - lambd, np.where(input < -lambd, input + lambd, 0))
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is outside: it propagates, as torch
+    return np.where(inside, 0, np.where(input > 0, input - lambd, input + lambd))
 
 
 @softshrink.vjp
 def _(grad, input, *, lambd):
+    # NaN gets gradient 0, as torch's vectorized kernel (its scalar tail loop gives 1)
     return grad * ((input < -lambd) | (input > lambd))
 
 
@@ -402,6 +409,7 @@ def hardshrink(input, lambd=0.5):
 
 @hardshrink.vjp
 def _(grad, input, *, lambd):
+    # NaN gets gradient 0, as torch's vectorized kernel (its scalar tail loop gives 1)
     return grad * ((input < -lambd) | (input > lambd))
 
 
@@ -426,13 +434,14 @@ def _(grad, input, *, threshold, value):
            kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": -2.0},
            torch_fn=lambda torch, x, **k: torch.threshold_(x * 1, **k))
 def threshold_(input, threshold, value):
-    """Out-of-place body of in-place threshold (node ThresholdBackward1 reads the result)."""
+    """Out-of-place body of in-place threshold (ThresholdBackward1 reads the old input, as
+    torch saves a copy of self: a value above threshold does not unmask a replaced entry)."""
     return np.where(input <= threshold, value, input).astype(input.dtype, copy=False)
 
 
 @threshold_.vjp
-def _(grad, result, *, threshold, value):
-    return where(result <= threshold, 0.0, grad)
+def _(grad, input, *, threshold, value):
+    return where(input <= threshold, 0.0, grad)
 
 
 @primitive("glu", grad_fn="GluBackward0", export=False, torch_fn=_fn("glu"),
@@ -490,14 +499,18 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
                            f"{weight.ndim}")
-    if input.ndim == 0 and weight.ndim != 0:
-        raise RuntimeError("Not allow zero-dim input tensor.")
     if n != 1:
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = input.shape[1] if input.ndim > 1 else 1
         if channels != n:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    if weight.ndim == 1:  # torch lays a 1-d weight along dim 1 of the input's rank
+        shape = [1] * input.ndim
+        if input.ndim > 1:
+            shape[1] = n
+        weight = weight.reshape(shape)
     return _prelu_kernel(input, weight)
 
 

@@ -21,6 +21,7 @@ from .._ops.nn import (  # noqa: F401  (re-exported: torch.nn.functional.<name>)
 from .._ops.nn_misc import channel_shuffle, conv_tbc  # noqa: F401  (re-exported)
 from .._ops.nn_misc import channel_shuffle as native_channel_shuffle  # noqa: F401
 from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
 from ._loss_functional import (  # noqa: F401  (re-exported)
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
     cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
@@ -250,6 +251,9 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(ndgrad.tensor([0.]))
         tensor([0.])
     """
+    if input.is_complex() and input.requires_grad and STATE.enabled:
+        raise RuntimeError("silu does not support automatic differentiation for outputs with "
+                           "complex dtype.")
     return _maybe_inplace(_nn.silu, input, inplace)
 
 
@@ -355,7 +359,8 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-1.,  2.])
     """
     if inplace:
-        return _inplace(_nn.threshold_, input, threshold, value)
+        # torch checks no memory overlap here (threshold_ writes each location the same way)
+        return _inplace(_nn.threshold_, input, threshold, value, overlap_ok=True)
     return _nn.threshold(input, threshold, value)
 
 
