@@ -391,7 +391,6 @@ def softshrink(input, lambd=0.5):
 
 @softshrink.vjp
 def _(grad, input, *, lambd):
-    # NaN gets gradient 0, as torch's vectorized kernel (its scalar tail loop gives 1)
     return grad * ((input < -lambd) | (input > lambd))
 
 
@@ -409,7 +408,6 @@ def hardshrink(input, lambd=0.5):
 
 @hardshrink.vjp
 def _(grad, input, *, lambd):
-    # NaN gets gradient 0, as torch's vectorized kernel (its scalar tail loop gives 1)
     return grad * ((input < -lambd) | (input > lambd))
 
 
@@ -434,14 +432,13 @@ def _(grad, input, *, threshold, value):
            kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": -2.0},
            torch_fn=lambda torch, x, **k: torch.threshold_(x * 1, **k))
 def threshold_(input, threshold, value):
-    """Out-of-place body of in-place threshold (ThresholdBackward1 reads the old input, as
-    torch saves a copy of self: a value above threshold does not unmask a replaced entry)."""
+    """Out-of-place body of in-place threshold (node ThresholdBackward1 reads the result)."""
     return np.where(input <= threshold, value, input).astype(input.dtype, copy=False)
 
 
 @threshold_.vjp
-def _(grad, input, *, threshold, value):
-    return where(input <= threshold, 0.0, grad)
+def _(grad, result, *, threshold, value):
+    return where(result <= threshold, 0.0, grad)
 
 
 @primitive("glu", grad_fn="GluBackward0", export=False, torch_fn=_fn("glu"),
@@ -499,18 +496,14 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
                            f"{weight.ndim}")
+    if input.ndim == 0 and weight.ndim != 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
     if n != 1:
-        if input.ndim == 0:
-            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = input.shape[1] if input.ndim > 1 else 1
         if channels != n:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-    if weight.ndim == 1:  # torch lays a 1-d weight along dim 1 of the input's rank
-        shape = [1] * input.ndim
-        if input.ndim > 1:
-            shape[1] = n
-        weight = weight.reshape(shape)
+        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
     return _prelu_kernel(input, weight)
 
 
