@@ -89,6 +89,14 @@ PUBLIC = _invert({  # ndgrad.<name>
         "geqrf matrix_exp orgqr ormqr"),
     "linalg_misc": (
         "chain_matmul"),
+    "pool3d": (
+        "max_pool3d"),
+    "nn_misc": (
+        "channel_shuffle conv_tbc native_channel_shuffle"),
+    "embedding_bag": (
+        "embedding_bag"),
+    "grid_sample": (
+        "affine_grid_generator grid_sampler grid_sampler_2d grid_sampler_3d"),
 })
 
 
@@ -250,11 +258,29 @@ REGISTRY = _invert({  # op names
         "geqrf linalg_householder_product linalg_matrix_exp ormqr"),
     "linalg_eig": (
         "linalg_eig"),
+    "pool3d": (
+        "_adaptive_avg_pool3d _adaptive_avg_pool3d_backward adaptive_max_pool3d "
+        "adaptive_max_pool3d_backward avg_pool3d avg_pool3d_backward max_pool3d_with_indices "
+        "max_pool3d_with_indices_backward"),
+    "pool_extra": (
+        "fractional_max_pool2d fractional_max_pool2d_backward fractional_max_pool3d "
+        "fractional_max_pool3d_backward max_unpool2d max_unpool3d"),
+    "nn_margin": (
+        "multi_margin_loss multilabel_margin_loss"),
+    "nn_misc": (
+        "_pdist_forward channel_shuffle conv_tbc rrelu_with_noise rrelu_with_noise_"),
+    "embedding_bag": (
+        "_embedding_bag"),
+    "grid_sample": (
+        "affine_grid_generator grid_sampler_2d grid_sampler_3d"),
+    "resample_separable": (
+        "_upsample_separable _upsample_separable_backward"),
 })
 
 
 LIBRARIES = _invert({  # ndgrad.<name> registered by a lazily loaded namespace
     "nn": (
         "alpha_dropout batch_norm bilinear celu celu_ dropout feature_alpha_dropout "
-        "group_norm instance_norm layer_norm rms_norm selu selu_ threshold_"),
+        "group_norm instance_norm layer_norm pdist rms_norm rrelu rrelu_ selu selu_ "
+        "threshold_"),
 })

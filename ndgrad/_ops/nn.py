@@ -272,16 +272,21 @@ def _(grad, grad_output, input, needs_input_grad, *, approximate):
             else None)
 
 
-@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"))
+@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"),
+           complex="holomorphic", complex_skips=("torch", "jvp_torch"))  # torch: no complex AD
 def silu(input):
-    """input * sigmoid(input)."""
+    """input * sigmoid(input); complex input as torch's kernel, input / (1 + exp(-input))
+    (F.silu refuses complex input that requires grad, as torch; the rule holds for it anyway)."""
+    if input.dtype.kind == "c" and input.dtype.itemsize > 4:
+        with np.errstate(all="ignore"):
+            return input / (1 + np.exp(-input))
     _kernel_dtype(input, "silu_cpu")
     return input * _sigmoid(input)
 
 
 @silu.vjp
 def _(grad, input):
-    if not STATE.enabled:
+    if not STATE.enabled and input._data.dtype.kind == "f":
         x = input._data
         sx = _sigmoid(x)
         return _plain(grad._data * (sx * (1 + x * (1 - sx))))
@@ -380,7 +385,8 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     _kernel_dtype(input, "softshrink_check")
     _check_lambd(lambd)
-    return np.where(input > lambd, input - lambd, np.where(input < -lambd, input + lambd, 0))
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is outside: it propagates, as torch
+    return np.where(inside, 0, np.where(input > 0, input - lambd, input + lambd))
 
 
 @softshrink.vjp
@@ -423,16 +429,17 @@ def _(grad, input, *, threshold, value):
 
 
 @primitive("threshold_", grad_fn="ThresholdBackward1", export=False, inputs=("input",),
-           kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": -2.0},
+           kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": 2.0},
            torch_fn=lambda torch, x, **k: torch.threshold_(x * 1, **k))
 def threshold_(input, threshold, value):
-    """Out-of-place body of in-place threshold (node ThresholdBackward1 reads the result)."""
+    """Out-of-place body of in-place threshold (node ThresholdBackward1 saves the original
+    input, as torch: the result cannot tell replaced values when value > threshold)."""
     return np.where(input <= threshold, value, input).astype(input.dtype, copy=False)
 
 
 @threshold_.vjp
-def _(grad, result, *, threshold, value):
-    return where(result <= threshold, 0.0, grad)
+def _(grad, input, *, threshold, value):
+    return where(input <= threshold, 0.0, grad)
 
 
 @primitive("glu", grad_fn="GluBackward0", export=False, torch_fn=_fn("glu"),
@@ -477,7 +484,8 @@ def _(grad, input, weight, needs_input_grad):
             where(pos, 0.0, grad * input) if needs_input_grad[1] else None)
 
 
-@composite("prelu", samples=[(((2, 3, 2), (3,)), {}), (((2, 3), (1,)), {}), (((3,), ()), {})],
+@composite("prelu", samples=[(((2, 3, 2), (3,)), {}), (((2, 3), (1,)), {}), (((3,), ()), {}),
+                             (((), (1,)), {}), (((), ()), {})],
            kinks=(0.0,))
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """max(0, x) + weight * min(0, x), weight per channel (dim 1) or shared.
@@ -487,17 +495,18 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         tensor([-0.5000,  3.0000])
     """
     n = weight.numel()
-    if weight.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
-                           f"{weight.ndim}")
-    if input.ndim == 0 and weight.ndim != 0:
-        raise RuntimeError("Not allow zero-dim input tensor.")
-    if n != 1:
+    if n != 1:  # a single weight is shared by every element, whatever input's rank (0-d too)
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = input.shape[1] if input.ndim > 1 else 1
         if channels != n:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight.ndim}")
+    if weight.ndim != input.ndim:  # as torch: weight viewed with input's rank, channels on dim 1
+        weight = weight.reshape(tuple(n if i == 1 else 1 for i in range(input.ndim)))
     return _prelu_kernel(input, weight)
 
 

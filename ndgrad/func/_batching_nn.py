@@ -54,7 +54,11 @@ def _loss(c: Ctx) -> Any:
 _FOLD = """_pad_nonconstant _pad_nonconstant_backward avg_pool2d avg_pool2d_backward
 max_pool2d_with_indices max_pool2d_with_indices_backward _adaptive_avg_pool2d
 _adaptive_avg_pool2d_backward adaptive_max_pool2d adaptive_max_pool2d_backward _upsample
-_upsample_backward im2col col2im pixel_shuffle pixel_unshuffle""".split()
+_upsample_backward im2col col2im pixel_shuffle pixel_unshuffle
+avg_pool3d avg_pool3d_backward max_pool3d_with_indices max_pool3d_with_indices_backward
+_adaptive_avg_pool3d _adaptive_avg_pool3d_backward adaptive_max_pool3d adaptive_max_pool3d_backward
+_upsample_separable _upsample_separable_backward channel_shuffle grid_sampler_2d
+grid_sampler_3d max_unpool2d max_unpool3d""".split()
 
 
 PHYSICAL_VJP.update({n: "fold" for n in _FOLD})

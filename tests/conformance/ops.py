@@ -20,6 +20,7 @@ from .compare import Mismatch, Tolerance, tolerance_for
 from .convert import Frozen, tensors_of
 from .db import full_name, wrapper_set_seed
 from .harness import Failure, entry_seed, quiet_single_thread, seed_everything
+from .modules import record_constructors
 from .names import (Missing, counterpart, dtype_name, map_dtype, operator_dunder,
                     resolve_or_missing, substitute)
 from .result import FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE, PASS, Result
@@ -190,14 +191,16 @@ class OpChecker:
         prefix = "" if dtype == torch.float64 else f"{dtype_name(dtype)} "
         chosen = present if full else [v for v in present if v.label == "function"]
         seed_everything(entry_seed(self.name))
-        samples = list(op.sample_inputs_func(op, "cpu", dtype, autograd))
+        with record_constructors():  # modules in samples (a distance_function) get rebuilt
+            samples = list(op.sample_inputs_func(op, "cpu", dtype, autograd))
         self._run_samples(samples, dtype, tol, prefix, chosen, autograd)
         if full and op.reference_inputs_func is not None:
             # the thorough set (empty, 0-d, extremal values, discontiguous): forward checks
             seed_everything(entry_seed(self.name))
             slow = SLOW_REFERENCE_SAMPLES.get(op.name, (lambda sample: False, ""))[0]
-            samples = [s for s in op.reference_inputs_func(op, "cpu", dtype, False)
-                       if _numel(s) <= REFERENCE_NUMEL_LIMIT and not slow(s)]
+            with record_constructors():
+                samples = [s for s in op.reference_inputs_func(op, "cpu", dtype, False)
+                           if _numel(s) <= REFERENCE_NUMEL_LIMIT and not slow(s)]
             self._run_samples(samples, dtype, tol, prefix + "reference ", chosen, False)
 
     def _run_samples(self, samples: list, dtype: torch.dtype, tol: Tolerance, prefix: str,
