@@ -526,7 +526,7 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and type(self) is Tensor:  # as torch: a Parameter prints whole
             return format(self.item(), spec)
         return object.__format__(self, spec)
 

@@ -110,6 +110,9 @@ class BackwardCFunction(FunctionCtx, Node):
     def _release(self) -> None:
         self._saved = None
 
+    def __repr__(self) -> str:  # a Python class in torch too: printed with its module
+        return f"<{type(self).__module__}.{type(self).__qualname__} object at {hex(id(self))}>"
+
     def _rerun(self, inputs: tuple, attrs: dict) -> Any:
         """Apply this node's Function again on other inputs (gradcheck's diagnosis)."""
         return self._forward_cls.apply(*inputs, **attrs)
