@@ -32,8 +32,13 @@ def run(lib, script: str, seed: int = 0, **names) -> str:
         env_builtins["__import__"] = _ndgrad_import
     env = {"__name__": "__main__", "__builtins__": env_builtins, "torch": lib, "np": np, **names}
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(textwrap.dedent(script), "<tutorial>", "exec"), env)
+    threads = lib.get_num_threads()
+    lib.set_num_threads(1)  # torch's thread pool spins on a shared, busy machine; sizes are small
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(textwrap.dedent(script), "<tutorial>", "exec"), env)
+    finally:
+        lib.set_num_threads(threads)
     return _ADDRESS.sub("", out.getvalue())
 
 
