@@ -82,7 +82,7 @@ _SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testi
                "distributed", "accelerator", "amp", "backends", "cpu", "cuda", "functional", "jit",
                "mps", "profiler", "fft"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
-               "autocast": "amp",
+               "autocast": "amp", "vmap": "func",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",
                                 "manual_seed", "seed", "set_rng_state"), "_random")}
 

@@ -12,6 +12,7 @@ import numpy as np
 import ndgrad
 
 _NUMBER = re.compile(r"-?(?:\d+\.\d*|\.\d+|\d+)(?:e[-+]?\d+)?|-?\binf\b|\bnan\b")
+_NEGATIVE_ZERO = re.compile(r"-(0(?:\.0*)?(?:e[-+]?\d+)?)(?![\d.e])")
 _ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
 
 
@@ -32,13 +33,14 @@ def run(lib, script: str, seed: int = 0, **names) -> str:
         env_builtins["__import__"] = _ndgrad_import
     env = {"__name__": "__main__", "__builtins__": env_builtins, "torch": lib, "np": np, **names}
     out = io.StringIO()
-    threads = lib.get_num_threads()
+    threads, dtype = lib.get_num_threads(), lib.get_default_dtype()
     lib.set_num_threads(1)  # torch's thread pool spins on a shared, busy machine; sizes are small
     try:
         with contextlib.redirect_stdout(out):
             exec(compile(textwrap.dedent(script), "<tutorial>", "exec"), env)
     finally:
         lib.set_num_threads(threads)
+        lib.set_default_dtype(dtype)
     return _ADDRESS.sub("", out.getvalue())
 
 
@@ -49,10 +51,17 @@ def _tolerance(printed: str, rtol: float) -> float:
     return rtol * abs(float(printed)) + 1.01 * 10.0 ** last
 
 
+def _unsigned_zeros(text: str) -> str:
+    """The text with -0 printed as 0 and without whitespace: float math may round a zero from
+    either side (a sign torch's printer then aligns a column for)."""
+    return re.sub(r"\s+", "", _NUMBER.sub("#", _NEGATIVE_ZERO.sub(r"\1", text)))
+
+
 def assert_same_output(ours: str, theirs: str, rtol: float = 2e-5, atol: float = 0.0) -> None:
     """The same text, with every number equal to within `rtol`/`atol` and the printed precision."""
     ours = ours.replace("ndgrad", "torch")
-    if _NUMBER.sub("#", ours) != _NUMBER.sub("#", theirs):
+    if _NUMBER.sub("#", ours) != _NUMBER.sub("#", theirs) and \
+            _unsigned_zeros(ours) != _unsigned_zeros(theirs):
         import difflib
 
         diff = "\n".join(difflib.unified_diff(theirs.splitlines(), ours.splitlines(),

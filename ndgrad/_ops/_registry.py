@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype, _out
 from .._tensor import Tensor, ViewInfo
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, mark_inference as _mark_inference
 from ..autograd import anomaly as _anomaly
 from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
@@ -406,6 +406,8 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
                            for o in out)
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
+    elif STATE.inference:
+        _mark_inference(result)
     if _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
     if prof is not None:
@@ -428,7 +430,7 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     no_grad = not STATE.enabled or (info is not None and info.no_grad)
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
-        r._vc = x._vc
+        r._vc, r._is_inference = x._vc, x._is_inference  # (a view is what its base is)
         if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
             r._is_conj = True
         r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),

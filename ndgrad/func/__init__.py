@@ -221,6 +221,23 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _jacobian_rows(output: Tensor, inputs: list) -> list:
+    """For each input, the stacked gradients of output's elements: (output.numel(), *input.shape)."""
+    from .. import autograd
+    from .._ops._registry import PUBLIC
+
+    flat = output.reshape(-1)
+    rows: list = [[] for _ in inputs]
+    for k in range(flat.numel()):
+        gs = autograd.grad(flat[k], inputs, retain_graph=True, create_graph=True,
+                           allow_unused=True, materialize_grads=True) \
+            if flat.requires_grad else [x.detach() * 0 for x in inputs]
+        for j, g in enumerate(gs):
+            rows[j].append(g)
+    return [PUBLIC["stack"](r) if r else (x.detach() * 0).reshape(0, *x.shape)
+            for r, x in zip(rows, inputs)]
+
+
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: Any = None,
            _preallocate_and_copy: bool = False) -> Callable:
     """The Jacobian by reverse mode: one backward per output element.
@@ -233,34 +250,32 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
-        from .. import autograd
-        from .._ops._registry import PUBLIC
-
         nums, many = _argnums(argnums, len(args))
         args = list(args)
         with enable_grad(), _enter():
+            trees = []  # (fresh leaves, unflatten) of each differentiated argument (a pytree)
             for a in nums:
-                args[a] = _fresh(args[a])
+                leaves, un = _flatten(args[a])
+                fresh = [_fresh(x) for x in leaves]
+                trees.append((fresh, un))
+                args[a] = un(fresh)
             out = func(*args)
             aux = None
             if has_aux:
                 out, aux = out
-            flat = out.reshape(-1)
-            rows: list = [[] for _ in nums]
-            for k in range(flat.numel()):
-                gs = autograd.grad(flat[k], [args[a] for a in nums], retain_graph=True,
-                                   create_graph=True, allow_unused=True, materialize_grads=True) \
-                    if flat.requires_grad else [args[a].detach() * 0 for a in nums]
-                for j, g in enumerate(gs):
-                    rows[j].append(g)
-            jacs = []
-            for j, a in enumerate(nums):
-                x = args[a]
-                block = PUBLIC["stack"](rows[j]) if rows[j] else \
-                    (x.detach() * 0).reshape(0, *x.shape)
-                jacs.append(_settle(block.reshape(*out.shape, *x.shape)))
+            flat_in = [x for fresh, _ in trees for x in fresh]
+            out_leaves, out_un = _flatten(out)
+            per_output = []
+            for o in out_leaves:
+                blocks = [_settle(b.reshape(*o.shape, *x.shape))
+                          for b, x in zip(_jacobian_rows(o, flat_in), flat_in)]
+                res, i = [], 0
+                for fresh, un in trees:
+                    res.append(un(blocks[i:i + len(fresh)]))
+                    i += len(fresh)
+                per_output.append(tuple(res) if many else res[0])
             aux = _tree_map(_settle, aux)
-        res = tuple(jacs) if many else jacs[0]
+        res = out_un(per_output)
         return (res, aux) if has_aux else res
 
     return wrapper
@@ -279,7 +294,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
                            "should be valid to call f(*primals).")
-    with forward_ad.dual_level():
+    with forward_ad.transform_level():
         duals = []
         for p, t in zip(primals, tangents):
             pl, un = _flatten(p)
