@@ -695,8 +695,7 @@ RTOL = {"time_sequence_prediction": 1e-6, "word_language_model": 1e-4,
 
 
 # what another helper of issue 11 is adding (strict: the test fails once it lands, so the mark goes)
-MISSING = {"word_language_transformer": "missing: nn.Transformer (issue 11, other helper)",
-           "mnist": "missing: Tensor.view_as (issue 11, other helper)"}
+MISSING = {"word_language_transformer": "missing: nn.Transformer (issue 11, other helper)"}
 
 
 @pytest.mark.parametrize("name", [

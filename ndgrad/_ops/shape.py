@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from ._registry import composite, primitive
+from ._registry import REGISTRY, composite, primitive
 
 _TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -28,6 +28,15 @@ def _size_args(size: tuple) -> tuple:
 
 def _int_list(x: Any) -> tuple:
     return (int(x),) if isinstance(x, (int, np.integer, Tensor)) else tuple(int(v) for v in x)
+
+
+def _reshaped_view(arr: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """arr reshaped without a copy, or None when the strides do not allow it (NumPy's
+    reshape(copy=False), which needs NumPy 2.1, written for every supported NumPy)."""
+    out = arr.reshape(shape)
+    if out.size and not np.may_share_memory(out, arr):
+        return None
+    return out
 
 
 def _infer_size(shape: tuple, numel: int) -> tuple:
@@ -76,13 +85,12 @@ def _sized_outputs(public: Callable) -> Callable:
                                                                    ((2, 3), {"size": (-1,)})],
            torch_fn=lambda torch, x, size: x.view(size))
 def _view(input, *, size):
-    shape = _infer_size(size, input.size)
-    try:
-        return input.reshape(shape, copy=False)
-    except ValueError:
+    out = _reshaped_view(input, _infer_size(size, input.size))
+    if out is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
-                           ".reshape(...) instead.") from None
+                           ".reshape(...) instead.")
+    return out
 
 
 @_view.vjp
@@ -103,15 +111,18 @@ def _(grad, input_shape, *, size):
 
 
 @composite("view", export=False)
-def view(input: Tensor, *size) -> Tensor:
+def view(input: Tensor, *size, **kwargs) -> Tensor:
     """A tensor with the same data and a new shape (-1 infers one dimension); never copies.
+    view(dtype) reinterprets the bytes as another dtype.
 
     Example::
         >>> ndgrad.arange(6.).view(2, 3).shape
         torch.Size([2, 3])
     """
+    if kwargs:
+        size = (kwargs.get("size", kwargs.get("dtype")),)
     if len(size) == 1 and isinstance(size[0], _dtype.dtype):
-        raise NotImplementedError("view(dtype) is not supported")
+        return REGISTRY["view_dtype"].public(input, dtype=size[0])  # in view_ops.py
     return _view.public(input, size=_size_args(size))
 
 
@@ -125,9 +136,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     """
     shape = _size_args(shape)
     data = input._data
-    try:
-        data.reshape(_infer_size(shape, data.size), copy=False)
-    except ValueError:
+    if _reshaped_view(data, _infer_size(shape, data.size)) is None:
         return _unsafe_view.public(input.clone(), size=shape)
     return _view.public(input, size=shape)
 
@@ -392,6 +401,23 @@ def expand(input: Tensor, *size) -> Tensor:
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """expand to other's shape."""
     return _expand.public(input, size=tuple(other._data.shape))
+
+
+@composite("view_as", export=False)
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """view with other's shape.
+
+    Example::
+        >>> ndgrad.arange(6.).view_as(ndgrad.zeros(2, 3)).shape
+        torch.Size([2, 3])
+    """
+    return view(input, tuple(other._data.shape))
+
+
+@composite("reshape_as", export=False)
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """reshape to other's shape."""
+    return reshape(input, tuple(other._data.shape))
 
 
 @composite("broadcast_to")
