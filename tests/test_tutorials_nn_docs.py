@@ -1,7 +1,7 @@
-"""The examples in the docstrings of torch.nn's modules (`m = nn.Conv2d(16, 33, 3)`, `input =
-torch.randn(...)`, `output = m(input)`), read from the installed torch and run twice from the same
-seed, once with `torch` meaning ndgrad: every tensor they leave behind has torch's shape, dtype
-and values."""
+"""The examples in the docstrings of torch.nn's modules and torch.nn.functional's functions
+(`m = nn.Conv2d(16, 33, 3)`, `input = torch.randn(...)`, `output = m(input)`), read from the
+installed torch and run twice from the same seed, once with `torch` meaning ndgrad: they print
+torch's text, and every tensor they leave behind has torch's shape, dtype and values."""
 import builtins
 import contextlib
 import doctest
@@ -55,6 +55,23 @@ SLOW = {"BatchNorm2d", "Bilinear", "Conv2d", "ConvTranspose2d", "TransformerEnco
 HEAVY = ["BatchNorm3d", "Conv3d", "TransformerEncoder"]
 
 
+# torch.nn.functional's examples
+FUNCTIONAL_RUNS = [
+    "avg_pool1d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity",
+    "cross_entropy", "ctc_loss", "embedding", "nll_loss", "one_hot", "pad", "pixel_shuffle",
+    "pixel_unshuffle",
+]
+FUNCTIONAL_MISSING = [
+    "channel_shuffle", "embedding_bag", "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "gumbel_softmax", "native_channel_shuffle",
+]
+# (scaled_dot_product_attention's example needs CUDA)
+UNINITIALIZED = {("nn.functional", "pad")}  # its input is torch.empty: shapes only
+LONG_SUMS = {"conv3d", "conv_transpose3d"}  # sums of hundreds of float32 products
+
+
 def _example(cls) -> list:
     """The statements of the docstring's Examples:: section."""
     found = re.search(r"Examples?::?\s*\n(.*)", cls.__doc__ or "", re.S)
@@ -82,12 +99,13 @@ def _run(lib, statements: list) -> tuple:
     return env, _ADDRESS.sub("", out.getvalue())
 
 
-def _check(name: str, torch) -> None:
-    statements = _example(getattr(torch.nn, name))
-    assert statements, f"torch.nn.{name} has no example"
+def _check(name: str, torch, namespace: str = "nn", atol: float = 1e-6) -> None:
+    statements = _example(getattr(getattr(torch.nn, namespace[3:]) if "." in namespace
+                                  else torch.nn, name))
+    assert statements, f"torch.{namespace}.{name} has no example"
     ours, printed = _run(ndgrad, statements)  # ndgrad first: a missing module fails fast
     theirs, torch_printed = _run(torch, statements)
-    assert_same_output(printed, torch_printed, rtol=1e-4, atol=1e-6)
+    assert_same_output(printed, torch_printed, rtol=1e-4, atol=atol)
     compared = bool(torch_printed)
     for key, want in theirs.items():
         if not isinstance(want, torch.Tensor):
@@ -96,10 +114,11 @@ def _check(name: str, torch) -> None:
         assert isinstance(got, ndgrad.Tensor), f"{key}: {type(got).__name__}, not a tensor"
         assert tuple(got.shape) == tuple(want.shape), f"{key}: {tuple(got.shape)} vs torch's"
         assert str(got.dtype) == str(want.dtype), f"{key}: {got.dtype} vs {want.dtype}"
-        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-4,
-                                   atol=1e-5, equal_nan=True, err_msg=key)
+        if (namespace, name) not in UNINITIALIZED:
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-4,
+                                       atol=max(atol, 1e-5), equal_nan=True, err_msg=key)
         compared = True
-    assert compared, f"the torch.nn.{name} example left nothing to compare"
+    assert compared, f"the torch.{namespace}.{name} example left nothing to compare"
 
 
 @pytest.mark.parametrize("name", [
@@ -113,3 +132,15 @@ def test_nn_docstring_example(name, torch):
                    strict=True)
 def test_nn_docstring_example_missing(name, torch):
     _check(name, torch)
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL_RUNS)
+def test_functional_docstring_example(name, torch):
+    _check(name, torch, "nn.functional", atol=1e-4 if name in LONG_SUMS else 1e-6)
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL_MISSING)
+@pytest.mark.xfail(reason="missing: the function (issue 11, other helper)", raises=AttributeError,
+                   strict=True)
+def test_functional_docstring_example_missing(name, torch):
+    _check(name, torch, "nn.functional")
