@@ -395,6 +395,10 @@ jac = jacrev(lambda p, t: (p["w"] @ t + p["b"]).tanh(), argnums=(0, 1))(params, 
 print(sorted(jac[0]), jac[0]["w"], jac[0]["b"], jac[1])
 pair = jacrev(lambda p: (p["w"].sum(), p["b"] * 2))(params)
 print(pair[0]["w"], pair[1]["b"])
+fwd = jacfwd(lambda p, t: (p["w"] @ t + p["b"]).tanh(), argnums=(0, 1))(params, x[0, :2])
+print(fwd[0]["w"], fwd[0]["b"], fwd[1])
+pair = jacfwd(lambda p: ((p["w"] ** 2).sum(), p["b"].sin()))(params)
+print(pair[0]["w"], pair[1]["b"], jacfwd(lambda t: (t.sin(), t.cos()), has_aux=True)(x[0]))
 print(torch.vmap is vmap or torch.vmap.__name__)
 for inner in (fwAD.dual_level, lambda: jvp(torch.sin, (x,), (x,))):
     with fwAD.dual_level():  # one public forward-AD level at a time

@@ -338,27 +338,38 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
         from .._ops._registry import PUBLIC
 
         nums, many = _argnums(argnums, len(args))
-        jacs, out, aux = [], None, None
-        for a in nums:
-            x = args[a]
-            cols = []
-            for k in range(max(x.numel(), 0)):
-                basis = zeros_like(x).reshape(-1)
-                basis._data[k] = 1
-                tangents = tuple(basis.reshape(*x.shape) if i == a else zeros_like(v)
-                                 if isinstance(v, Tensor) else v for i, v in enumerate(args))
-                res = jvp(func, tuple(args), tangents, has_aux=has_aux)
-                out, t = res[0], res[1]
-                if has_aux:
-                    aux = res[2]
-                cols.append(t)
-            if out is None:
-                out = func(*args)
-                if has_aux:
-                    out, aux = out
-            stacked = PUBLIC["stack"](cols, dim=-1) if cols else (out * 0).unsqueeze(-1)[..., :0]
-            jacs.append(_settle(stacked.reshape(*out.shape, *x.shape)))
-        res = tuple(jacs) if many else jacs[0]
+        trees = [_flatten(args[a]) for a in nums]  # each differentiated argument is a pytree
+        zero_tangents = [_tree_map(zeros_like, v) for v in args]
+        columns, out, aux = [], None, None  # columns: (input leaf, [output tangent leaves])
+        for (leaves, un), a in zip(trees, nums):
+            for m, x in enumerate(leaves):
+                cols = []
+                for k in range(x.numel()):
+                    basis = zeros_like(x).reshape(-1)
+                    basis._data[k] = 1
+                    tangents = list(zero_tangents)
+                    tangents[a] = un([basis.reshape(*x.shape) if i == m else zeros_like(y)
+                                      for i, y in enumerate(leaves)])
+                    res = jvp(func, tuple(args), tuple(tangents), has_aux=has_aux)
+                    out, aux = res[0], (res[2] if has_aux else None)
+                    cols.append(_flatten(res[1])[0])
+                columns.append((x, cols))
+        if out is None:
+            out = func(*args)
+            if has_aux:
+                out, aux = out
+        out_leaves, out_un = _flatten(out)
+        per_output = []
+        for n, o in enumerate(out_leaves):
+            blocks = [_settle((PUBLIC["stack"]([c[n] for c in cols], dim=-1) if cols else
+                               (o * 0).unsqueeze(-1)[..., :0]).reshape(*o.shape, *x.shape))
+                      for x, cols in columns]
+            res, i = [], 0
+            for leaves, un in trees:
+                res.append(un(blocks[i:i + len(leaves)]))
+                i += len(leaves)
+            per_output.append(tuple(res) if many else res[0])
+        res = out_un(per_output)
         return (res, aux) if has_aux else res
 
     return wrapper
