@@ -68,7 +68,6 @@ FUNCTIONAL_MISSING = [
     "fractional_max_pool3d_with_indices", "gumbel_softmax", "native_channel_shuffle",
 ]
 # (scaled_dot_product_attention's example needs CUDA)
-UNINITIALIZED = {("nn.functional", "pad")}  # its input is torch.empty: shapes only
 LONG_SUMS = {"conv3d", "conv_transpose3d"}  # sums of hundreds of float32 products
 
 
@@ -91,22 +90,28 @@ def _run(lib, statements: list) -> tuple:
         code = [compile(source, "<example>", "single") for source in statements]
     except SyntaxError:  # a statement continued on '>>>' lines: run the lines as one block
         code = [compile("".join(statements), "<example>", "exec")]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for statement in code:
-            exec(statement, env)
+    out, dtype = io.StringIO(), lib.get_default_dtype()
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for statement in code:
+                exec(statement, env)
+    finally:
+        lib.set_default_dtype(dtype)  # (set_default_dtype's own example changes it)
     return env, _ADDRESS.sub("", out.getvalue())
 
 
 def _check(name: str, torch, namespace: str = "nn", atol: float = 1e-6) -> None:
-    statements = _example(getattr(getattr(torch.nn, namespace[3:]) if "." in namespace
-                                  else torch.nn, name))
+    owner = torch
+    for part in filter(None, namespace.split(".")):
+        owner = getattr(owner, part)
+    statements = _example(getattr(owner, name))
     assert statements, f"torch.{namespace}.{name} has no example"
     ours, printed = _run(ndgrad, statements)  # ndgrad first: a missing module fails fast
     theirs, torch_printed = _run(torch, statements)
     assert_same_output(printed, torch_printed, rtol=1e-4, atol=atol)
     compared = bool(torch_printed)
+    uninitialized = any("empty" in source for source in statements)  # values: shapes only
     for key, want in theirs.items():
         if not isinstance(want, torch.Tensor):
             continue
@@ -114,8 +119,9 @@ def _check(name: str, torch, namespace: str = "nn", atol: float = 1e-6) -> None:
         assert isinstance(got, ndgrad.Tensor), f"{key}: {type(got).__name__}, not a tensor"
         assert tuple(got.shape) == tuple(want.shape), f"{key}: {tuple(got.shape)} vs torch's"
         assert str(got.dtype) == str(want.dtype), f"{key}: {got.dtype} vs {want.dtype}"
-        if (namespace, name) not in UNINITIALIZED:
-            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-4,
+        if not uninitialized:
+            np.testing.assert_allclose(got.detach().resolve_conj().numpy(),
+                                       want.detach().resolve_conj().numpy(), rtol=1e-4,
                                        atol=max(atol, 1e-5), equal_nan=True, err_msg=key)
         compared = True
     assert compared, f"the torch.{namespace}.{name} example left nothing to compare"
