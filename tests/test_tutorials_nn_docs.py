@@ -68,7 +68,7 @@ FUNCTIONAL_MISSING = [
     "fractional_max_pool3d_with_indices", "gumbel_softmax", "native_channel_shuffle",
 ]
 # (scaled_dot_product_attention's example needs CUDA)
-LONG_SUMS = {"conv3d", "conv_transpose3d"}  # sums of hundreds of float32 products
+LONG_SUMS = {"conv3d", "conv_transpose3d"}  # sums of hundreds of float32 products; seconds each
 
 
 def _example(cls) -> list:
@@ -140,7 +140,9 @@ def test_nn_docstring_example_missing(name, torch):
     _check(name, torch)
 
 
-@pytest.mark.parametrize("name", FUNCTIONAL_RUNS)
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow) if name in LONG_SUMS else name
+    for name in FUNCTIONAL_RUNS])
 def test_functional_docstring_example(name, torch):
     _check(name, torch, "nn.functional", atol=1e-4 if name in LONG_SUMS else 1e-6)
 
