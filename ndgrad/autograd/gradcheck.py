@@ -206,7 +206,8 @@ def _random_grad_output(out: Tensor) -> Tensor:
     dt = out._data.dtype if out._data.dtype.kind in "fc" else np.dtype(np.float64)
     if dt.kind == "c":  # the real view of a complex tensor: (re, im) pairs, drawn in that order
         pairs = _creation.empty(*out.shape, 2, dtype=from_numpy_dtype(dt.type(0).real.dtype))
-        return Tensor._make(pairs.uniform_(-1, 1)._data.view(dt)[..., 0], True)
+        # (reshape, not [..., 0]: for a 0-d output that would be a NumPy scalar, not an array)
+        return Tensor._make(pairs.uniform_(-1, 1)._data.view(dt).reshape(out._data.shape), True)
     return _creation.empty(*out.shape, dtype=from_numpy_dtype(dt)).uniform_(-1, 1).requires_grad_()
 
 
