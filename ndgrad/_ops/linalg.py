@@ -49,7 +49,7 @@ def mm(input, mat2):
 
 
 @mm.vjp
-def _(grad, input, mat2, needs_input_grad):
+def _(grad, mat2, input, needs_input_grad):  # saved in torch's order: mat2, then self
     return (grad.mm(mat2.t()) if needs_input_grad[0] else None,
             input.t().mm(grad) if needs_input_grad[1] else None)
 
@@ -153,7 +153,7 @@ def bmm(input, mat2):
 
 
 @bmm.vjp
-def _(grad, input, mat2, needs_input_grad):
+def _(grad, mat2, input, needs_input_grad):  # torch's save order
     return (grad.bmm(mat2.transpose(1, 2)) if needs_input_grad[0] else None,
             input.transpose(1, 2).bmm(grad) if needs_input_grad[1] else None)
 
@@ -251,6 +251,7 @@ def _scaled(t: Tensor, s: Any) -> Tensor:
 
 
 @primitive("addmm", complex="holomorphic", grad_fn="AddmmBackward0", inplace=True,
+           save_if={"mat1": ("mat2",), "mat2": ("mat1",)},
            samples=[(((4,), (2, 3), (3, 4)), {}),
                     (((2, 4), (2, 3), (3, 4)), {"beta": 0.5, "alpha": 2.0}),
                     (((2, 1), (2, 3), (3, 4)), {"beta": 0.0})])
