@@ -16,56 +16,54 @@ import ndgrad
 from tutorial_harness import _ADDRESS, _ndgrad_import, assert_same_output
 
 RUNS = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-    "AlphaDropout", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
-    "BatchNorm2d", "Bilinear", "CELU", "CTCLoss", "Conv1d", "Conv2d", "ConvTranspose1d",
-    "ConvTranspose2d", "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss",
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding",
-    "FeatureAlphaDropout", "Flatten", "GELU", "GLU", "GRU", "GRUCell", "GaussianNLLLoss",
-    "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss",
-    "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
-    "MaxPool1d", "MaxPool2d", "Mish", "MultiLabelSoftMarginLoss", "NLLLoss", "PReLU",
-    "PairwiseDistance", "PoissonNLLLoss", "RMSNorm", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU",
-    "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmax2d", "Softmin",
-    "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten",
-]
-# torch.nn modules another helper of issue 11 is adding (strict: a test fails once its module
-# lands, so the name moves to RUNS)
-MISSING = [
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "ChannelShuffle", "CircularPad1d",
-    "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-    "ConvTranspose3d", "Fold", "FractionalMaxPool2d", "FractionalMaxPool3d", "InstanceNorm1d",
-    "InstanceNorm2d", "InstanceNorm3d", "LPPool1d", "LPPool2d", "LPPool3d",
-    "LinearCrossEntropyLoss", "LocalResponseNorm", "MaxPool3d", "MaxUnpool1d", "MaxUnpool3d",
-    "MultiLabelMarginLoss", "MultiMarginLoss", "PixelShuffle", "PixelUnshuffle", "RReLU",
-    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
-    "ReplicationPad2d", "ReplicationPad3d", "Transformer", "TransformerDecoder",
-    "TransformerDecoderLayer", "Unfold", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AlphaDropout", "AvgPool1d", "AvgPool2d",
+    "AvgPool3d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Bilinear", "CELU",
+    "ChannelShuffle", "CircularPad1d", "CircularPad2d", "ConstantPad1d",
+    "ConstantPad2d", "ConstantPad3d", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+    "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "CTCLoss",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding", "FeatureAlphaDropout",
+    "Flatten", "Fold", "FractionalMaxPool2d", "FractionalMaxPool3d", "GaussianNLLLoss", "GELU",
+    "GLU", "GroupNorm", "GRU", "GRUCell", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "HingeEmbeddingLoss", "HuberLoss", "Identity", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
+    "LinearCrossEntropyLoss", "LocalResponseNorm", "LogSigmoid", "LogSoftmax", "LPPool1d",
+    "LPPool2d", "LPPool3d", "LSTM", "LSTMCell", "MarginRankingLoss", "MaxPool1d", "MaxPool2d",
+    "MaxPool3d", "MaxUnpool1d", "MaxUnpool3d", "Mish", "MSELoss", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PairwiseDistance", "PixelShuffle",
+    "PixelUnshuffle", "PoissonNLLLoss", "PReLU", "ReflectionPad1d", "ReflectionPad2d",
+    "ReflectionPad3d", "ReLU", "ReLU6", "ReplicationPad1d", "ReplicationPad2d", 
+    "RMSNorm", "RNN", "RNNCell", "RReLU", "SELU", "Sigmoid", "SiLU", "SmoothL1Loss",
+    "SoftMarginLoss", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign",
+    "Tanh", "Tanhshrink", "Threshold", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten",
+    "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d",
+    "ZeroPad3d",
 ]
 # examples that fail under torch itself (a syntax slip, an undefined name, a process group, a
 # second backward through a freed graph): nothing to compare
 BROKEN_IN_TORCH = ['EmbeddingBag', 'MaxUnpool2d', 'MultiheadAttention', 'SyncBatchNorm', 'TripletMarginWithDistanceLoss']
-SLOW = {"BatchNorm2d", "Bilinear", "Conv2d", "ConvTranspose2d", "TransformerEncoderLayer"}
+SLOW = {"AvgPool3d", "BatchNorm2d", "Bilinear", "Conv2d", "ConvTranspose2d", "InstanceNorm3d",
+        "LPPool3d", "MaxPool3d", "TransformerDecoder", "TransformerEncoderLayer"}
 # examples whose inputs take ndgrad tens of seconds (Conv3d and BatchNorm3d on 20x16x10x50x100,
-# a 6-layer TransformerEncoder): left out to keep the suite fast; the 2-d and one-layer
-# examples above cover the same code
-HEAVY = ["BatchNorm3d", "Conv3d", "TransformerEncoder"]
+# the 3-d pads on 16x3x8x320x480, ConvTranspose3d on 20x16x10x50x100, a 6-layer
+# TransformerEncoder, a 12+6-layer Transformer): left out to keep the suite fast; the 1-d, 2-d
+# and one-layer examples above cover the same code
+# examples that print a rounding error (e.g. `(fold(unfold(x)) - x).abs().max()`): its size
+# depends on the BLAS kernels, so printed numbers are compared to an absolute 1e-3
+ROUNDOFF = {"Unfold"}
+HEAVY = ["BatchNorm3d", "CircularPad3d", "Conv3d", "ConvTranspose3d", "ReplicationPad3d",
+         "Transformer", "TransformerEncoder"]
 
 
 # torch.nn.functional's examples
 FUNCTIONAL_RUNS = [
-    "avg_pool1d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
-    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity",
-    "cross_entropy", "ctc_loss", "embedding", "nll_loss", "one_hot", "pad", "pixel_shuffle",
-    "pixel_unshuffle",
-]
-FUNCTIONAL_MISSING = [
-    "channel_shuffle", "embedding_bag", "fractional_max_pool2d",
-    "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
-    "fractional_max_pool3d_with_indices", "gumbel_softmax", "native_channel_shuffle",
+    "avg_pool1d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "channel_shuffle",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "cosine_similarity", "cross_entropy", "ctc_loss", "embedding", "embedding_bag",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "gumbel_softmax", "native_channel_shuffle", "nll_loss",
+    "one_hot", "pad", "pixel_shuffle", "pixel_unshuffle",
 ]
 # (scaled_dot_product_attention's example needs CUDA)
 LONG_SUMS = {"conv3d", "conv_transpose3d"}  # sums of hundreds of float32 products; seconds each
@@ -130,14 +128,8 @@ def _check(name: str, torch, namespace: str = "nn", atol: float = 1e-6) -> None:
 @pytest.mark.parametrize("name", [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in RUNS])
 def test_nn_docstring_example(name, torch):
-    _check(name, torch)
+    _check(name, torch, atol=1e-3 if name in ROUNDOFF else 1e-6)
 
-
-@pytest.mark.parametrize("name", MISSING)
-@pytest.mark.xfail(reason="missing: the module (issue 11, other helper)", raises=AttributeError,
-                   strict=True)
-def test_nn_docstring_example_missing(name, torch):
-    _check(name, torch)
 
 
 @pytest.mark.parametrize("name", [
@@ -146,9 +138,3 @@ def test_nn_docstring_example_missing(name, torch):
 def test_functional_docstring_example(name, torch):
     _check(name, torch, "nn.functional", atol=1e-4 if name in LONG_SUMS else 1e-6)
 
-
-@pytest.mark.parametrize("name", FUNCTIONAL_MISSING)
-@pytest.mark.xfail(reason="missing: the function (issue 11, other helper)", raises=AttributeError,
-                   strict=True)
-def test_functional_docstring_example_missing(name, torch):
-    _check(name, torch, "nn.functional")

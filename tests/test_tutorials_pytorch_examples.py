@@ -694,8 +694,8 @@ RTOL = {"time_sequence_prediction": 1e-6, "word_language_model": 1e-4,
         "dcgan": 1e-4}
 
 
-# what another helper of issue 11 is adding (strict: the test fails once it lands, so the mark goes)
-MISSING = {"word_language_transformer": "missing: nn.Transformer (issue 11, other helper)"}
+# what ndgrad lacks (strict: the test fails once it lands, so the mark goes)
+MISSING: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [
