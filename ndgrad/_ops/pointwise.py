@@ -161,8 +161,8 @@ def sub(input, other, *, alpha=1):
 
 
 @sub.vjp
-def _(grad, *, alpha):
-    return grad, (-grad if alpha == 1 else grad * -alpha)
+def _(grad, needs_input_grad, *, alpha):
+    return grad, ((-grad if alpha == 1 else grad * -alpha) if needs_input_grad[1] else None)
 
 
 @primitive("rsub", grad_fn="RsubBackward0", export=False, promote="binary", shapes=BINARY_SHAPES)
@@ -171,8 +171,8 @@ def _rsub_tensor(input, other, *, alpha=1):
 
 
 @_rsub_tensor.vjp
-def _(grad, *, alpha):
-    return (-grad if alpha == 1 else grad * -alpha), grad
+def _(grad, needs_input_grad, *, alpha):
+    return ((-grad if alpha == 1 else grad * -alpha) if needs_input_grad[0] else None), grad
 
 
 @primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar",

@@ -100,7 +100,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
-        self._seq = 1 << 62  # run as soon as ready, as torch does
+        self._seq = (1 << 62) + next_sequence_nr()  # run as soon as ready, as torch does
         self._hooks = None
         self._variable = weakref.ref(variable)
         self._meta = ((variable._data.shape, variable._data.dtype),)
