@@ -2,6 +2,7 @@
 introspection, and where user code saved them (found without resolving a line number)."""
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import saved_hooks as _saved_hooks
-from ..autograd.graph import Node
+from ..autograd.graph import Node, conform
 
 if TYPE_CHECKING:
     from ._registry import OpDef
@@ -92,6 +93,11 @@ class OpNode(Node):
         return site_location(self._site)
 
     def apply(self, grads: list) -> tuple:
+        return self._backward(grads, False)
+
+    def _backward(self, grads: list, validate: bool = True) -> tuple:
+        """Run the VJP on the saved values; with validate (the engine's call), sum each
+        gradient to its input's shape and cast it to its dtype (graph.validate, fused)."""
         op = self._op
         saved = self._saved
         if saved is None:
@@ -100,12 +106,14 @@ class OpNode(Node):
         for kind, val in zip(op.save_kinds, saved):
             if kind == 0:
                 x, version = val
-                if x is _PACKED:
+                if version is None:  # a Python number, or an input saved as not needed
+                    args.append(x)
+                elif x is not _PACKED and x._vc[0] == version:
+                    args.append(x)
+                elif x is _PACKED:
                     args.append(_saved_hooks.unpack(*version))
-                    continue
-                if version is not None and x._vc[0] != version:
+                else:
                     raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
-                args.append(x)
             elif kind == 1:
                 arr, vc, version, nr, live = val
                 if arr is _PACKED:
@@ -122,8 +130,8 @@ class OpNode(Node):
                 args.append(t)
             else:
                 args.append(val)
-        g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        out = op.vjp_fn(g, *args, **self._attrs)
+        out = op.vjp_fn(grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op),
+                        *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:
@@ -131,6 +139,17 @@ class OpNode(Node):
         if len(out) != len(self.next_functions):  # one gradient per input, in order
             raise RuntimeError(f"the VJP of '{op.name}' returned {len(out)} gradients for "
                                f"{len(self.next_functions)} inputs")
+        if validate:
+            i = 0
+            for m in self._meta:
+                if m is not None:
+                    g = out[i]
+                    if g is not None:
+                        d = g._data
+                        if d.shape != m[0] or d.dtype != m[1]:
+                            out = list(out)
+                            out[i] = conform(self, i, g, m)
+                i += 1
         return out
 
     def _release(self) -> None:
@@ -141,11 +160,23 @@ class OpNode(Node):
         """Run this node's op again on other inputs (gradcheck's diagnosis of a wrong rule)."""
         return self._op.run(inputs, attrs)
 
-    def __getattr__(self, name: str) -> Any:
-        # torch's introspection: grad_fn._saved_self, _saved_other, _saved_result, _saved_dim ...
-        if name.startswith("_saved_"):
-            return _saved_attribute(self, name[7:])
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+def saved_properties(op: "OpDef") -> dict[str, property]:
+    """torch's introspection of a node (grad_fn._saved_self, _saved_other, _saved_result,
+    _saved_self_sym_sizes, _saved_dim ...) as properties of the op's node class. (A __getattr__
+    on OpNode would do it in one place, but it makes every attribute read of every node slow.)"""
+    keys = set()
+    for kind, idx in op.save_specs:
+        if kind == "result":
+            keys.add(f"result{idx}" if idx else "result")
+        elif kind in ("input", "shape"):
+            name = op.inputs[idx]
+            aliases = (name, "self") if name == "input" else (name,)
+            for a in aliases:
+                keys.update((a,) if kind == "input" else (a + "_shape", a + "_sym_sizes"))
+    keys.update(p for p in inspect.signature(op.forward).parameters if p not in op.inputs)
+    return {"_saved_" + k: property(lambda node, k=k: _saved_attribute(node, k)) for k in keys}
 
 
 def _saved_attribute(node: "OpNode", key: str) -> Any:

@@ -22,7 +22,8 @@ from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from ._codegen import _make_public
 from ._forward import propagate as _propagate_tangents
 from ._node import (  # noqa: F401  (re-exported: the engine's neighbours read them here)
-    _FREED_MSG, _INTERNAL, _PACKED, OpNode, _version_error, site, site_location, user_site,
+    _FREED_MSG, _INTERNAL, _PACKED, OpNode, _version_error, saved_properties, site,
+    site_location, user_site,
 )
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
@@ -97,7 +98,8 @@ class OpDef:
     def node_class(self, name: str) -> type:
         cls = self._node_classes.get(name)
         if cls is None:
-            cls = type(name, (OpNode,), {"__slots__": (), "_op": self, "n_outputs": self.n_outputs})
+            cls = type(name, (OpNode,), {"__slots__": (), "_op": self, "n_outputs": self.n_outputs,
+                                         **saved_properties(self)})
             self._node_classes[name] = cls
         if type(self.grad_fn) is str and name == self.grad_fn:
             self._cls = cls
@@ -249,20 +251,15 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
             return out
-    inputs, arrays = op.prep(inputs, attrs)
+    inputs, arrays, rg = op.prep(inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
     except ValueError as e:
         shapes = [np.shape(a) for a in arrays if a is not None]
         raise RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}") from None
-    if STATE.enabled and op.differentiable:
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
-                result = _record(op, inputs, attrs, out)
-                break
-        else:
-            result = _plain(op, out)
-    elif op.n_outputs == 1:  # _plain, inlined: the leanest path
+    if rg and STATE.enabled and op.differentiable:
+        result = _record(op, inputs, attrs, out)
+    elif op.n_outputs == 1:  # Tensor._make, inlined: the leanest path
         result = _new(Tensor)
         result._data = out if type(out) is np.ndarray else np.asarray(out)
         result._requires_grad = False
@@ -272,19 +269,12 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         result._vc = [0]
         result._view = None
     else:
-        result = _plain(op, out)
+        result = tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
     if _forward_ad.ACTIVE_LEVELS and _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
     return result
-
-
-def _plain(op: OpDef, out: Any) -> Any:
-    """The outputs of an op that recorded nothing."""
-    if op.n_outputs == 1:
-        return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
-    return tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
 
 
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 from heapq import heapify, heappop, heappush
 from typing import Any, Sequence
 
-from .._broadcast import sum_to
-from .._dtype import from_numpy_dtype
 from .anomaly import STATE as _ANOMALY
 from .anomaly import checked_apply
 from .grad_mode import STATE
@@ -41,41 +39,8 @@ def _needed(deps: dict[Node, int], targets: set[Node]) -> set[Node]:
     return needed
 
 
-def _validate(node: Node, grads: Sequence[Any]) -> Sequence[Any]:
-    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-    if len(grads) != len(node.next_functions):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node.next_functions)}, got {len(grads)})")
-    i = 0
-    for m in node._meta:
-        g = grads[i]
-        if g is not None and m is not None:
-            d = g._data
-            if d.shape != m[0] or d.dtype != m[1]:
-                if type(grads) is not list:
-                    grads = list(grads)
-                grads[i] = _conform(node, i, g, m)
-        i += 1
-    return grads
-
-
-def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
-    shape, dt = meta
-    if g._data.shape != shape:
-        try:
-            g = sum_to(g, shape)
-        except ValueError:
-            raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
-            ) from None
-    if g._data.dtype != dt:
-        g = g.to(from_numpy_dtype(dt))
-    return g
-
-
-def _apply_validated(node: Node, grads: list) -> list:
-    return _validate(node, node.apply(grads))
+def _apply_validated(node: Node, grads: list) -> Any:
+    return node._backward(grads)
 
 
 def _call_prehooks(node: Node, grads: list) -> list:
@@ -170,7 +135,7 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 if _ANOMALY.enabled:
                     outs = checked_apply(node, grads, _apply_validated)
                 else:
-                    outs = _validate(node, node.apply(grads))
+                    outs = node._backward(grads)
                 if node._hooks is not None and node._hooks.post:
                     for h in list(node._hooks.post.values()):
                         r = h(tuple(outs), tuple(grads))
