@@ -1,11 +1,20 @@
-"""Public op functions generated from each forward's signature (fast to call and to import)."""
+"""Public op functions generated from each declaration (fast to call and to import).
+
+Each is `call(op, tensors, attrs)` (the registry's single call path) with the forward's exact
+signature. Where the declaration allows (one output, a promotion rule the template knows), the
+function also carries that path's common case inline: no vmap and no forward AD anywhere,
+operands whose dtypes already agree, then the forward, one grad-mode read when an input
+requires grad, and the Tensor built in place. Anything else goes through `call` unchanged."""
 from __future__ import annotations
 
 import inspect
 from typing import Any, Callable
 
-
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
+
+# what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
+_ENV = ("_op", "_call", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new", "_nd",
+        "_asarray", "_STATE", "_reg", "_fwad")
 
 
 def _make_public_by_source(op: Any, call: Callable) -> Callable:
@@ -23,9 +32,71 @@ def _make_public_by_source(op: Any, call: Callable) -> Callable:
     return fn
 
 
-def _make_public(op: Any, call: Callable) -> Callable:
+def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> tuple | None:
+    """(conditions, arrays, requires-grad expression) of the inline common case, or None."""
+    if op.n_outputs != 1 or not (op.view is False or op.view is True):
+        return None
+    t = [names[i] for i in tensor_pos]
+    kind = op.promote
+    if kind == "binary" and len(t) == 2:
+        a, b = t
+        return ([f"isinstance({a}, _T)", f"isinstance({b}, _T)",
+                 f"{a}._data.dtype == {b}._data.dtype"],
+                [f"{a}._data", f"{b}._data"], f"{a}._requires_grad or {b}._requires_grad",
+                # a float tensor and a Python float / int: the number goes to the forward as is
+                ([f"isinstance({a}, _T)", f"(type({b}) is float or type({b}) is int)",
+                  f"{a}._data.dtype.kind == 'f'"], [f"{a}._data", b], f"{a}._requires_grad"))
+    if kind == "float" and len(t) == 1:
+        (a,) = t
+        return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'"], [f"{a}._data"],
+                f"{a}._requires_grad", None)
+    if kind in ("same", None) and t:
+        return ([f"isinstance({x}, _T)" for x in t], [f"{x}._data" for x in t],
+                " or ".join(f"{x}._requires_grad" for x in t), None)
+    if kind == "scalar" and len(t) == 1:
+        attr_names = {op_name: names[i] for i, op_name in attr_pos}
+        s = next((attr_names[k] for k in ("other", "exponent", "base") if k in attr_names), None)
+        if s is None:
+            return None
+        (a,) = t
+        return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'",
+                 f"not isinstance({s}, complex)"], [f"{a}._data"], f"{a}._requires_grad", None)
+    return None
+
+
+def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: str,
+                 fwd_attrs: str) -> list[str]:
+    """The inline common case: the lines of the generated function before its `call`."""
+    lines = ["    if _reg.VMAP_DISPATCH is None and not _fwad.ACTIVE_LEVELS:"]
+    record = (f"                result = _record(_op, ({tensors}), {{{attrs}}}, out, 2)"
+              if op.differentiable else None)
+    branches = [case[:3]] + ([case[3]] if case[3] is not None else [])
+    for conds, arrays, rg in branches:
+        args = ", ".join(arrays + ([fwd_attrs] if fwd_attrs else []))
+        lines += [f"        if {' and '.join(conds)}:",
+                  "            try:",
+                  f"                out = _fwd({args})",
+                  "            except ValueError as e:",
+                  f"                raise _ferr(_op, ({', '.join(arrays)},), e) from None"]
+        if record is not None:
+            lines += [f"            if ({rg}) and _STATE.enabled:", record, "            else:"]
+            ind = "                "
+        else:
+            ind = "            "
+        lines += [f"{ind}result = _new(_T)",
+                  f"{ind}result._data = out if type(out) is _nd else _asarray(out)",
+                  f"{ind}result._requires_grad = False", f"{ind}result._grad_fn = None",
+                  f"{ind}result._output_nr = 0", f"{ind}result._grad = None",
+                  f"{ind}result._vc = [0]", f"{ind}result._view = None"]
+        if op.view is True:
+            lines.append(f"            _mark_views(_op, {names[0]}, {{{attrs}}}, result)")
+        lines.append("            return result")
+    return lines
+
+
+def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
     """Build ndgrad.<op>: a function with the forward's exact signature that calls
-    `call(op, tensors, attrs)` (the registry's single call path).
+    `call(op, tensors, attrs)`, with the inline common case when `env` (LEAN_ENV) is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -36,10 +107,13 @@ def _make_public(op: Any, call: Callable) -> Callable:
         return _make_public_by_source(op, call)  # unusual signatures (the op overrides .public)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
-    key = (pattern, tensor_pos)
+    names = [f"a{i}" for i in range(len(params))]
+    attr_pos = [(i, p.name) for i, p in enumerate(params) if i not in tensor_pos]
+    case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
+    lean = None if case is None else (op.promote, bool(op.differentiable), op.view is True)
+    key = (pattern, tensor_pos, lean)
     factory = _TEMPLATES.get(key)
     if factory is None:
-        names = [f"a{i}" for i in range(len(params))]
         heads, star = [], False
         for i, kwonly in enumerate(pattern):
             if kwonly and not star:
@@ -47,15 +121,19 @@ def _make_public(op: Any, call: Callable) -> Callable:
                 star = True
             heads.append(names[i])
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
-        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
-                          if i not in tensor_pos)
-        src = (f"def make(_op, _call):\n    def f({', '.join(heads)}):\n"
-               f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
-               "    return f\n")
+        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i, _ in attr_pos)
+        lines = [f"    def f({', '.join(heads)}):"]
+        if case is not None:
+            fwd_attrs = ", ".join(f"{names[i]}={names[i]}" for i, _ in attr_pos)
+            lines += ["    " + ln for ln in _lean_source(op, names, case, tensors, attrs,
+                                                          fwd_attrs)]
+        lines.append(f"        return _call(_op, ({tensors}), {{{attrs}}})")
+        src = (f"def make({', '.join(_ENV)}):\n" + "\n".join(lines) + "\n    return f\n")
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    fn = factory(op, call)
+    values = dict(env or {}, _op=op, _call=call, _fwd=op.forward)
+    fn = factory(*(values.get(k) for k in _ENV))
     real = {f"a{i}": p.name for i, p in enumerate(params)}
 
     def rename(c: Any) -> Any:
@@ -68,6 +146,7 @@ def _make_public(op: Any, call: Callable) -> Callable:
     code = fn.__code__
     fn.__code__ = code.replace(
         co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
+        co_cellvars=tuple(real.get(v, v) for v in code.co_cellvars),
         co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
         co_qualname=op.name)
     fn.__name__ = fn.__qualname__ = op.name

@@ -62,7 +62,8 @@ class OpDef:
     """One differentiable (or explicitly non-differentiable) primitive."""
 
     def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
-                 promote: str | None, differentiable: bool, n_outputs: int, tests: dict) -> None:
+                 promote: str | None, differentiable: bool, n_outputs: int, tests: dict,
+                 view: bool | Callable = False) -> None:
         self.name = name
         self.forward = forward
         self.grad_fn = grad_fn
@@ -72,7 +73,7 @@ class OpDef:
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests
-        self.view: bool | Callable = False
+        self.view = view
         self.save_if: dict = {}
         self.vjp_fn: Callable | None = None
         self.jvp_fn: Callable | None = None
@@ -83,7 +84,7 @@ class OpDef:
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
         self._cls: type | None = None  # the node class, when grad_fn is a fixed name
-        self.public: Callable = _make_public(self, call)
+        self.public: Callable = _make_public(self, call, LEAN_ENV)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -180,8 +181,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             names = tuple(p.name for p in sig.parameters.values()
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
-                   n_outputs, tests)
-        op.view = view
+                   n_outputs, tests, view)
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
         op._plan()
@@ -255,8 +255,7 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     try:
         out = op.forward(*arrays, **attrs)
     except ValueError as e:
-        shapes = [np.shape(a) for a in arrays if a is not None]
-        raise RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}") from None
+        raise _forward_error(op, arrays, e) from None
     if rg and STATE.enabled and op.differentiable:
         result = _record(op, inputs, attrs, out)
     elif op.n_outputs == 1:  # Tensor._make, inlined: the leanest path
@@ -277,6 +276,12 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     return result
 
 
+def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
+    """A forward's ValueError as torch reports it (shapes that do not broadcast, mostly)."""
+    shapes = [np.shape(a) for a in arrays if a is not None]
+    return RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}")
+
+
 def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     """Outputs of a view op share x's memory and version counter and know how to be replayed
     from x's base (needed when one of them is written in place)."""
@@ -293,7 +298,9 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
         r._view = ViewInfo(base, prefix + ((op, attrs, i),), no_grad)
 
 
-def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> Any:
+    """Record op's node and build its outputs; `depth`: frames from here to the caller of the
+    op's public function (3: through `call`, 2: from the public function's inline case)."""
     cls = op._cls
     if cls is None:  # the node's name depends on the attributes
         gf = op.grad_fn
@@ -394,7 +401,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
                                else None for r in results))
         node._saved = tuple(saved)
         if any_tensor:  # where user code called in: O(1) unless ndgrad code called the op
-            f = _getframe(3)  # _record <- call <- the op's public function <- its caller
+            f = _getframe(depth)  # the caller of the op's public function
             if f.f_code.co_filename.startswith(_INTERNAL):
                 node._site = site(f)
             else:
@@ -415,3 +422,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
 
 _NO_EDGE = (None, 0)
 
+
+# what the generated public functions' inline common case reads (see _codegen.py)
+LEAN_ENV = {"_record": _record, "_mark_views": _mark_views, "_ferr": _forward_error,
+            "_T": Tensor, "_new": _new, "_nd": np.ndarray, "_asarray": np.asarray,
+            "_STATE": STATE, "_reg": sys.modules[__name__], "_fwad": _forward_ad}
