@@ -28,23 +28,16 @@ from . import autograd
 from ._ops import _lazy_index
 
 half, float, double = float16, float32, float64
+from ._dtype import complex32, complex64, complex128  # noqa: E402
+cfloat, cdouble, chalf = complex64, complex128, complex32
 short, int, long = int16, int32, int64
 
-
-def _legacy_type(d: dtype):
-    def make(*args: object) -> Tensor:
-        return Tensor(*args, dtype=d)
-
-    make.__name__ = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
-                     int32: "IntTensor", _dtype.bool_: "BoolTensor", uint8: "ByteTensor"}[d]
-    return make
-
-
 # torch.FloatTensor([1, 2]) and friends: legacy constructors of a fixed dtype
-FloatTensor, DoubleTensor, LongTensor = (_legacy_type(float32), _legacy_type(float64),
-                                         _legacy_type(int64))
-IntTensor, BoolTensor, ByteTensor = (_legacy_type(int32), _legacy_type(_dtype.bool_),
-                                     _legacy_type(uint8))
+from ._legacy_types import (  # noqa: E402
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)
+
 __version__ = "0.1.0"
 
 # every registered op and composite: ndgrad.add, ndgrad.matmul, ndgrad.sum, ...
@@ -68,9 +61,28 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
+# *** the non-op surface: devices, memory formats, process-wide switches (the namespaces cuda,
+# backends, amp, profiler, ... load on first use, with the others below) ***
+from . import _inplace_functions  # noqa: E402
+from ._device import get_default_device, set_default_device  # noqa: E402
+from ._memory_format import (  # noqa: E402
+    channels_last, channels_last_3d, contiguous_format, jagged, layout, legacy_contiguous_format,
+    memory_format, preserve_format, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr,
+    strided,
+)
+from ._runtime import (  # noqa: E402
+    are_deterministic_algorithms_enabled, bfloat16, compile, get_deterministic_debug_mode,
+    get_float32_matmul_precision, get_num_interop_threads, get_num_threads, is_nonzero,
+    is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+    set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+    use_deterministic_algorithms,
+)
+
 _SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
-               "distributed"}
+               "distributed", "accelerator", "amp", "backends", "cpu", "cuda", "functional", "jit",
+               "mps", "profiler", "fft"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
+               "autocast": "amp",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",
                                 "manual_seed", "seed", "set_rng_state"), "_random")}
 
@@ -85,6 +97,8 @@ def __getattr__(name: str) -> object:
     elif name in _lazy_index.LIBRARIES:  # torch.batch_norm & co., declared in ndgrad.nn
         _importlib.import_module(f".{_lazy_index.LIBRARIES[name]}", __name__)
         value = _PUBLIC[name]
+    elif name in _inplace_functions.TORCH_NAMES:  # torch.sin_(x) is x.sin_()
+        value = _inplace_functions.function(name)
     else:
         raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")
     globals()[name] = value
@@ -93,4 +107,4 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list:
     return sorted(set(globals()) | _SUBMODULES | set(_ATTRIBUTES) | set(_lazy_index.PUBLIC)
-                  | set(_lazy_index.LIBRARIES))
+                  | set(_lazy_index.LIBRARIES) | _inplace_functions.available())

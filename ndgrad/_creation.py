@@ -1,14 +1,20 @@
 """Tensor creation: from data, filled, ranges, and random draws on torch's CPU streams."""
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _memory_format
 from ._dtype import dtype as _DType
-from ._tensor import Tensor, _check_floating
-from ._tensor import device as _device
+from ._factory import factory
+from ._tensor import _TORCH_TYPE_NAMES, Tensor, _check_floating
+
+_STRIDED = "aten::empty_strided"  # what torch's *_like factories allocate with
+
+_C_TYPES = {"float64": "double", "int64": "int64_t", "int32": "int", "int16": "int16_t",
+            "int8": "int8_t", "uint8": "uint8_t", "bool": "bool", "float16": "c10::Half"}
 
 
 def _sizes(size: Sequence) -> tuple[int, ...]:
@@ -34,11 +40,6 @@ def _float(dtype: _DType | None) -> np.dtype:
     return (dtype or _dtype._Default.float).np
 
 
-def _check_device(device: Any) -> None:
-    if device is not None:
-        _device(device)
-
-
 # *** from data ***
 
 def _to_array(data: Any) -> np.ndarray:
@@ -54,15 +55,21 @@ def _to_array(data: Any) -> np.ndarray:
         arr = np.array(items)
         if arr.dtype == object:
             raise ValueError("expected a sequence of numbers with a regular shape")
-        if arr.dtype.kind == "f" and not _has_numpy_float(data):
-            arr = arr.astype(_dtype._Default.float.np)
+        if arr.dtype.kind in "fc" and not _has_numpy_float(data):
+            arr = arr.astype(_default_for(arr))
         return arr
     arr = np.asarray(data)
-    if arr.dtype.kind == "f" and isinstance(data, float):
-        arr = arr.astype(_dtype._Default.float.np)
+    if arr.dtype.kind in "fc" and isinstance(data, (float, complex)):
+        arr = arr.astype(_default_for(arr))
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _default_for(arr: np.ndarray) -> np.dtype:
+    """The default dtype of Python floats (complex numbers: the matching complex dtype)."""
+    d = _dtype._Default.float
+    return (d.to_complex() if arr.dtype.kind == "c" else d).np
 
 
 def _has_numpy_float(data: Any) -> bool:
@@ -71,13 +78,15 @@ def _has_numpy_float(data: Any) -> bool:
         if isinstance(d, (list, tuple)):
             if _has_numpy_float(d):
                 return True
-        elif isinstance(d, (np.floating, np.ndarray, Tensor)) and getattr(d, "dtype", None) is not None \
-                and np.dtype(d.dtype if not isinstance(d, Tensor) else d._data.dtype) == np.float64:
+        elif isinstance(d, (np.inexact, np.ndarray, Tensor)) and getattr(d, "dtype", None) \
+                is not None and np.dtype(d.dtype if not isinstance(d, Tensor) else
+                                         d._data.dtype) in (np.float64, np.complex128):
             return True
     return False
 
 
-def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
+@factory("tensor", takes_out=False, allocating=False)
+def tensor(data: Any, *, dtype: _DType | None = None, device: Any = None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor (always a copy) holding data.
 
@@ -86,7 +95,6 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
         tensor([[1., 2.],
                 [3., 4.]])
     """
-    _check_device(device)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # a requested dtype is applied to the Python numbers directly (no float32 detour)
         try:
@@ -100,14 +108,14 @@ def tensor(data: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(arr, requires_grad)
 
 
-def as_tensor(data: Any, dtype: _DType | None = None, device: Any = None) -> Tensor:
+@factory("as_tensor", takes_out=False, allocating=False)
+def as_tensor(data: Any, *, dtype: _DType | None = None, device: Any = None) -> Tensor:
     """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows.
 
     Example::
         >>> a = np.zeros(2); t = ndgrad.as_tensor(a); a[0] = 1; t
         tensor([1., 0.], dtype=torch.float64)
     """
-    _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or dtype.np == data._data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray):
@@ -131,8 +139,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 # *** filled ***
 
+@factory("zeros")
 def zeros(*size: Any, dtype: _DType | None = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None) -> Tensor:
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros.
 
     Example::
@@ -142,8 +151,9 @@ def zeros(*size: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(np.zeros(_sizes(size), dtype=_float(dtype)), requires_grad)
 
 
+@factory("ones")
 def ones(*size: Any, dtype: _DType | None = None, device: Any = None,
-         requires_grad: bool = False, out: Any = None) -> Tensor:
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
     Example::
@@ -153,12 +163,14 @@ def ones(*size: Any, dtype: _DType | None = None, device: Any = None,
     return _finish(np.ones(_sizes(size), dtype=_float(dtype)), requires_grad)
 
 
+@factory("empty")
 def empty(*size: Any, dtype: _DType | None = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None) -> Tensor:
-    """An uninitialised tensor."""
-    return _finish(np.empty(_sizes(size), dtype=_float(dtype)), requires_grad)
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialised tensor (memory_format=ndgrad.channels_last stores it channels-last)."""
+    return _finish(_memory_format.empty(_sizes(size), _float(dtype), memory_format), requires_grad)
 
 
+@factory("full")
 def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with fill_value (its dtype inferred as torch does).
@@ -171,43 +183,52 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)
+    elif isinstance(fill_value, complex) and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dtype.name, 'float')} "
+                           "without overflow")
     return _finish(np.full(_sizes((size,)), fill_value, dtype=dtype.np), requires_grad)
 
 
-def _like(input: Tensor, dtype: _DType | None) -> tuple:
-    return input._data.shape, (dtype.np if dtype is not None else input._data.dtype)
+def _like(input: Tensor, dtype: _DType | None, memory_format: Any, fill: Any) -> np.ndarray:
+    # preserve_format (the default) keeps input's stride order, as torch does
+    dt = dtype.np if dtype is not None else input._data.dtype
+    arr = _memory_format.empty_like(input._data, dt, memory_format)
+    arr[...] = fill
+    return arr
 
 
+@factory("zeros_like", takes_out=False, allocating=_STRIDED)
 def zeros_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, 0), requires_grad)
 
 
+@factory("ones_like", takes_out=False, allocating=_STRIDED)
 def ones_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Ones with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, 1), requires_grad)
 
 
+@factory("empty_like", takes_out=False, allocating=_STRIDED)
 def empty_like(input: Tensor, *, dtype: _DType | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """An uninitialised tensor with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad)
+    dt = dtype.np if dtype is not None else input._data.dtype
+    return _finish(_memory_format.empty_like(input._data, dt, memory_format), requires_grad)
 
 
+@factory("full_like", takes_out=False, allocating=_STRIDED)
 def full_like(input: Tensor, fill_value: Any, *, dtype: _DType | None = None,
               device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """fill_value with input's shape and dtype."""
-    shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+    return _finish(_like(input, dtype, memory_format, fill_value), requires_grad)
 
 
 # *** ranges ***
 
+@factory("arange")
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step.
@@ -223,6 +244,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None =
         raise RuntimeError("step must be nonzero")
     if dtype is None:
         dtype = _dtype._Default.float if any(isinstance(v, float) for v in vals) else _dtype.int64
+    if dtype.is_complex:
+        raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                  f"'{_TORCH_TYPE_NAMES[dtype.name]}'")
     n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
     if n < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
@@ -233,6 +257,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _DType | None =
     return _finish(arr, requires_grad)
 
 
+@factory("linspace")
 def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from start to end, both included.
@@ -241,10 +266,12 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
         >>> ndgrad.linspace(0, 1, 5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dtype = _dtype._Default.float.to_complex()
     dt = _float(dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    work = dt if dt.kind in "fc" else np.dtype(np.float64)
     s, e = work.type(start), work.type(end)
     if steps <= 1:
         arr = np.full(steps, s, dtype=work)
@@ -257,6 +284,7 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
     return _finish(arr.astype(dt), requires_grad)
 
 
+@factory("logspace")
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
              dtype: _DType | None = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
@@ -271,6 +299,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
     return _finish(np.power(float(base), exps).astype(dt), requires_grad)
 
 
+@factory("eye")
 def eye(n: int, m: int | None = None, *, dtype: _DType | None = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """An n x m identity matrix.
@@ -293,6 +322,7 @@ def _gen(generator: Any) -> Any:
     return generator if generator is not None else _random.default_generator
 
 
+@factory("rand")
 def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1), the same numbers torch draws after the same manual_seed.
@@ -302,9 +332,13 @@ def rand(*size: Any, generator: Any = None, dtype: _DType | None = None, device:
         tensor([0.4963, 0.7682])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # torch draws the real and imaginary parts as pairs of real numbers
+        pairs = _gen(generator).uniform(_sizes(size) + (2,), dt.type(0).real.dtype)
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).uniform(_sizes(size), dt), requires_grad)
 
 
+@factory("randn")
 def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples, the same numbers torch draws after the same manual_seed: bit
@@ -316,9 +350,14 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
         tensor([ 1.5410, -0.2934])
     """
     dt = _float(dtype)
+    if dt.kind == "c":  # real and imaginary parts drawn as pairs, each with variance 1/2
+        pairs = _gen(generator).normal(_sizes(size) + (2,), dt.type(0).real.dtype, 0.0,
+                                       1 / math.sqrt(2))  # torch's std / sqrt(2), rounded so
+        return _finish(pairs.view(dt)[..., 0], requires_grad)
     return _finish(_gen(generator).normal(_sizes(size), dt), requires_grad)
 
 
+@factory("randint")
 def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType | None = None,
             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size).
@@ -335,6 +374,7 @@ def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType |
     return _finish(_gen(generator).randint(int(low), int(high), _sizes((size,)), dt), requires_grad)
 
 
+@factory("randperm")
 def randperm(n: int, *, generator: Any = None, dtype: _DType | None = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1.
@@ -345,3 +385,48 @@ def randperm(n: int, *, generator: Any = None, dtype: _DType | None = None, devi
     """
     dt = (dtype or _dtype.int64).np
     return _finish(_gen(generator).randperm(int(n), dt), requires_grad)
+
+
+# *** Tensor.new_*: a new tensor with self's dtype (and device) unless given ***
+
+def new_tensor(self: Tensor, data: Any, dtype: _DType | None = None, device: Any = None,
+               requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """A copy of data as a tensor, with self's dtype unless dtype is given.
+
+    Example::
+        >>> ndgrad.ones(1, dtype=ndgrad.float64).new_tensor([1, 2])
+        tensor([1., 2.], dtype=torch.float64)
+    """
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                  layout=layout, pin_memory=pin_memory)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """Zeros of the given size, with self's dtype unless dtype is given.
+
+    Example::
+        >>> ndgrad.ones(1, dtype=ndgrad.int32).new_zeros(2, 2)
+        tensor([[0, 0],
+                [0, 0]], dtype=torch.int32)
+    """
+    return zeros(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """Ones of the given size, with self's dtype unless dtype is given."""
+    return ones(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_empty(self: Tensor, *size: Any, dtype: _DType | None = None, **kwargs: Any) -> Tensor:
+    """An uninitialised tensor of the given size, with self's dtype unless dtype is given."""
+    return empty(*size, dtype=dtype or self.dtype, **kwargs)
+
+
+def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: _DType | None = None,
+             **kwargs: Any) -> Tensor:
+    """fill_value in a tensor of the given size, with self's dtype unless dtype is given."""
+    return full(size, fill_value, dtype=dtype or self.dtype, **kwargs)
+
+
+Tensor.new_tensor, Tensor.new_zeros, Tensor.new_ones = new_tensor, new_zeros, new_ones
+Tensor.new_empty, Tensor.new_full = new_empty, new_full

@@ -5,16 +5,16 @@ import numpy as np
 
 
 class dtype:
-    """A torch dtype: a name, a NumPy dtype and a category (bool < int < float)."""
+    """A torch dtype: a name, a NumPy dtype and a category (bool < int < float < complex)."""
 
     __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat")
 
     def __init__(self, name: str, np_dtype: type, category: int) -> None:
         self.name = name
         self.np = np.dtype(np_dtype)
-        self._cat = category  # 0 bool, 1 integer, 2 floating
+        self._cat = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
-        self.is_complex = False
+        self.is_complex = category == 3
         self.is_signed = name not in ("bool", "uint8")
         self.itemsize = self.np.itemsize
 
@@ -25,10 +25,37 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_real(self) -> "dtype":
-        return self
+        """The real dtype of a complex one (complex64 -> float32); others map to themselves."""
+        return _COMPLEX_TO_REAL.get(self.name, self)
 
     def to_complex(self) -> "dtype":
-        raise RuntimeError(f"ndgrad has no complex dtypes (asked for complex of {self!r})")
+        """The complex dtype of a floating one (float64 -> complex128)."""
+        if self.is_complex:
+            return self
+        if self.name == "float16":
+            return complex32
+        if self.name not in _REAL_TO_COMPLEX:
+            raise RuntimeError(f"to_complex is only supported for floating point dtypes, but got "
+                               f"{self!r}")
+        return _NAMES[_REAL_TO_COMPLEX[self.name]]
+
+
+class _UnsupportedComplexHalf(dtype):
+    """torch.complex32 (chalf): a name ndgrad knows; NumPy has no complex-half type to hold it."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self.name, self._cat, self.itemsize = "complex32", 3, 4
+        self.is_floating_point, self.is_complex, self.is_signed = False, True, True
+
+    @property
+    def np(self) -> np.dtype:  # type: ignore[override]
+        raise TypeError("torch.complex32 (chalf) is not supported by ndgrad: NumPy has no "
+                        "complex-half type. Use torch.complex64 (cfloat) instead.")
+
+    def to_real(self) -> dtype:
+        return float16
 
 
 bool_ = dtype("bool", np.bool_, 0)
@@ -40,11 +67,17 @@ int64 = dtype("int64", np.int64, 1)
 float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
+complex32 = _UnsupportedComplexHalf()
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
-_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64,
+              cfloat=complex64, cdouble=complex128, complex32=complex32, chalf=complex32)
+_COMPLEX_TO_REAL = {"complex64": float32, "complex128": float64}
+_REAL_TO_COMPLEX = {"float32": "complex64", "float64": "complex128"}
 
 
 def _by_name(name: str) -> dtype:
@@ -56,8 +89,9 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         return _FROM_NP[np_dtype]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported "
-            "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, int32, "
+            "int16, int8, uint8, and bool."
         ) from None
 
 
@@ -75,6 +109,11 @@ def get_default_dtype() -> dtype:
     return _Default.float
 
 
+def get_default_complex_dtype() -> dtype:
+    """The complex dtype matching the default float dtype (complex64 for float32)."""
+    return _Default.float.to_complex()
+
+
 def set_default_dtype(d: dtype) -> None:
     """Set the dtype that Python floats and new floating tensors get (float32 or float64)."""
     if not isinstance(d, dtype) or not d.is_floating_point:
@@ -88,9 +127,21 @@ _INT_ORDER = (uint8, int8, int16, int32, int64)
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """torch.promote_types: the smallest dtype both a and b convert to safely."""
+    """torch.promote_types: the smallest dtype both a and b convert to safely.
+
+    Example::
+        >>> ndgrad.promote_types(ndgrad.float64, ndgrad.complex64)
+        torch.complex128
+    """
     if a is b:
         return a
+    if a._cat == 3 or b._cat == 3:  # complex: the wider of the two value types, made complex
+        ra, rb = a.to_real(), b.to_real()
+        if ra._cat < 2:
+            return b
+        if rb._cat < 2:
+            return a
+        return (ra if ra.itemsize >= rb.itemsize else rb).to_complex()
     if a._cat != b._cat:
         return a if a._cat > b._cat else b  # int + float -> the float type; bool + x -> x
     if a._cat == 2:
@@ -102,11 +153,14 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
-    # torch's combine_categories: a lower-priority operand only wins if its category is higher
+    # torch's combine_categories: a lower-priority operand only wins if its category is higher;
+    # a complex one over a floating one keeps the floating one's width (float64 + 1j: complex128)
     if higher is None:
         return lower
     if lower is None or higher._cat >= lower._cat:
         return higher
+    if lower._cat == 3 and higher._cat == 2:
+        return higher.to_complex()
     return promote_types(higher, lower)
 
 
@@ -118,6 +172,8 @@ def scalar_dtype(value: object) -> dtype:
         return int64
     if isinstance(value, float):
         return _Default.float
+    if isinstance(value, complex):
+        return _Default.float.to_complex()
     raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
 
 

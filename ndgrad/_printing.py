@@ -113,6 +113,20 @@ class _Formatter:
         return text.rjust(self.max_width)
 
 
+class _ComplexFormatter:
+    """torch's complex style: the real and imaginary parts each get their own _Formatter; the
+    imaginary part is written unpadded after its sign, with a trailing 'j'."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(np.ascontiguousarray(values.real), True)
+        self.imag = _Formatter(np.ascontiguousarray(values.imag), True)
+        self.max_width = self.real.max_width + self.imag.max_width + 1  # line-wrapping width
+
+    def format(self, value: complex) -> str:
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
 def _summary_values(a: np.ndarray) -> np.ndarray:
     """Flat values that remain visible once a tensor is summarised with '...'.
 
@@ -212,9 +226,12 @@ def format_tensor(
     else:
         if not _OPTS.edgeitems:
             items.append(f"size={tuple(a.shape)}")
-        if dtype_name not in (default_dtype_name, "int64", "bool"):
+        default_complex = {"float32": "complex64", "float64": "complex128"}.get(default_dtype_name)
+        if dtype_name not in (default_dtype_name, default_complex, "int64", "bool"):
             items.append(f"dtype=torch.{dtype_name}")
         summarize = a.size > _OPTS.threshold
-        fmt = _Formatter(_summary_values(a) if summarize else a, _is_floating(dtype_name, a))
+        shown = _summary_values(a) if summarize else a
+        fmt = (_ComplexFormatter(shown) if a.dtype.kind == "c"
+               else _Formatter(shown, _is_floating(dtype_name, a)))
         body = _nested_str(a, indent, summarize, fmt)
     return _add_suffixes(_PREFIX + body, [*items, *suffixes], indent)

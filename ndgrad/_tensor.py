@@ -11,7 +11,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype, _memory_format
+from ._device import CPU as _CPU
+from ._device import device
 from ._dtype import dtype as _DType
 from ._hooks import RemovableHandle
 from ._printing import format_tensor
@@ -32,35 +34,6 @@ class Size(tuple):
         return n
 
 
-class device:
-    """Where a tensor lives; ndgrad computes on the CPU."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str | "device" = "cpu", index: int | None = None) -> None:
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        kind = str(type).split(":")[0]
-        if kind != "cpu":
-            raise RuntimeError(f"ndgrad supports only the 'cpu' device, got {type!r}")
-        self.type, self.index = kind, index
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
-
-_CPU = device("cpu")
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -72,12 +45,23 @@ _NONLEAF_GRAD_WARNING = (
 _TORCH_TYPE_NAMES = {
     "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 _GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
+_TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype._NAMES[k] for k, v in _TORCH_TYPE_NAMES.items()}
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
+    "libraries: a CPU library and a CUDA library; this error has occurred because you are trying "
+    "to use some CUDA functionality, but the CUDA library has not been loaded by the dynamic "
+    "linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't directly use any "
+    "symbols from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in your "
+    "link arguments; many dynamic linkers will delete dynamic library dependencies if you don't "
+    "depend on any of their symbols.  You can check if this has occurred by using ldd on your "
+    "binary to see if there is a dependency on *_cuda.so library.")
 
 
 def _check_floating(arr: np.ndarray) -> None:
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fc":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
@@ -132,11 +116,15 @@ class Tensor:
     _accumulator: Any = None
     _retains_grad = False
     _post_acc_hooks: dict | None = None
+    _is_conj = False  # torch's conjugate bit (set by conj(); see _ops/complex.py)
 
     # *** construction ***
 
     def __init__(self, *args: Any, dtype: _DType | None = None, device: Any = None) -> None:
         # legacy torch.Tensor(...) constructor: sizes -> uninitialised float, data -> float copy
+        if device is not None and _device.as_device(device, "Tensor").type != "cpu":
+            raise RuntimeError("legacy constructor expects device type: cpu but device type: "
+                               f"{_device.as_device(device).type} was passed")
         d = dtype or _dtype.get_default_dtype()
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0], dtype=d.np)
@@ -185,11 +173,13 @@ class Tensor:
     def device(self) -> device:
         return _CPU
 
-    is_cuda = False
-    is_sparse = False
-    is_quantized = False
-    is_meta = False
-    layout = "torch.strided"
+    is_cpu = True
+    is_cuda = is_xpu = is_mps = is_ipu = is_mtia = is_xla = is_vulkan = is_maia = False
+    is_mkldnn = is_sparse = is_quantized = is_meta = False
+    layout = _memory_format.strided
+
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
 
     @property
     def ndim(self) -> int:
@@ -212,22 +202,37 @@ class Tensor:
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return _memory_format.is_contiguous(self._data, memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
+
+    def is_conj(self) -> bool:
+        return self._is_conj
 
     def is_inference(self) -> bool:
         return False
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """The legacy type name ("torch.FloatTensor"), or self converted to a dtype, a legacy
+        type or its name (CUDA types raise, as in a CPU-only torch build)."""
         if dtype is None:
             return "torch." + _TORCH_TYPE_NAMES[self.dtype.name] + "Tensor"
-        return self.to(dtype)
+        name = dtype if isinstance(dtype, str) else repr(dtype).split("'")[1] \
+            if getattr(dtype, "is_cuda", False) else None
+        if name is not None:
+            if name.startswith("torch.cuda."):
+                raise RuntimeError(_NO_CUDA_LIBRARY)
+            target = _TYPE_BY_NAME.get(name)
+            if target is None:
+                raise ValueError(f"invalid type: '{name}'")
+            dtype = target
+        dtype = getattr(dtype, "dtype", dtype)  # torch.FloatTensor -> float32
+        return self if dtype is self.dtype else self.to(dtype)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -355,6 +360,8 @@ class Tensor:
         """A tensor sharing this one's data and version counter, cut from the graph."""
         t = Tensor._make(self._data)
         t._vc = self._vc
+        if self._is_conj:
+            t._is_conj = True
         return t
 
     def detach_(self) -> "Tensor":
@@ -385,17 +392,36 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if self._is_conj and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
+                               "tensor.resolve_conj().numpy() instead.")
         return self._data.copy() if force else self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self, memory_format: Any = None) -> "Tensor":
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
-        raise RuntimeError("ndgrad computes on the CPU; CUDA is not available")
+    # a CPU-only build refuses every accelerator, with torch's errors
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("cuda", device)
+
+    def xpu(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("xpu", device)
+
+    def ipu(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("ipu", device)
+
+    def mtia(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+        _device.move("mtia", device)
+
+    def pin_memory(self, device: Any = None) -> "Tensor":
+        raise RuntimeError(_device.NO_ACCELERATOR)
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
 
     def float(self) -> "Tensor":
         return self.to(_dtype.float32)
@@ -405,6 +431,15 @@ class Tensor:
 
     def half(self) -> "Tensor":
         return self.to(_dtype.float16)
+
+    def cfloat(self) -> "Tensor":
+        return self.to(_dtype.complex64)
+
+    def cdouble(self) -> "Tensor":
+        return self.to(_dtype.complex128)
+
+    def chalf(self) -> "Tensor":
+        return self.to(_dtype.complex32)
 
     def long(self) -> "Tensor":
         return self.to(_dtype.int64)
@@ -428,24 +463,36 @@ class Tensor:
         return self.to(other.dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """Convert dtype (device 'cpu' is accepted and ignored); returns self if nothing changes.
+        """Convert dtype; the CPU is the only device (others raise as a CPU-only torch does);
+        returns self if nothing changes.
 
         Example::
-            >>> ndgrad.tensor([1, 2]).to(ndgrad.float64)
+            >>> ndgrad.tensor([1, 2]).to("cpu", ndgrad.float64)
             tensor([1., 2.], dtype=torch.float64)
         """
         target = kwargs.get("dtype")
         copy = kwargs.get("copy", False)
+        dev = kwargs.get("device")
+        flags = 0  # positional bools are non_blocking, then copy
         for a in args:
             if isinstance(a, _DType):
                 target = a
             elif isinstance(a, Tensor):
                 target = a.dtype
-            elif isinstance(a, (str, device)):
-                device(a)  # validates
-        if target is None or target.np == self._data.dtype:
-            return self.clone() if copy else self
-        return self._to_copy(dtype=target)
+            elif isinstance(a, bool):
+                copy = a if flags == 1 else copy
+                flags += 1
+            elif a is not None:
+                dev = a
+        if dev is not None:
+            _device.check(dev, False, "to")
+        src, fmt = self, kwargs.get("memory_format")
+        if fmt is not None and fmt is not _memory_format.preserve_format and \
+                not _memory_format.is_contiguous(self._data, fmt):
+            src, copy = self.clone(memory_format=fmt), False
+        if target is None or target.np == src._data.dtype:
+            return src.clone() if copy else src
+        return src._to_copy(dtype=target)
 
     # *** Python protocol ***
 
@@ -465,10 +512,10 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(_real_item(self.item(), "double"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(_real_item(self.item(), "int64_t"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -509,6 +556,15 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
+
+def _real_item(v: Any, ctype: str) -> Any:
+    """A complex value with no imaginary part converts to a real number, as in torch."""
+    if isinstance(v, complex):
+        if v.imag:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
+
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, requires_grad)

@@ -65,10 +65,10 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """Dot product of vectors along dim, broadcasting the other dims.
+    """Dot product of vectors along dim, broadcasting the other dims (x is conjugated).
 
     Example::
         >>> ndgrad.linalg.vecdot(ndgrad.ones(2, 3), ndgrad.ones(3))
         tensor([3., 3.])
     """
-    return (x * y).sum(dim)
+    return (x.conj() * y).sum(dim)

@@ -7,6 +7,9 @@ import pytest
 import ndgrad
 
 REQUIRE_TORCH = os.environ.get("NDGRAD_REQUIRE_TORCH") == "1"
+# the conformance harness is imported by test_conformance_*.py; collecting it for doctests
+# would import torch's test databases
+collect_ignore = ["conformance"]
 
 
 def import_torch():

@@ -14,12 +14,13 @@ PKG = Path(__file__).resolve().parents[1] / "ndgrad"
 # parts of autograd written with ops (custom Functions, autograd.functional) are above them.
 LAYERS = [
     ("leaves", ["_dtype", "_hooks", "_printing", "_random_kernels", "autograd.grad_mode",
-                "autograd.anomaly"]),
+                "autograd.anomaly", "_device", "_memory_format"]),
     ("tensor", ["_tensor"]),
-    ("graph", ["_broadcast", "_random", "_creation", "autograd.graph", "autograd.saved_hooks"]),
+    ("graph", ["_broadcast", "_random", "_creation", "autograd.graph", "autograd.saved_hooks",
+               "_out", "_factory", "_legacy_types"]),
     ("engine", ["autograd"]),
     ("ops", ["_ops"]),
-    ("autograd API over ops", ["autograd.function", "autograd.functional"]),
+    ("autograd API over ops", ["autograd.function", "autograd.functional", "autograd.profiler"]),
     ("libraries", ["nn", "optim", "func", "utils", "linalg", "serialization"]),
     ("top", ["", "demo"]),  # "": ndgrad/__init__.py
 ]

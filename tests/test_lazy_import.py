@@ -16,7 +16,7 @@ INDEX = ROOT / "ndgrad" / "_ops" / "_lazy_index.py"
 LAZY_NAMESPACES = ["ndgrad.nn", "ndgrad.optim", "ndgrad.utils", "ndgrad.func", "ndgrad.linalg",
                    "ndgrad.serialization", "ndgrad.autograd.function",
                    "ndgrad.autograd.functional", "ndgrad._random", "ndgrad.testing",
-                   "ndgrad.viz", "ndgrad.distributed"]
+                   "ndgrad.viz", "ndgrad.distributed", "ndgrad.fft"]
 
 _COMPUTE = """
 import json, sys

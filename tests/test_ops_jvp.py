@@ -17,8 +17,13 @@ def _outs(o):
 
 
 def _tangents(sample, rng):
-    return [rng.standard_normal(a.shape) if m else None
+    return [(rng.standard_normal(a.shape) + (1j * rng.standard_normal(a.shape)
+                                             if a.dtype.kind == "c" else 0)) if m else None
             for a, m in zip(sample.inputs, sample.diff_mask)]
+
+
+def _inexact(o):
+    return o.is_floating_point() or o.is_complex()
 
 
 def _ndgrad_jvp(sample, tangents):
@@ -26,14 +31,15 @@ def _ndgrad_jvp(sample, tangents):
     with fwAD.dual_level():
         for i, t in enumerate(tangents):
             if t is not None:
-                args[i] = fwAD.make_dual(args[i], ndgrad.tensor(t, dtype=ndgrad.float64))
+                args[i] = fwAD.make_dual(args[i], ndgrad.tensor(t, dtype=args[i].dtype))
         outs = _outs(sample.fn(*args, **sample.attrs))
         res = []
         for o in outs:
-            if not o.is_floating_point():
+            if not _inexact(o):
                 continue
             t = fwAD.unpack_dual(o).tangent
-            res.append(np.zeros(tuple(o.shape)) if t is None else t.detach().numpy().copy())
+            res.append(np.zeros(tuple(o.shape)) if t is None
+                       else t.detach().resolve_conj().numpy().copy())
     return res
 
 
@@ -48,7 +54,8 @@ def _numeric_jvp(sample, tangents, eps=1e-6):
         shifted = type(sample)(**{**sample.__dict__, "inputs": args})
         outs = _outs(sample.fn(*to_ndgrad(shifted, ndgrad.float64, requires_grad=False),
                                **sample.attrs))
-        return [o.numpy().astype(np.float64) for o in outs if o.is_floating_point()]
+        return [o.resolve_conj().numpy().astype(np.complex128 if o.is_complex() else np.float64)
+                for o in outs if _inexact(o)]
 
     plus, minus = run(1), run(-1)
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
@@ -76,9 +83,9 @@ def test_jvp_matches_torch_forward_ad(sample):
         with tfw.dual_level():
             for i, t in enumerate(tangents):
                 if t is not None:
-                    args[i] = tfw.make_dual(args[i], torch.tensor(t, dtype=torch.float64))
+                    args[i] = tfw.make_dual(args[i], torch.tensor(t, dtype=args[i].dtype))
             outs = _outs(sample.torch_fn(torch, *args, **sample.attrs))
-            theirs = [tfw.unpack_dual(o).tangent for o in outs if o.is_floating_point()]
+            theirs = [tfw.unpack_dual(o).tangent for o in outs if _inexact(o)]
     except (NotImplementedError, RuntimeError) as e:
         if "not implemented" in str(e).lower() or "forward AD" in str(e) or isinstance(
                 e, NotImplementedError):
@@ -87,7 +94,7 @@ def test_jvp_matches_torch_forward_ad(sample):
     ours = _ndgrad_jvp(sample, tangents)
     for a, b in zip(ours, theirs):
         try:
-            expected = np.zeros_like(a) if b is None else b.detach().numpy()
+            expected = np.zeros_like(a) if b is None else b.detach().resolve_conj().numpy()
         except RuntimeError:  # torch's ZeroTensor tangents refuse numpy()
             expected = np.zeros_like(a)
         np.testing.assert_allclose(a, expected, rtol=1e-6, atol=1e-8)

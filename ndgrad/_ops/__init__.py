@@ -19,6 +19,7 @@ from . import _lazy_index, _registry
 from . import (  # noqa: F401  (registration: the core op modules)
     binary, compare, indexing, inplace, linalg, pointwise, reduction, shape, unary,
 )
+from . import complex  # noqa: F401  (registration; binds Tensor.real/imag/mH/H)
 from ._registry import INPLACE, METHODS, PUBLIC, REGISTRY, call, composite
 from .inplace import copy_, fill_, make_inplace_method, zero_  # noqa: F401
 from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's inplace=True)
@@ -26,7 +27,7 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 # The rarely used op modules, in an order where each one's own op-module imports come first;
 # the nn_* modules load with nn. Adding a module here: regenerate _lazy_index.py (see there).
 LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
-        "decomp", "spectral", "conv", "pool", "resample", "random", "nn")
+        "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn", "stft")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.

@@ -10,20 +10,26 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from .._out import OUT_OPS
+
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
 
 # what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
-_ENV = ("_op", "_call", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new", "_nd",
+_ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new", "_nd",
         "_asarray", "_STATE", "_reg", "_fwad")
 
 
-def _make_public_by_source(op: Any, call: Callable) -> Callable:
+def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
+    takes_out = op.name in OUT_OPS
+
     def fn(*args: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None) if takes_out else None
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
         a = bound.arguments
-        return call(op, tuple(a.get(n) for n in op.inputs),
-                     {k: v for k, v in a.items() if k not in op.inputs})
+        inputs = tuple(a.get(n) for n in op.inputs)
+        attrs = {k: v for k, v in a.items() if k not in op.inputs}
+        return call(op, inputs, attrs) if out is None else call_out(op, inputs, attrs, out)
 
     sig = inspect.signature(op.forward)
     fn.__name__ = fn.__qualname__ = op.name
@@ -38,10 +44,12 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
         return None
     t = [names[i] for i in tensor_pos]
     kind = op.promote
+    real = "" if op.complex else " != 'c'"  # real-only ops: complex input goes to call (it raises)
     if kind == "binary" and len(t) == 2:
         a, b = t
         return ([f"isinstance({a}, _T)", f"isinstance({b}, _T)",
-                 f"{a}._data.dtype == {b}._data.dtype"],
+                 f"{a}._data.dtype == {b}._data.dtype"] +
+                ([f"{a}._data.dtype.kind{real}"] if real else []),
                 [f"{a}._data", f"{b}._data"], f"{a}._requires_grad or {b}._requires_grad",
                 # a float tensor and a Python float / int: the number goes to the forward as is
                 ([f"isinstance({a}, _T)", f"(type({b}) is float or type({b}) is int)",
@@ -51,7 +59,9 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
         return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'"], [f"{a}._data"],
                 f"{a}._requires_grad", None)
     if kind in ("same", None) and t:
-        return ([f"isinstance({x}, _T)" for x in t], [f"{x}._data" for x in t],
+        return ([f"isinstance({x}, _T)" for x in t] +
+                ([f"{x}._data.dtype.kind{real}" for x in t] if real else []),
+                [f"{x}._data" for x in t],
                 " or ".join(f"{x}._requires_grad" for x in t), None)
     if kind == "scalar" and len(t) == 1:
         attr_names = {op_name: names[i] for i, op_name in attr_pos}
@@ -67,7 +77,8 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
 def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: str,
                  fwd_attrs: str) -> list[str]:
     """The inline common case: the lines of the generated function before its `call`."""
-    lines = ["    if _reg.VMAP_DISPATCH is None and not _fwad.ACTIVE_LEVELS:"]
+    lines = ["    if _reg.VMAP_DISPATCH is None and _reg.PROFILER is None and "
+             "not _fwad.ACTIVE_LEVELS:"]
     record = (f"                result = _record(_op, ({tensors}), {{{attrs}}}, out, 2)"
               if op.differentiable else None)
     branches = [case[:3]] + ([case[3]] if case[3] is not None else [])
@@ -94,9 +105,10 @@ def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: st
     return lines
 
 
-def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
+def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None = None) -> Callable:
     """Build ndgrad.<op>: a function with the forward's exact signature that calls
-    `call(op, tensors, attrs)`, with the inline common case when `env` (LEAN_ENV) is given.
+    `call(op, tensors, attrs)`, or `call_out(op, tensors, attrs, out)` when the op takes torch's
+    out= and one is given; with the inline common case when `env` (LEAN_ENV) is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -104,14 +116,17 @@ def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
     names_ = [p.name for p in params]
     if any(n not in names_ for n in op.inputs) or any(
             p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY) for p in params):
-        return _make_public_by_source(op, call)  # unusual signatures (the op overrides .public)
+        # unusual signatures (the op overrides .public)
+        return _make_public_by_source(op, call, call_out)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
     names = [f"a{i}" for i in range(len(params))]
     attr_pos = [(i, p.name) for i, p in enumerate(params) if i not in tensor_pos]
     case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
-    lean = None if case is None else (op.promote, bool(op.differentiable), op.view is True)
-    key = (pattern, tensor_pos, lean)
+    lean = None if case is None else (op.promote, bool(op.differentiable), op.view is True,
+                                      bool(op.complex))
+    takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
+    key = (pattern, tensor_pos, lean, takes_out)
     factory = _TEMPLATES.get(key)
     if factory is None:
         heads, star = [], False
@@ -120,9 +135,14 @@ def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
                 heads.append("*")
                 star = True
             heads.append(names[i])
+        if takes_out:
+            heads += ["out"] if star else ["*", "out"]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
         attrs = ", ".join(f"'{names[i]}': {names[i]}" for i, _ in attr_pos)
         lines = [f"    def f({', '.join(heads)}):"]
+        if takes_out:
+            lines += ["        if out is not None:",
+                      f"            return _call_out(_op, ({tensors}), {{{attrs}}}, out)"]
         if case is not None:
             fwd_attrs = ", ".join(f"{names[i]}={names[i]}" for i, _ in attr_pos)
             lines += ["    " + ln for ln in _lean_source(op, names, case, tensors, attrs,
@@ -132,7 +152,7 @@ def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    values = dict(env or {}, _op=op, _call=call, _fwd=op.forward)
+    values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward)
     fn = factory(*(values.get(k) for k in _ENV))
     real = {f"a{i}": p.name for i, p in enumerate(params)}
 
@@ -152,8 +172,11 @@ def _make_public(op: Any, call: Callable, env: dict | None = None) -> Callable:
     fn.__name__ = fn.__qualname__ = op.name
     fn.__defaults__ = tuple(p.default for p in params
                             if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
-    fn.__kwdefaults__ = {p.name: p.default for p in params
-                         if p.default is not p.empty and p.kind is p.KEYWORD_ONLY} or None
+    kwdefaults = {p.name: p.default for p in params
+                  if p.default is not p.empty and p.kind is p.KEYWORD_ONLY}
+    if takes_out:
+        kwdefaults["out"] = None
+    fn.__kwdefaults__ = kwdefaults or None
     fn.__doc__ = op.forward.__doc__
     fn.__wrapped_op__ = op  # type: ignore[attr-defined]
     return fn

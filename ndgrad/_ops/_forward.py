@@ -30,7 +30,7 @@ def propagate(op: Any, inputs: tuple, attrs: dict, result: Any) -> None:
         LEVELS.stack = stack
     out_t = out_t if type(out_t) is tuple else (out_t,)
     for o, t in zip(outs, out_t):
-        if t is not None and isinstance(o, Tensor) and o._data.dtype.kind == "f":
+        if t is not None and isinstance(o, Tensor) and o._data.dtype.kind in "fc":
             set_tangent(o, t if t._data.shape == o._data.shape else t.expand(*o._data.shape))
 
 
@@ -47,7 +47,7 @@ def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
         elif kind == "dtype":
             args.append(inputs[idx].dtype)
         else:
-            args.append(tuple(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in inputs))
+            args.append(tuple(isinstance(x, Tensor) and x._data.dtype.kind in "fc" for x in inputs))
     return args
 
 
@@ -64,15 +64,15 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
     keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
                                        for x in tuple(inputs) + tuple(tangents))
     with enable_grad():
-        vs = [Tensor._make(o._data * 0, True) if isinstance(o, Tensor) and o._data.dtype.kind == "f"
-              else None for o in outs]
+        vs = [Tensor._make(o._data * 0, True)
+              if isinstance(o, Tensor) and o._data.dtype.kind in "fc" else None for o in outs]
         for v in vs:
             if v is not None:
                 v._func_level = 1 << 30  # internal leaves: ndgrad.func may detach results from them
         g = vs[0] if op.n_outputs == 1 else tuple(vs)
         # rules may skip gradients of inputs that don't require grad: make them look needed
         inputs = tuple(_internal_leaf(x) if isinstance(x, Tensor) and not x.requires_grad
-                       and x._data.dtype.kind == "f" else x for x in inputs)
+                       and x._data.dtype.kind in "fc" else x for x in inputs)
         grads = op.vjp_fn(g, *_primal_args(op, inputs, outs), **attrs)
         grads = grads if type(grads) is tuple else (grads,)
         pairs = []
@@ -82,6 +82,8 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
             shape = x._data.shape
             if gi._data.shape != shape:  # the engine would sum a broadcast gradient back
                 gi = sum_to(gi, shape)
+            if gi._data.dtype.kind == "c" and x._data.dtype.kind != "c":
+                gi = gi.real  # as the engine does for a real input (torch's handle_r_to_c)
             if gi.requires_grad:  # a rule that ignores the cotangent (sign, floor) adds 0
                 pairs.append((gi, ti))
         live = [v for v in vs if v is not None]

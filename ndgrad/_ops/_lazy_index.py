@@ -42,6 +42,8 @@ PUBLIC = _invert({  # ndgrad.<name>
     "nn": (
         "binary_cross_entropy_with_logits cdist constant_pad_nd cosine_similarity embedding "
         "hardshrink log_softmax pairwise_distance prelu softmax threshold"),
+    "stft": (
+        "istft stft"),
 })
 
 
@@ -74,6 +76,8 @@ METHODS = _invert({  # Tensor.<name>
         "random_ uniform_"),
     "nn": (
         "hardshrink log_softmax prelu softmax"),
+    "stft": (
+        "istft stft"),
 })
 
 
@@ -118,6 +122,10 @@ REGISTRY = _invert({  # op names
         "log_sigmoid mish mse_loss native_batch_norm native_group_norm native_layer_norm "
         "nll_loss nll_loss2d nll_loss_backward silu smooth_l1_loss soft_margin_loss softplus "
         "softshrink threshold threshold_"),
+    "fft": (
+        "_fft_c2c _fft_c2r _fft_r2c"),
+    "stft": (
+        "_overlap_add _stft_frames _transpose_"),
 })
 
 

@@ -16,6 +16,7 @@ from ..autograd.graph import Node, conform
 if TYPE_CHECKING:
     from ._registry import OpDef
 
+REGISTRY: Any = None  # the op registry module, bound when it loads (the profiler hook is there)
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
 
 _FREED_MSG = (
@@ -122,7 +123,7 @@ class OpNode(Node):
                 if live is not None:  # forward mode: the output itself, with its tangent
                     t = live
                 else:
-                    floating = arr.dtype.kind == "f"
+                    floating = arr.dtype.kind in "fc"
                     t = Tensor._make(arr, floating, self if floating else None, nr)
                     t._vc = vc
                 if vc[0] != version:
@@ -130,8 +131,11 @@ class OpNode(Node):
                 args.append(t)
             else:
                 args.append(val)
-        out = op.vjp_fn(grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op),
-                        *args, **self._attrs)
+        g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
+        if REGISTRY.PROFILER is not None:  # the node's backward as one event, its ops inside
+            out = REGISTRY.PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
+        else:
+            out = op.vjp_fn(g, *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:
@@ -196,7 +200,7 @@ def _saved_attribute(node: "OpNode", key: str) -> Any:
             if kind == "result":
                 if val[0] is _PACKED:
                     return _saved_hooks.unpack(*val[1])
-                t = Tensor._make(val[0], val[0].dtype.kind == "f", node, val[3])
+                t = Tensor._make(val[0], val[0].dtype.kind in "fc", node, val[3])
                 t._vc = val[1]
                 return t
             return tuple(val)

@@ -1,19 +1,20 @@
 """torch's type promotion for op arguments: Python scalars, 0-d tensors, result dtypes."""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
 
-_NUMBER = (int, float, bool)
+_NUMBER = (int, float, bool, complex)
 
 
 def _scalar(x: Any) -> Any:
     t = type(x)
-    if t is float or t is int or t is bool:
+    if t is float or t is int or t is bool or t is complex:
         return x
     if isinstance(x, np.generic):  # np.float64 subclasses float but is not a weak scalar
         return x.item()
@@ -51,7 +52,8 @@ def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
         tb = type(b)
         if tb is not float and tb is not int and tb is not bool:
             b = _scalar(b)
-        if da.dtype.kind == "f" and not isinstance(b, complex):
+        kind = da.dtype.kind
+        if (kind == "f" and not isinstance(b, complex)) or kind == "c":
             return (a, b), (da, b), a._requires_grad
         dt = result_dtype(a, b)
         return (a, b), (da.astype(dt, copy=False), np.asarray(b, dtype=dt)), a._requires_grad
@@ -64,27 +66,17 @@ def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
 
 
 def _prep_float(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
-    if len(inputs) == 1:
-        x = inputs[0]
-        if isinstance(x, Tensor):
-            d = x._data
-            return inputs, (d if d.dtype.kind == "f" else d.astype(_dtype._Default.float.np),), \
-                x._requires_grad
     arrays, rg = [], False
     for x in inputs:
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(x).__name__}")
         d = x._data
-        arrays.append(d if d.dtype.kind == "f" else d.astype(_dtype._Default.float.np))
+        arrays.append(d if d.dtype.kind in "fc" else d.astype(_dtype._Default.float.np))
         rg = rg or x._requires_grad
     return inputs, tuple(arrays), rg
 
 
 def _prep_plain(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
-    if len(inputs) == 1:
-        x = inputs[0]
-        if isinstance(x, Tensor):
-            return inputs, (x._data,), x._requires_grad
     arrays, rg = [], False
     for x in inputs:
         if isinstance(x, Tensor):
@@ -102,9 +94,132 @@ def _prep_scalar_attr(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
     (a,) = inputs
     s = attrs.get("other", attrs.get("exponent", attrs.get("base")))
     d = a._data
-    if d.dtype.kind == "f" and not isinstance(s, complex):
+    if (d.dtype.kind == "f" and not isinstance(s, complex)) or d.dtype.kind == "c":
         return inputs, (d,), a._requires_grad
     return inputs, (d.astype(result_dtype(a, _scalar(s)), copy=False),), a._requires_grad
+
+
+# *** complex numbers: refusing them (real-only ops), differentiating holomorphic ops ***
+
+# torch's own words where it has special ones; otherwise its generic '"op" not implemented'
+_COMPLEX_ERRORS = {
+    "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex "
+             "numbers. Please use torch.sgn instead."),
+    **dict.fromkeys(("clamp", "clamp_tensor", "clamp_min", "clamp_min_tensor", "clamp_max",
+                     "clamp_max_tensor", "relu", "hardtanh", "threshold"),
+                    (NotImplementedError, "clamp is not supported for complex types")),
+    **{n: (NotImplementedError, f"{n} is not supported for complex inputs")
+       for n in ("floor", "ceil", "trunc", "round")},
+    **{n: (RuntimeError, f"{n} not implemented for complex tensors.")
+       for n in ("maximum", "minimum", "fmax", "fmin")},
+    **dict.fromkeys(("sort", "argsort", "topk", "median", "median_dim", "kthvalue", "mode",
+                     "max_dim", "min_dim", "cummax", "cummin"),
+                    (RuntimeError, "Sort does not support complex dtypes on CPU")),
+}
+_COMPLEX_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def complex_error(name: str, dt: np.dtype) -> Exception:
+    """The exception torch raises when a real-only op gets a complex tensor."""
+    kind, msg = _COMPLEX_ERRORS.get(name, (NotImplementedError, None))
+    return kind(msg or f'"{name}" not implemented for \'{_COMPLEX_NAMES[dt.name]}\'')
+
+
+def real_only(prep: Callable, name: str) -> Callable:
+    """prep, followed by torch's refusal when an argument is complex (ops declared real-only).
+    The plain and float preparations check in their own loop (no extra call on the hot path)."""
+    if prep is _prep_plain:
+        def prep_plain_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+            arrays, rg = [], False
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    d = x._data
+                    if d.dtype.kind == "c":
+                        raise complex_error(name, d.dtype)
+                    arrays.append(d)
+                    rg = rg or x._requires_grad
+                elif x is None or isinstance(x, _NUMBER):
+                    arrays.append(x)
+                else:
+                    raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
+            return inputs, tuple(arrays), rg
+
+        return prep_plain_real
+    if prep is _prep_float:
+        def prep_float_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+            arrays, rg = [], False
+            for x in inputs:
+                if not isinstance(x, Tensor):
+                    raise TypeError(f"expected Tensor as element 0 in argument 0, but got "
+                                    f"{type(x).__name__}")
+                d = x._data
+                kind = d.dtype.kind
+                if kind != "f":
+                    if kind == "c":
+                        raise complex_error(name, d.dtype)
+                    d = d.astype(_dtype._Default.float.np)
+                arrays.append(d)
+                rg = rg or x._requires_grad
+            return inputs, tuple(arrays), rg
+
+        return prep_float_real
+
+    def prep_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+        inputs, arrays, rg = prep(inputs, attrs)
+        for a in arrays:
+            if type(a) is np.ndarray and a.dtype.kind == "c":
+                raise complex_error(name, a.dtype)
+        return inputs, arrays, rg
+
+    return prep_real
+
+
+def refuse_complex(name: str, *xs: Any) -> None:
+    """torch's refusal of complex arguments (a kernel without complex support)."""
+    for x in xs:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "c":
+            raise complex_error(name, x.dtype)
+
+
+def conj_scalar(x: Any) -> Any:
+    """conj of a Python number: the gradient through multiplication by c is g * conj(c)."""
+    return x.conjugate() if type(x) is complex else x
+
+
+def float_power_dtype(*xs: Any) -> Any:
+    """float_power computes in float64, or complex128 when either side is complex."""
+    cx = any(isinstance(x, complex) or isinstance(x, Tensor) and x.is_complex() for x in xs)
+    return _dtype.complex128 if cx else _dtype.float64
+
+
+def real_part(t: Any) -> Any:
+    """t's real part (t itself when real)."""
+    return t.real if t._data.dtype.kind == "c" else t
+
+
+def _is_complex(g: Any) -> bool:
+    return g is not None and g._data.dtype.kind == "c"
+
+
+def holomorphic_vjp(fn: Callable) -> Callable:
+    """A VJP written for real input (g * f'(x)) applied in torch's complex convention: for
+    holomorphic f the gradient is g * conj(f'(z)) = conj(vjp(conj(g))); real gradients pass as
+    they are. Conjugation is a differentiable op, so double backward keeps working."""
+
+    @functools.wraps(fn)
+    def vjp(grad: Any, *args: Any, **kwargs: Any) -> Any:
+        multi = type(grad) is tuple
+        if not (any(_is_complex(g) for g in grad) if multi else _is_complex(grad)):
+            return fn(grad, *args, **kwargs)
+        grad = tuple(_conj(g) for g in grad) if multi else _conj(grad)
+        out = fn(grad, *args, **kwargs)
+        return tuple(_conj(g) for g in out) if type(out) is tuple else _conj(out)
+
+    return vjp
+
+
+def _conj(t: Any) -> Any:
+    return t if t is None or t._data.dtype.kind != "c" else t.conj_physical()
 
 
 _PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None: _prep_plain,

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _dtype  # noqa: F401  (re-exported)
+from .. import _dtype, _out  # noqa: F401  (_dtype: re-exported)
 from .._tensor import Tensor, ViewInfo
 from ..autograd import anomaly as _anomaly
 from ..autograd import forward_ad as _forward_ad
@@ -19,6 +19,7 @@ from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+from . import _node
 from ._codegen import _make_public
 from ._forward import propagate as _propagate_tangents
 from ._node import (  # noqa: F401  (re-exported: the engine's neighbours read them here)
@@ -27,7 +28,7 @@ from ._node import (  # noqa: F401  (re-exported: the engine's neighbours read t
 )
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
-    _prep_scalar_attr, _scalar, result_dtype,
+    _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
 )
 
 _new = object.__new__
@@ -63,13 +64,15 @@ class OpDef:
 
     def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
                  promote: str | None, differentiable: bool, n_outputs: int, tests: dict,
-                 view: bool | Callable = False) -> None:
+                 view: bool | Callable = False, complex: bool | str = False) -> None:
         self.name = name
         self.forward = forward
         self.grad_fn = grad_fn
         self.inputs = inputs
         self.promote = promote
-        self.prep = _PREP[promote]  # promotion of the inputs (read once per call)
+        self.complex = complex
+        # argument preparation: promotion, and for real-only ops torch's refusal of complex input
+        self.prep = _PREP[promote] if complex else real_only(_PREP[promote], name)
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests
@@ -84,7 +87,7 @@ class OpDef:
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
         self._cls: type | None = None  # the node class, when grad_fn is a fixed name
-        self.public: Callable = _make_public(self, call, LEAN_ENV)
+        self.public: Callable = _make_public(self, call, call_out, LEAN_ENV)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -115,7 +118,7 @@ class OpDef:
 
     def vjp(self, fn: Callable) -> Callable:
         """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
-        self.vjp_fn = fn
+        self.vjp_fn = holomorphic_vjp(fn) if self.complex == "holomorphic" else fn
         specs, kinds = [], []
         params = list(inspect.signature(fn).parameters.values())[1:]
         for p in params:
@@ -156,7 +159,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
               export: bool = True, method: bool = True, inplace: bool = False,
               view: bool | Callable = False, save_if: dict | None = None,
-              **tests: Any) -> Callable[[Callable], OpDef]:
+              complex: bool | str = False, **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -169,6 +172,10 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     True, or a function of the attributes (getitem is a view only for basic indexing).
     save_if: {saved input: (inputs whose gradient needs it)}: save it only when one of those
     requires grad, as torch does (x * w saves x only if w requires grad).
+    complex: False (real-only: complex input raises torch's error), True (complex input accepted;
+    the VJP is written for torch's convention or is linear with real coefficients), or
+    'holomorphic' (the VJP is written as for real input, g * f'(z); ndgrad applies it as
+    conj(vjp(conj(g))) = g * conj(f'(z)) when the gradient is complex).
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -181,7 +188,7 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             names = tuple(p.name for p in sig.parameters.values()
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
-                   n_outputs, tests, view)
+                   n_outputs, tests, view, complex)
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
         op._plan()
@@ -222,6 +229,11 @@ def composite(name: str, *, method: bool = True, export: bool = True, inplace: b
     return deco
 
 
+_out.GRAD_MODE = STATE  # out= refuses to run in grad mode when an argument requires grad
+
+# *** the profiler (ndgrad.autograd.profiler) sets this while it records; None costs one read ***
+PROFILER: Any = None  # .enter(name, inputs) -> event, .exit(event), .run(name, fn, args, kwargs)
+
 # *** vmap: ndgrad.func._vmap sets these while a vmap runs (None costs one global read) ***
 VMAP_DISPATCH: Callable | None = None  # (op, inputs, attrs) -> result, or NotImplemented
 VMAP_COMPOSITE: Callable | None = None  # (name, fn, args, kwargs) -> result
@@ -233,10 +245,22 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
     @functools.wraps(fn)
     def composite_fn(*args: Any, **kwargs: Any) -> Any:
         if VMAP_COMPOSITE is None:
-            return fn(*args, **kwargs)
+            if PROFILER is None:
+                return fn(*args, **kwargs)
+            return PROFILER.run(name, fn, args, kwargs)
         return VMAP_COMPOSITE(name, fn, args, kwargs)
 
-    return composite_fn
+    if name not in _out.OUT_OPS or getattr(fn, "_handles_out", False):
+        return composite_fn
+
+    @functools.wraps(fn)
+    def composite_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return composite_fn(*args, **kwargs)
+        _out.check_grad(name, (*args, *kwargs.values()), out)
+        return _out.write(name, composite_fn(*args, **kwargs), out)
+
+    return composite_out
 
 
 # *** calling an op (promotion lives in _promote.py) ***
@@ -251,6 +275,9 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
             return out
+    prof = PROFILER
+    if prof is not None:
+        event = prof.enter(op.name, inputs)
     inputs, arrays, rg = op.prep(inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
@@ -273,7 +300,15 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
         _mark_views(op, inputs[0], attrs, result)
     if _forward_ad.ACTIVE_LEVELS and _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
+    if prof is not None:
+        prof.exit(event)
     return result
+
+
+def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
+    """An op called with out=: computed as usual, then written into out (never recorded)."""
+    _out.check_grad(op.name, inputs, out)
+    return _out.write(op.name, call(op, inputs, attrs), out)
 
 
 def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
@@ -289,12 +324,17 @@ def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
     base = info.base if info is not None else x
     prefix = info.chain if info is not None else ()
     no_grad = not STATE.enabled or (info is not None and info.no_grad)
+    conj = x._is_conj
     if op.n_outputs == 1:
         result._vc = x._vc
+        if conj and result._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
+            result._is_conj = True
         result._view = ViewInfo(base, prefix + ((op, attrs, None),), no_grad)
         return
     for i, r in enumerate(result):
         r._vc = x._vc
+        if conj and r._data.dtype.kind == "c":
+            r._is_conj = True
         r._view = ViewInfo(base, prefix + ((op, attrs, i),), no_grad)
 
 
@@ -319,8 +359,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
             if view is not None and view.base_fn is not view.base._grad_fn:
                 x._sync_view()
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else
-                         (x._accumulator or x._get_accumulator(), 0))
+            edges.append((fn, x._output_nr) if fn is not None else (x._get_accumulator(), 0))
             d = x._data
             meta.append((d.shape, d.dtype))
             if req is not None:
@@ -343,7 +382,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
             out = np.asarray(out)
         result = _new(Tensor)
         result._data = out
-        if out.dtype.kind == "f":
+        if out.dtype.kind in "fc":
             result._requires_grad = True
             result._grad_fn = node
         else:
@@ -356,8 +395,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
         results: tuple = (result,)
     else:
         outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
-        results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind == "f" else Tensor._make(o)
-                        for i, o in enumerate(outs))
+        results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind in "fc"
+                        else Tensor._make(o) for i, o in enumerate(outs))
         result = results
     plan = op.save_plan
     if plan:
@@ -397,7 +436,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
             else:  # one flag per forward input (None included), as the VJP returns grads
                 saved.append(tuple(req))
         if op.n_outputs != 1:
-            saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind == "f"
+            saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc"
                                else None for r in results))
         node._saved = tuple(saved)
         if any_tensor:  # where user code called in: O(1) unless ndgrad code called the op
@@ -410,7 +449,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
             node._site = None
     else:
         node._saved = () if op.n_outputs == 1 else (tuple(
-            (r._data.shape, r._data.dtype) if r._data.dtype.kind == "f" else None
+            (r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc" else None
             for r in results),)
         node._site = None
     if SOURCE_HOOK is not None:  # viz: only while ndgrad.viz records
@@ -422,6 +461,8 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
 
 _NO_EDGE = (None, 0)
 
+
+_node.REGISTRY = sys.modules[__name__]
 
 # what the generated public functions' inline common case reads (see _codegen.py)
 LEAN_ENV = {"_record": _record, "_mark_views": _mark_views, "_ferr": _forward_error,

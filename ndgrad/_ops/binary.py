@@ -2,6 +2,7 @@
 atan2, hypot, copysign, lerp, addcmul, addcdiv."""
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -239,7 +240,7 @@ def _lerp_check(input: np.ndarray, end: np.ndarray, kernel: str) -> None:
     if end.dtype != input.dtype:
         raise RuntimeError(f"expected dtype {_C_NAMES[input.dtype.name]} for `end` but got dtype "
                            f"{_C_NAMES[end.dtype.name]}")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fc":
         raise _not_for(kernel, input.dtype)
 
 
@@ -248,10 +249,11 @@ def _lerp(a: np.ndarray, b: np.ndarray, w: Any) -> np.ndarray:
     d = b - a
     if isinstance(w, np.ndarray):
         return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w))
-    return a + w * d if -0.5 < w < 0.5 else b - d * (1 - w)
+    return a + w * d if builtins.abs(w) < 0.5 else b - d * (1 - w)
 
 
-@primitive("lerp", grad_fn="LerpBackward0", export=False, shapes=FEW_BINARY_SHAPES,
+@primitive("lerp", complex="holomorphic", grad_fn="LerpBackward0", export=False,
+           shapes=FEW_BINARY_SHAPES,
            attrs={"weight": 0.75})
 def _lerp_scalar(input, end, *, weight):
     _lerp_check(input, end, "lerp_kernel_scalar")
@@ -264,7 +266,8 @@ def _(grad, needs_input_grad, *, weight):
             grad * weight if needs_input_grad[1] else None)
 
 
-@primitive("lerp_tensor", grad_fn="LerpBackward1", export=False, inputs=("input", "end", "weight"),
+@primitive("lerp_tensor", complex="holomorphic", grad_fn="LerpBackward1", export=False,
+           inputs=("input", "end", "weight"),
            samples=[(((2, 3), (3,), (2, 1)), {}), (((3,), (3,), ()), {})],
            torch_fn=lambda torch, a, b, w: torch.lerp(a, b, w))
 def _lerp_tensor(input, end, weight):
@@ -316,7 +319,8 @@ def _value(value: Any, dt: np.dtype) -> Any:
 _ADDC_SAMPLES = [(((2, 3), (3,), (2, 1)), {"value": 0.5}), (((3,), (3,), (3,)), {})]
 
 
-@primitive("addcmul", inplace=True, grad_fn="AddcmulBackward0", samples=_ADDC_SAMPLES)
+@primitive("addcmul", complex_mixed=True, complex="holomorphic", inplace=True,
+           grad_fn="AddcmulBackward0", samples=_ADDC_SAMPLES)
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2.
 
@@ -336,7 +340,8 @@ def _(grad, tensor1, tensor2, needs_input_grad, *, value):
             grad * (tensor1 * v) if needs_input_grad[2] else None)
 
 
-@primitive("addcdiv", inplace=True, grad_fn="AddcdivBackward0", samples=_ADDC_SAMPLES,
+@primitive("addcdiv", complex_mixed=True, complex="holomorphic", inplace=True,
+           grad_fn="AddcdivBackward0", samples=_ADDC_SAMPLES,
            domain={"input": (-2.0, 2.0), "tensor1": (-2.0, 2.0), "tensor2": (0.5, 2.0)})
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (tensor1 / tensor2 must not both be integers).

@@ -271,7 +271,7 @@ def _cmp_args(name: str, input: Any, other: Any) -> tuple:
     return _promote(input, other)
 
 
-@primitive("eq", inplace=True, differentiable=False, shapes=BINARY_SHAPES)
+@primitive("eq", complex=True, inplace=True, differentiable=False, shapes=BINARY_SHAPES)
 def eq(input, other):
     """input == other, elementwise (bool).
 
@@ -282,7 +282,7 @@ def eq(input, other):
     return np.equal(*_cmp_args("eq", input, other))
 
 
-@primitive("ne", inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("ne", complex=True, inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
 def ne(input, other):
     """input != other, elementwise (bool).
 
@@ -344,7 +344,8 @@ composite("less_equal", inplace=True)(le.public)
 composite("not_equal", inplace=True)(ne.public)
 
 
-@primitive("logical_and", inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("logical_and", complex=True, inplace=True, differentiable=False,
+           shapes=FEW_BINARY_SHAPES)
 def logical_and(input, other):
     """Elementwise `input and other` on truth values (bool).
 
@@ -356,7 +357,7 @@ def logical_and(input, other):
     return np.logical_and(input, other)
 
 
-@primitive("logical_or", inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("logical_or", complex=True, inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
 def logical_or(input, other):
     """Elementwise `input or other` on truth values (bool).
 
@@ -368,7 +369,8 @@ def logical_or(input, other):
     return np.logical_or(input, other)
 
 
-@primitive("logical_xor", inplace=True, differentiable=False, shapes=FEW_BINARY_SHAPES)
+@primitive("logical_xor", complex=True, inplace=True, differentiable=False,
+           shapes=FEW_BINARY_SHAPES)
 def logical_xor(input, other):
     """Elementwise exclusive or on truth values (bool).
 
@@ -380,7 +382,7 @@ def logical_xor(input, other):
     return np.logical_xor(input, other)
 
 
-@primitive("logical_not", inplace=True, differentiable=False, promote="same",
+@primitive("logical_not", complex=True, inplace=True, differentiable=False, promote="same",
            shapes=FEW_UNARY_SHAPES)
 def logical_not(input):
     """Elementwise `not input` (bool).
@@ -392,7 +394,7 @@ def logical_not(input):
     return np.logical_not(input)
 
 
-@primitive("isnan", differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
+@primitive("isnan", complex=True, differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
 def isnan(input):
     """True where input is NaN.
 
@@ -403,7 +405,7 @@ def isnan(input):
     return np.isnan(input)
 
 
-@primitive("isinf", differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
+@primitive("isinf", complex=True, differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
 def isinf(input):
     """True where input is +inf or -inf.
 
@@ -414,7 +416,7 @@ def isinf(input):
     return np.isinf(input)
 
 
-@primitive("isfinite", differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
+@primitive("isfinite", complex=True, differentiable=False, promote="same", shapes=FEW_UNARY_SHAPES)
 def isfinite(input):
     """True where input is neither NaN nor infinite.
 
@@ -425,7 +427,7 @@ def isfinite(input):
     return np.isfinite(input)
 
 
-@primitive("isclose", differentiable=False, shapes=FEW_BINARY_SHAPES,
+@primitive("isclose", complex=True, differentiable=False, shapes=FEW_BINARY_SHAPES,
            samples=[(((3,), (3,)), {"rtol": 0.5, "atol": 0.1, "equal_nan": True})])
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other|, elementwise (inputs of one dtype).

@@ -13,7 +13,7 @@ from ._registry import composite
 
 # *** contractions (composites: torch records their view / mm / bmm / mul nodes) ***
 
-@composite("outer", shapes=[((3,), (4,))])
+@composite("outer", shapes=[((3,), (4,))], complex=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-D tensors.
 
@@ -28,7 +28,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2
 
 
-composite("ger", shapes=[((3,), (2,))])(outer)
+composite("ger", shapes=[((3,), (2,))], complex=True)(outer)
 
 
 def _dims_list(dims: Any) -> list:
@@ -37,7 +37,7 @@ def _dims_list(dims: Any) -> list:
     return [int(dims)] if isinstance(dims, (int, np.integer)) else [int(d) for d in dims]
 
 
-@composite("tensordot", method=False,
+@composite("tensordot", method=False, complex=True,
            samples=[(((2, 3, 4), (3, 4, 2)), {"dims": 2}), (((2, 3), (3, 2)), {"dims": 0}),
                     (((2, 3, 4), (4, 3, 2)), {"dims": ([1, 2], [1, 0])})])
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
@@ -81,7 +81,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     return left.mm(right).reshape(*[sa[i] for i in free_a], *[sb[j] for j in free_b])
 
 
-@composite("inner", shapes=[((3,), (3,)), ((2, 3), (4, 3)), ((), (2,))])
+@composite("inner", shapes=[((3,), (3,)), ((2, 3), (4, 3)), ((), (2,))], complex=True)
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims of input and other (a scalar multiplies).
 
@@ -98,7 +98,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return tensordot(input, other, dims=([-1], [-1]))
 
 
-@composite("kron", shapes=[((2, 3), (3, 2)), ((2,), (3,)), ((2,), (3, 2))])
+@composite("kron", shapes=[((2, 3), (3, 2)), ((2,), (3,)), ((2,), (3, 2))], complex=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """Kronecker product: every element of input times the whole of other.
 
@@ -362,7 +362,7 @@ def _einsum_sample(a: Tensor, b: Tensor | None = None, *, equation: str) -> Tens
     return einsum(equation, a) if b is None else einsum(equation, a, b)
 
 
-composite("einsum", export=False, method=False, inputs=("a", "b"),
+composite("einsum", export=False, method=False, inputs=("a", "b"), complex=True,
           samples=[(((2, 3), (3, 4)), {"equation": "ij,jk->ik"}),
                    (((2, 2, 3), (2, 3, 4)), {"equation": "bij,bjk->bik"}),
                    (((3,), (4,)), {"equation": "i,j->ij"}), ((3, 3), {"equation": "ii->i"}),
@@ -422,7 +422,7 @@ def multi_dot(tensors: Sequence[Tensor], *, out: Any = None) -> Tensor:
     return result.view(*(() if first_1d else shape[:1]), *(() if last_1d else shape[1:]))
 
 
-composite("multi_dot", export=False, method=False, inputs=("a", "b", "c"),
+composite("multi_dot", export=False, method=False, inputs=("a", "b", "c"), complex=True,
           samples=[(((2, 3), (3, 4)), {}), (((3,), (3, 4), (4,)), {}),
                    (((2, 3), (3, 4), (4,)), {})],
           torch_fn=lambda torch, *ts: torch.linalg.multi_dot([t for t in ts if t is not None]))(

@@ -249,7 +249,8 @@ def _conv_samples() -> list:
             (((1, 4, 4), (4, 1, 3), None), attrs(s=2, op=1, g=2, t=True, nd=1))]
 
 
-@primitive("convolution", grad_fn="ConvolutionBackward0", inputs=("input", "weight", "bias"),
+@primitive("convolution", complex="holomorphic", complex_skips=("torch", "jvp_torch"),
+           grad_fn="ConvolutionBackward0", inputs=("input", "weight", "bias"),
            method=False, save_if={"input": ("weight",), "weight": ("input",)},
            samples=_conv_samples(), rtol=1e-4, atol=1e-4,
            torch_fn=lambda torch, x, w, b, **a: torch.convolution(x, w, b, **a))
@@ -319,7 +320,8 @@ def _bw_torch(which: int):
 _GEOM = {"stride": (1, 2), "padding": (1, 0), "dilation": (1, 1), "groups": 1}
 
 
-@primitive("convolution_backward_input", grad_fn="ConvolutionBackwardBackward0", export=False,
+@primitive("convolution_backward_input", complex="holomorphic", complex_skips=("torch",
+           "jvp_torch"), grad_fn="ConvolutionBackwardBackward0", export=False,
            save_if={"grad": ("weight",), "weight": ("grad",)},
            samples=[(((1, 3, 3, 2), (3, 2, 3, 3)), dict(_GEOM, input_size=(3, 5))),
                     (((1, 4, 2), (4, 1, 2)), {"input_size": (5,), "stride": (2,), "padding": (0,),
@@ -341,7 +343,8 @@ def _(ggi, grad, weight, grad_shape, weight_shape, needs_input_grad, *, input_si
             if needs_input_grad[1] else None)
 
 
-@primitive("convolution_backward_weight", grad_fn="ConvolutionBackwardBackward0", export=False,
+@primitive("convolution_backward_weight", complex="holomorphic", complex_skips=("torch",
+           "jvp_torch"), grad_fn="ConvolutionBackwardBackward0", export=False,
            save_if={"input": ("grad",), "grad": ("input",)},
            samples=[(((1, 2, 3, 5), (1, 3, 3, 2)), dict(_GEOM, kernel_size=(3, 3))),
                     (((1, 2, 5), (1, 4, 2)), {"kernel_size": (2,), "stride": (2,),

@@ -55,7 +55,7 @@ def _tname(a: np.ndarray) -> str:
 
 
 def _check_float(a: np.ndarray, name: str) -> None:
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{_tname(a)}")
 
@@ -75,7 +75,10 @@ def _const(a: np.ndarray) -> Tensor:
 
 # *** inverse, determinant, solve ***
 
-@primitive("linalg_inv", grad_fn="LinalgInvExBackward0", export=False)
+# inv, det, solve and solve_triangular are holomorphic: their rules, written as for real input,
+# are applied in torch's complex convention by the registry (conj(vjp(conj(g))))
+
+@primitive("linalg_inv", complex="holomorphic", grad_fn="LinalgInvExBackward0", export=False)
 def linalg_inv(A: np.ndarray) -> np.ndarray:
     """The inverse of a square matrix (or of each in a batch).
 
@@ -98,7 +101,7 @@ def _(grad, result):
     return -(inv_t @ (grad @ inv_t))  # d(A^-1) = -A^-1 dA A^-1
 
 
-@primitive("linalg_det", grad_fn="LinalgDetBackward0", export=False)
+@primitive("linalg_det", complex="holomorphic", grad_fn="LinalgDetBackward0", export=False)
 def linalg_det(A: np.ndarray) -> np.ndarray:
     """Determinant of a square matrix (or of each in a batch).
 
@@ -131,25 +134,33 @@ def _(grad, A, result):
     eps = np.finfo(A._data.dtype).eps
     if np.all(np.abs(result._data) >= 100 * eps):  # d det = det tr(A^-1 dA)
         return (grad * result).unsqueeze(-1).unsqueeze(-1) * linalg_inv.public(A).mT
-    # (near-)singular: det = det(U) det(Vh) prod(S), whose product rule needs no inverse
+    # (near-)singular: det = det(U) det(Vh) prod(S), whose product rule needs no inverse: the
+    # derivative adj(A)^T = det(U) det(Vh) conj(U) diag(prod_{j != i} S_j) conj(Vh)
     from .spectral import linalg_svd
 
     U, S, Vh = linalg_svd.public(A)
     alpha = linalg_det.public(U) * linalg_det.public(Vh) * grad
+    U, Vh = U.conj_physical(), Vh.conj_physical()
     return (U * (alpha.unsqueeze(-1) * _prod_others(S)).unsqueeze(-2)) @ Vh
 
 
-@primitive("linalg_slogdet", grad_fn="LinalgSlogdetBackward0", export=False, n_outputs=2)
+@primitive("linalg_slogdet", complex=True, grad_fn="LinalgSlogdetBackward0", export=False,
+           n_outputs=2)
 def linalg_slogdet(A: np.ndarray) -> tuple:
     _check_matrix(A, "linalg.slogdet")
     sign, logabs = np.linalg.slogdet(A)
-    return np.asarray(sign, dtype=A.dtype), np.asarray(logabs, dtype=A.dtype)
+    return np.asarray(sign, dtype=A.dtype), np.asarray(logabs, dtype=A.real.dtype)
 
 
 @linalg_slogdet.vjp
-def _(grads, A):
-    # d log|det A| = tr(A^-1 dA); the sign of a real matrix is locally constant
-    return grads[1].unsqueeze(-1).unsqueeze(-1) * linalg_inv.public(A).mT
+def _(grads, A, result0):
+    # d log|det A| = Re tr(A^-1 dA); the sign of a real matrix is locally constant, a complex
+    # sign moves as d sign = i sign Im tr(A^-1 dA): together (g_abs - i Im(conj(g_sign) sign))
+    # times A^-H
+    g_sign, g_abs = grads
+    if A._data.dtype.kind == "c":
+        g_abs = g_abs - (g_sign.conj_physical() * result0).imag * 1j
+    return g_abs.unsqueeze(-1).unsqueeze(-1) * linalg_inv.public(A).mH
 
 
 @composite("slogdet")
@@ -184,6 +195,8 @@ def logdet(input: Tensor) -> Tensor:
     from .pointwise import where
 
     sign, logabs = linalg_slogdet.public(input)
+    if input._data.dtype.kind == "c":
+        return sign.log() + logabs  # log det = log(sign) + log|det|
     return where(sign == -1, float("nan"), logabs)
 
 
@@ -192,7 +205,7 @@ def _vector_rhs(a_shape: tuple, b_shape: tuple) -> bool:
     return len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1 and b_shape == a_shape[:-1])
 
 
-@primitive("linalg_solve", grad_fn="LinalgSolveExBackward0", export=False)
+@primitive("linalg_solve", complex="holomorphic", grad_fn="LinalgSolveExBackward0", export=False)
 def linalg_solve(A: np.ndarray, B: np.ndarray, *, left: bool = True) -> np.ndarray:
     """Solve A X = B (left=True) or X A = B for X; B may be a vector or a batch of them.
 
@@ -233,7 +246,8 @@ def _(grad, A, B_shape, result, needs_input_grad, *, left):
     return gA, gB if needs_input_grad[1] else None
 
 
-@primitive("linalg_solve_triangular", grad_fn="LinalgSolveTriangularBackward0", export=False)
+@primitive("linalg_solve_triangular", complex="holomorphic",
+           grad_fn="LinalgSolveTriangularBackward0", export=False)
 def linalg_solve_triangular(A: np.ndarray, B: np.ndarray, *, upper: bool, left: bool = True,
                             unitriangular: bool = False) -> np.ndarray:
     """Solve T X = B (left) or X T = B for the upper or lower triangle T of A.
@@ -283,15 +297,15 @@ def _(grad, A, result, needs_input_grad, *, upper, left, unitriangular):
 
 def _cholesky_forward(A: np.ndarray, upper: bool, name: str) -> np.ndarray:
     _check_matrix(A, name)
-    if upper:  # torch reads the upper triangle then: U = chol(A^T)^T (numpy reads the lower)
-        A = np.swapaxes(A, -1, -2)
+    if upper:  # torch reads the upper triangle then: U = chol(A^H)^H (numpy reads the lower)
+        A = np.swapaxes(A, -1, -2).conj()
     try:
         L = np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
         raise LinAlgError(f"{name}: The factorization could not be completed because the input is "
                           f"not positive-definite (the leading minor of order {_bad_minor(A)} is "
                           "not positive-definite).") from None
-    return np.swapaxes(L, -1, -2) if upper else L
+    return np.swapaxes(L, -1, -2).conj() if upper else L
 
 
 def _bad_minor(A: np.ndarray) -> int:
@@ -307,18 +321,17 @@ def _bad_minor(A: np.ndarray) -> int:
 
 
 def _cholesky_backward(grad: Tensor, L: Tensor, upper: bool) -> Tensor:
-    # gA = L^-T Φ(L^T gL) L^-1, symmetrized; Φ keeps the lower triangle with the diagonal halved
+    # gA = L^-H M L^-1 with P = L^H gL and M = (tril(P) + tril(P, -1)^H) / 2: P's lower
+    # triangle mirrored, its diagonal halved (torch's choice, which keeps a complex diagonal)
     if upper:
-        L, grad = L.mT, grad.mT
-    n = L._data.shape[-1]
-    phi_mask = np.tril(np.ones((n, n), dtype=L._data.dtype)) - 0.5 * np.eye(n, dtype=L._data.dtype)
-    phi = (L.mT @ grad) * _const(phi_mask)
-    gA = linalg_solve_triangular.public(L.mT, phi, upper=True)
-    gA = linalg_solve_triangular.public(L, gA, upper=False, left=False)
-    return (gA + gA.mT) * 0.5
+        L, grad = L.mH, grad.mH
+    P = L.mH @ grad
+    M = (P.tril() + P.tril(-1).mH) * 0.5
+    gA = linalg_solve_triangular.public(L.mH, M, upper=True)
+    return linalg_solve_triangular.public(L, gA, upper=False, left=False)
 
 
-@primitive("linalg_cholesky", grad_fn="LinalgCholeskyExBackward0", export=False)
+@primitive("linalg_cholesky", complex=True, grad_fn="LinalgCholeskyExBackward0", export=False)
 def linalg_cholesky(A: np.ndarray, *, upper: bool = False) -> np.ndarray:
     """The Cholesky factor L (A = L L^T) of a symmetric positive-definite matrix; U = L^T if upper.
 
@@ -335,7 +348,7 @@ def _(grad, result, *, upper):
     return _cholesky_backward(grad, result, upper)
 
 
-@primitive("cholesky", grad_fn="CholeskyBackward0", export=False)
+@primitive("cholesky", complex=True, grad_fn="CholeskyBackward0", export=False)
 def _cholesky_legacy(input: np.ndarray, *, upper: bool = False) -> np.ndarray:
     return _cholesky_forward(input, upper, "cholesky")
 
@@ -359,7 +372,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 # *** powers ***
 
-@composite("matrix_power", samples=[((3, 3), {"n": 2}), ((2, 3, 3), {"n": 3})],
+@composite("matrix_power", samples=[((3, 3), {"n": 2}), ((2, 3, 3), {"n": 3})], complex=True,
            torch_fn=lambda torch, A, n: torch.linalg.matrix_power(A, n))
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A @ A @ ... (n times); n = 0 gives the identity, n < 0 powers of the inverse.
@@ -410,7 +423,7 @@ def _shift(A: Any, shift: float) -> Any:
 
 
 def _spd(A: Any) -> Any:
-    return A @ A.mT + _shift(A * 0, 3.0)  # symmetric positive-definite, eigenvalues >= 3
+    return A @ A.mH + _shift(A * 0, 3.0)  # Hermitian positive-definite, eigenvalues >= 3
 
 
 def _rect(A: Any) -> Any:
@@ -422,9 +435,9 @@ def _rect(A: Any) -> Any:
 
 
 def _sym(A: Any) -> Any:
-    """A + A^T + diag(4, 8, ...): symmetric with eigenvalues spread apart (and away from 0)."""
+    """A + A^H + diag(4, 8, ...): Hermitian with eigenvalues spread apart (and away from 0)."""
     d = np.diag(4.0 * np.arange(1, A.shape[-1] + 1))
-    return A + A.mT + (Tensor._make(d.astype(A._data.dtype)) if isinstance(A, Tensor)
+    return A + A.mH + (Tensor._make(d.astype(A._data.dtype)) if isinstance(A, Tensor)
                        else A.new_tensor(d))
 
 
@@ -433,7 +446,7 @@ _SQ = [((3, 3), {"shift": 3.0}), ((2, 3, 3), {"shift": -3.0})]
 
 def _enroll(name: str, fn: Any, torch_fn: Any, samples: list, **kw: Any) -> None:
     composite(name, export=False, method=False, samples=samples, torch_fn=torch_fn,
-              domain=kw.pop("domain", (-0.3, 0.3)), **kw)(fn)
+              domain=kw.pop("domain", (-0.3, 0.3)), complex=kw.pop("complex", True), **kw)(fn)
 
 
 _enroll("linalg_inv", lambda A, *, shift: linalg_inv.public(_shift(A, shift)),

@@ -27,7 +27,7 @@ def _along(d: int, index: np.ndarray) -> tuple:
     return (_FULL,) * d + (index,)
 
 
-@primitive("index_select", grad_fn="IndexSelectBackward0", export=False,
+@primitive("index_select", complex=True, grad_fn="IndexSelectBackward0", export=False,
            inputs=("input", "index"),
            samples=[(((3, 4), (2,)), {"dim": 1}), (((3, 4), (5,)), {"dim": 0})],
            int_inputs={"index": (0, 1)}, torch_fn=lambda torch, x, i, dim: x.index_select(dim, i))
@@ -100,7 +100,7 @@ def _check_index_source(input: np.ndarray, index: np.ndarray, source: np.ndarray
     return i
 
 
-@primitive("index_add", grad_fn="IndexAddBackward0", export=False,
+@primitive("index_add", complex=True, grad_fn="IndexAddBackward0", export=False,
            inputs=("input", "index", "source"),
            samples=[(((3, 4), (3,), (3, 3)), {"dim": 1}),
                     (((3, 4), (2,), (2, 4)), {"dim": 0, "alpha": 2.0})],
@@ -132,7 +132,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return _index_add.public(input, index, source, dim=dim, alpha=alpha)
 
 
-@primitive("index_copy", grad_fn="IndexCopyBackward0", export=False,
+@primitive("index_copy", complex=True, grad_fn="IndexCopyBackward0", export=False,
            inputs=("input", "index", "source"),
            samples=[(((3, 4), (1,), (3, 1)), {"dim": 1}), (((3, 4), (1,), (1, 4)), {"dim": 0})],
            int_inputs={"index": (0, 3)},
@@ -173,7 +173,8 @@ def _fill_into(input: np.ndarray, index: np.ndarray, dim: int, value: Any) -> np
     return out
 
 
-@primitive("index_fill", grad_fn="IndexFillBackward0", export=False, inputs=("input", "index"),
+@primitive("index_fill", complex=True, grad_fn="IndexFillBackward0", export=False,
+           inputs=("input", "index"),
            samples=[(((3, 4), (2,)), {"dim": 1, "value": 1.5})], int_inputs={"index": (0, 3)},
            torch_fn=lambda torch, x, i, dim, value: x.index_fill(dim, i, value))
 def _index_fill(input, index, *, dim, value):
@@ -185,7 +186,7 @@ def _(grad, index, *, dim, value):
     return _index_fill.public(grad, index, dim=dim, value=0), None
 
 
-@primitive("index_fill_tensor", grad_fn="IndexFillBackward1", export=False,
+@primitive("index_fill_tensor", complex=True, grad_fn="IndexFillBackward1", export=False,
            inputs=("input", "index", "value"),
            samples=[(((3, 4), (3,), ()), {"dim": 1})], int_inputs={"index": (0, 3)},
            torch_fn=lambda torch, x, i, v, dim: x.index_fill(dim, i, v))
@@ -221,7 +222,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 # *** take / masked ***
 
-@primitive("take", grad_fn="TakeBackward0", inputs=("input", "index"),
+@primitive("take", complex=True, grad_fn="TakeBackward0", inputs=("input", "index"),
            samples=[(((3, 4), (2, 2)), {}), (((3,), (4,)), {})], int_inputs={"index": (0, 3)})
 def take(input, index):
     """input viewed as 1-d, at index (negative counts from the end); out has index's shape.
@@ -282,7 +283,7 @@ def _bool_mask(mask: np.ndarray, fn: str) -> None:
                            f"{_type_name(mask)}")
 
 
-@primitive("masked_select", grad_fn="MaskedSelectBackward0", inputs=("input", "mask"),
+@primitive("masked_select", complex=True, grad_fn="MaskedSelectBackward0", inputs=("input", "mask"),
            samples=[(((3, 4), (4,)), {}), (((4,), (3, 4)), {})],
            bool_inputs=("mask",))
 def masked_select(input, mask):
@@ -304,7 +305,7 @@ def _(grad, input_shape, mask):
     return _masked_scatter.public(_zeros(shape, grad), mask, grad), None
 
 
-@primitive("masked_scatter", grad_fn="MaskedScatterBackward0", export=False,
+@primitive("masked_scatter", complex=True, grad_fn="MaskedScatterBackward0", export=False,
            inputs=("input", "mask", "source"),
            samples=[(((3, 4), (3, 4), (12,)), {}), (((3, 4), (4,), (3, 5)), {})],
            bool_inputs=("mask",), torch_fn=lambda torch, x, m, s: x.masked_scatter(m, s))
@@ -347,7 +348,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 
 # *** nonzero / unique (no gradient) ***
 
-@primitive("nonzero", differentiable=False, export=False, samples=[((3, 4), {}), ((2, 0), {})],
+@primitive("nonzero", complex=True, differentiable=False, export=False, samples=[((3, 4), {}),
+           ((2, 0), {})],
            bool_inputs=("input",), torch_fn=lambda torch, x: torch.nonzero(x))
 def _nonzero(input):
     return np.argwhere(input).astype(np.int64, copy=False)

@@ -236,7 +236,7 @@ def _torch_getitem(torch, x, index):
     return x[basic] if adv is None else x[basic][adv]
 
 
-@primitive("getitem", export=False, grad_fn=lambda index: index[2],
+@primitive("getitem", complex=True, export=False, grad_fn=lambda index: index[2],
            view=lambda index: index[1] is None,
            samples=[((3, 4), {"index": ((1, Ellipsis), None, "SelectBackward0")}),
                     ((3, 4), {"index": ((slice(0, 2), slice(None, None, 2), Ellipsis), None,
@@ -282,7 +282,8 @@ def _torch_index_put(torch, x, v, index, accumulate):
     return y
 
 
-@primitive("index_put", export=False, grad_fn=lambda index, accumulate: _put_name(index),
+@primitive("index_put", complex=True, export=False, grad_fn=lambda index,
+           accumulate: _put_name(index),
            inputs=("input", "values"),
            samples=[(((4, 3), (2, 3)), {"index": ((Ellipsis,), (np.array([0, 2]),),
                                                   "IndexBackward0"), "accumulate": False}),

@@ -13,9 +13,13 @@ from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
 from ._registry import REGISTRY, _record, composite, primitive, site, site_location
 
-_CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif"}
+_CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif", "c": "buifc"}
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
-               "int32": "Int", "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short"}
+               "int32": "Int", "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short",
+               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+# conj() results kept equal to the conjugate of the storage they mirror (torch's conj views):
+# id(root tensor) -> [(weakref(result), weakref(root), view chain from root)]; see complex.py
+CONJ_VIEWS: dict[int, list] = {}
 
 
 def user_location() -> str:
@@ -30,6 +34,27 @@ def bump_version(t: Tensor) -> None:
     vc = t._vc
     vc[0] += 1
     vc[1:] = [site(sys._getframe(1))]
+    if CONJ_VIEWS:
+        refresh_conj_views(t)
+
+
+def refresh_conj_views(t: Tensor) -> None:
+    """Recompute the conj() results that mirror t's storage, after an in-place write."""
+    info = t._view
+    root = info.base if info is not None else t
+    entries = CONJ_VIEWS.get(id(root))
+    if not entries:
+        return
+    live = []
+    for entry in entries:
+        out, alive = entry[0](), entry[1]() is root
+        if out is not None and alive:
+            out._data[...] = np.conj(replay(root._data, entry[2]))
+            live.append(entry)
+    if live:
+        CONJ_VIEWS[id(root)] = live
+    else:
+        del CONJ_VIEWS[id(root)]
 
 
 # *** replaying views ***
@@ -44,7 +69,7 @@ def replay(arr: Any, chain: tuple) -> Any:
     return arr
 
 
-@primitive("copy_slices", grad_fn="CopySlices", export=False, inputs=("base", "src"),
+@primitive("copy_slices", complex=True, grad_fn="CopySlices", export=False, inputs=("base", "src"),
            samples=[(((3, 4), (4,)), {"chain": "select0"})], torch_fn=None, skips=("torch",))
 def _copy_slices(base, src, *, chain):
     out = base.copy()
@@ -59,7 +84,8 @@ def _(grad, src_shape, *, chain):
     return _copy_slices.public(grad, zeros, chain=chain), replay(grad, _chain(chain))
 
 
-@primitive("as_strided_view", grad_fn="AsStridedBackward0", export=False, inputs=("base",),
+@primitive("as_strided_view", complex=True, grad_fn="AsStridedBackward0", export=False,
+           inputs=("base",),
            samples=[((3, 4), {"chain": "select0"})], skips=("torch",))
 def _view_of(base, *, chain):
     return replay(base, _chain(chain))
@@ -91,6 +117,12 @@ def sync_view(t: Tensor) -> None:
 
 def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
     """torch's refusals for an in-place op on self."""
+    if self._is_conj or (self._view is not None and self._view.base._is_conj):
+        raise RuntimeError(
+            "This tensor has the conjugate bit set (it is the result of conj(), or a view of one). "
+            "ndgrad computes conj() at once, so an in-place write would not reach the tensor it "
+            "conjugates as torch's conjugate view would. Write to tensor.resolve_conj() or "
+            "conj_physical() instead.")
     info = self._view
     if STATE.enabled:
         if self._requires_grad and self._grad_fn is None and info is None:
@@ -161,6 +193,12 @@ def _retarget_result(node: Any, self: Tensor) -> None:
     node._saved = tuple(saved)
 
 
+def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
+    # torch refuses in-place ops whose result on a complex tensor is real (abs_)
+    if self._data.dtype.kind == "c" and out._data.dtype.kind != "c":
+        raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+
+
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
@@ -170,6 +208,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
         isinstance(a, Tensor) and a._requires_grad for a in kwargs.values()))
     if not recording:
         out = fn(self, *args, **kwargs)
+        _check_complex_result(self, out, fn)
         _write(self, out._data)
         _carry_tangent(out, self)
         return self
@@ -179,6 +218,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
         old = Tensor._make(self._data.copy() if _needs_old_input(fn) else self._data,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
+        _check_complex_result(self, out, fn)
         _write(self, out._data)
         _carry_tangent(out, self)
         if out._grad_fn is not None:
@@ -192,6 +232,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     view_old = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
                             self._output_nr)
     out = fn(view_old, *args, **kwargs)
+    _check_complex_result(self, out, fn)
     if out._data.dtype != self._data.dtype:
         out = out.to(self.dtype)
     base = info.base
@@ -205,7 +246,8 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
 
 # *** in-place fills and copies (their nodes have torch's names) ***
 
-@primitive("zero", grad_fn="ZeroBackward0", export=False, shapes=[(3,)], skips=("torch",))
+@primitive("zero", complex=True, grad_fn="ZeroBackward0", export=False, shapes=[(3,)],
+           skips=("torch",))
 def _zero(input):
     return np.zeros_like(input)
 
@@ -215,7 +257,7 @@ def _(grad):
     return grad * 0
 
 
-@primitive("fill", grad_fn=lambda value, tensor_value: "FillBackward3" if tensor_value
+@primitive("fill", complex=True, grad_fn=lambda value, tensor_value: "FillBackward3" if tensor_value
            else "FillBackward2", export=False, shapes=[(3,)], attrs={"value": 1.5},
            skips=("torch",))
 def _fill(input, *, value, tensor_value=False):
@@ -227,7 +269,7 @@ def _(grad, *, value, tensor_value):
     return grad * 0
 
 
-@primitive("copy", grad_fn="CopyBackwards", export=False, inputs=("input", "src"),
+@primitive("copy", complex=True, grad_fn="CopyBackwards", export=False, inputs=("input", "src"),
            samples=[(((2, 3), (3,)), {})], skips=("torch",))
 def _copy(input, src):
     return np.broadcast_to(src, input.shape).astype(input.dtype)

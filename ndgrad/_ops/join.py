@@ -32,7 +32,7 @@ def _promoted(arrays: Sequence[np.ndarray]) -> list:
     return [a.astype(dt, copy=False) for a in arrays]
 
 
-@primitive("cat", grad_fn="CatBackward0", export=False, inputs=("a", "b", "c"),
+@primitive("cat", complex=True, grad_fn="CatBackward0", export=False, inputs=("a", "b", "c"),
            samples=[(((2, 3), (2, 3)), {"dim": 0}), (((2, 3), (2, 1), (2, 2)), {"dim": -1}),
                     (((2,), (0,)), {"dim": 0})],
            torch_fn=lambda torch, *ts, dim: torch.cat(ts, dim))
@@ -105,7 +105,7 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return cat(tensors, axis)
 
 
-@primitive("stack", grad_fn="StackBackward0", export=False, inputs=("a", "b", "c"),
+@primitive("stack", complex=True, grad_fn="StackBackward0", export=False, inputs=("a", "b", "c"),
            samples=[(((2, 3), (2, 3)), {"dim": 0}), (((3,), (3,), (3,)), {"dim": -1}),
                     (((), ()), {"dim": 0})],
            torch_fn=lambda torch, *ts, dim: torch.stack(ts, dim))
@@ -219,7 +219,7 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
 
 # *** splitting ***
 
-@primitive("split", grad_fn=lambda sizes, dim, even: "SplitBackward0" if even
+@primitive("split", complex=True, grad_fn=lambda sizes, dim, even: "SplitBackward0" if even
            else "SplitWithSizesBackward0", export=False, n_outputs=2, view=True,
            samples=[((5, 2), {"sizes": (2, 2, 1), "dim": 0, "even": True}),
                     ((2, 4), {"sizes": (1, 3), "dim": 1, "even": False})],
@@ -319,7 +319,7 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     return tuple(_slice(input, d, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1))
 
 
-@primitive("unbind", grad_fn="UnbindBackward0", export=False, n_outputs=2, view=True,
+@primitive("unbind", complex=True, grad_fn="UnbindBackward0", export=False, n_outputs=2, view=True,
            samples=[((2, 3), {"dim": 0}), ((2, 3), {"dim": -1})],
            torch_fn=lambda torch, x, dim: x.unbind(dim))
 def _unbind(input, *, dim):
@@ -359,7 +359,7 @@ def _flip_dims(dims: tuple, n: int) -> tuple:
     return out if n else ()
 
 
-@primitive("flip", grad_fn="FlipBackward0", export=False,
+@primitive("flip", complex=True, grad_fn="FlipBackward0", export=False,
            samples=[((2, 3), {"dims": (0,)}), ((2, 3, 2), {"dims": (0, -1)})],
            torch_fn=lambda torch, x, dims: x.flip(dims))
 def _flip(input, *, dims):
@@ -399,7 +399,7 @@ def flipud(input: Tensor) -> Tensor:
     return _flip.public(input, dims=(0,))
 
 
-@primitive("roll", grad_fn="RollBackward0", inputs=("input",),
+@primitive("roll", complex=True, grad_fn="RollBackward0", inputs=("input",),
            samples=[((5,), {"shifts": 2}), ((2, 3), {"shifts": (1, -1), "dims": (0, 1)}),
                     ((2, 3), {"shifts": 4})])
 def roll(input, shifts, dims=None):
@@ -429,7 +429,7 @@ def _(grad, *, shifts, dims):
     return roll(grad, tuple(-s for s in _int_list(shifts)), dims)
 
 
-@primitive("rot90", grad_fn="Rot90Backward0", inputs=("input",),
+@primitive("rot90", complex=True, grad_fn="Rot90Backward0", inputs=("input",),
            samples=[((2, 3), {}), ((2, 3, 2), {"k": -1, "dims": (2, 0)}), ((2, 3), {"k": 2})])
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90 degrees k times in the plane of dims (from the first toward the second).

@@ -28,7 +28,8 @@ def _tname(a: np.ndarray) -> str:
 
 # *** matrix products ***
 
-@primitive("mm", grad_fn="MmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+@primitive("mm", complex="holomorphic", grad_fn="MmBackward0", save_if={"input": ("mat2",),
+           "mat2": ("input",)},
            samples=[(((2, 3), (3, 4)), {})])
 def mm(input, mat2):
     """Matrix product of two 2-D tensors.
@@ -53,7 +54,8 @@ def _(grad, input, mat2, needs_input_grad):
             input.t().mm(grad) if needs_input_grad[1] else None)
 
 
-@primitive("mv", grad_fn="MvBackward0", save_if={"input": ("vec",), "vec": ("input",)},
+@primitive("mv", complex="holomorphic", grad_fn="MvBackward0", save_if={"input": ("vec",),
+           "vec": ("input",)},
            samples=[(((2, 3), (3,)), {})])
 def mv(input, vec):
     """Matrix-vector product.
@@ -76,7 +78,8 @@ def _(grad, input, vec, needs_input_grad):
             input.t().mv(grad) if needs_input_grad[1] else None)
 
 
-@primitive("dot", grad_fn="DotBackward0", save_if={"input": ("tensor",), "tensor": ("input",)},
+@primitive("dot", complex="holomorphic", grad_fn="DotBackward0", save_if={"input": ("tensor",),
+           "tensor": ("input",)},
            samples=[(((3,), (3,)), {})])
 def dot(input, tensor):
     """Inner product of two 1-D tensors.
@@ -101,7 +104,7 @@ def _(grad, input, tensor, needs_input_grad):
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("vdot", grad_fn="VdotBackward0", samples=[(((3,), (3,)), {})])
+@primitive("vdot", complex=True, grad_fn="VdotBackward0", samples=[(((3,), (3,)), {})])
 def vdot(input: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Inner product of two 1-D tensors, conjugating the first (the same as dot for real ones).
 
@@ -123,11 +126,13 @@ def vdot(input: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 @vdot.vjp
 def _(grad, input, other, needs_input_grad):
-    return (grad * other if needs_input_grad[0] else None,
+    # s = sum(conj(x) y): ds/dconj(x) = y, so x gets conj(g) y; y gets g conj(conj(x)) = g x
+    return (grad.conj_physical() * other if needs_input_grad[0] else None,
             grad * input if needs_input_grad[1] else None)
 
 
-@primitive("bmm", grad_fn="BmmBackward0", save_if={"input": ("mat2",), "mat2": ("input",)},
+@primitive("bmm", complex="holomorphic", grad_fn="BmmBackward0", save_if={"input": ("mat2",),
+           "mat2": ("input",)},
            samples=[(((2, 2, 3), (2, 3, 4)), {})])
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors.
@@ -244,7 +249,7 @@ def _scaled(t: Tensor, s: Any) -> Tensor:
     return t if s == 1 else t * s
 
 
-@primitive("addmm", grad_fn="AddmmBackward0", inplace=True,
+@primitive("addmm", complex="holomorphic", grad_fn="AddmmBackward0", inplace=True,
            samples=[(((4,), (2, 3), (3, 4)), {}),
                     (((2, 4), (2, 3), (3, 4)), {"beta": 0.5, "alpha": 2.0}),
                     (((2, 1), (2, 3), (3, 4)), {"beta": 0.0})])
@@ -277,7 +282,7 @@ def _(grad, mat1, mat2, needs_input_grad, *, beta, alpha):
             _scaled(mat1.t().mm(grad), alpha) if needs_input_grad[2] else None)
 
 
-@primitive("addmv", grad_fn="AddmvBackward0", inplace=True,
+@primitive("addmv", complex="holomorphic", grad_fn="AddmvBackward0", inplace=True,
            samples=[(((2,), (2, 3), (3,)), {}), (((), (2, 3), (3,)), {"beta": 2.0, "alpha": 0.5})])
 def addmv(input: np.ndarray, mat: np.ndarray, vec: np.ndarray, *, beta: Any = 1,
           alpha: Any = 1) -> np.ndarray:
@@ -316,7 +321,7 @@ def _check_batches(input: np.ndarray, batch1: np.ndarray, batch2: np.ndarray) ->
                            f"{_TYPE.get(batch2.dtype.name)}")
 
 
-@primitive("addbmm", grad_fn="AddbmmBackward0", inplace=True,
+@primitive("addbmm", complex="holomorphic", grad_fn="AddbmmBackward0", inplace=True,
            samples=[(((2, 4), (3, 2, 3), (3, 3, 4)), {}),
                     (((4,), (3, 2, 3), (3, 3, 4)), {"alpha": 0.5})])
 def addbmm(input: np.ndarray, batch1: np.ndarray, batch2: np.ndarray, *, beta: Any = 1,
@@ -347,7 +352,7 @@ def _(grad, batch1, batch2, needs_input_grad, *, beta, alpha):
             _scaled(batch1.mT @ grad, alpha) if needs_input_grad[2] else None)
 
 
-@primitive("baddbmm", grad_fn="BaddbmmBackward0", inplace=True,
+@primitive("baddbmm", complex="holomorphic", grad_fn="BaddbmmBackward0", inplace=True,
            samples=[(((3, 2, 4), (3, 2, 3), (3, 3, 4)), {}),
                     (((2, 4), (3, 2, 3), (3, 3, 4)), {"beta": 0.5, "alpha": 2.0})])
 def baddbmm(input: np.ndarray, batch1: np.ndarray, batch2: np.ndarray, *, beta: Any = 1,
@@ -387,7 +392,7 @@ def _diag_view(a: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(m, m.shape[:-2] + (k,), st[:-2] + (st[-2] + st[-1],))
 
 
-@primitive("trace", grad_fn="TraceBackward0", promote="same", shapes=[(3, 3), (2, 3)])
+@primitive("trace", complex=True, grad_fn="TraceBackward0", promote="same", shapes=[(3, 3), (2, 3)])
 def trace(input: np.ndarray) -> np.ndarray:
     """Sum of the main diagonal of a 2-D tensor.
 
@@ -405,7 +410,7 @@ def _(grad, input_shape):
     return grad * Tensor._make(np.eye(*input_shape, dtype=grad._data.dtype))
 
 
-@primitive("diagonal", grad_fn="DiagonalBackward0", promote="same", view=True,
+@primitive("diagonal", complex=True, grad_fn="DiagonalBackward0", promote="same", view=True,
            samples=[((3, 4), {}), ((3, 4), {"offset": 1}),
                     ((2, 3, 4), {"offset": -1, "dim1": 2, "dim2": 0})])
 def diagonal(input: np.ndarray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> np.ndarray:
@@ -424,7 +429,7 @@ def _(grad, input_shape, *, offset, dim1, dim2):
                                      dim2=dim2)
 
 
-@primitive("diagonal_backward", grad_fn="DiagonalBackwardBackward0", export=False,
+@primitive("diagonal_backward", complex=True, grad_fn="DiagonalBackwardBackward0", export=False,
            samples=[((3,), {"input_sizes": (3, 4), "offset": 0, "dim1": 0, "dim2": 1}),
                     ((2, 3), {"input_sizes": (3, 2, 4), "offset": 1, "dim1": 0, "dim2": -1})],
            torch_fn=lambda torch, g, **kw: torch.ops.aten.diagonal_backward(
@@ -441,7 +446,7 @@ def _(grad, *, input_sizes, offset, dim1, dim2):
     return grad.diagonal(offset, dim1, dim2)
 
 
-@primitive("diag_embed", grad_fn="DiagEmbedBackward0", promote="same",
+@primitive("diag_embed", complex=True, grad_fn="DiagEmbedBackward0", promote="same",
            samples=[((2, 3), {}), ((3,), {"offset": 1}),
                     ((2, 3), {"offset": -1, "dim1": 0, "dim2": 2})])
 def diag_embed(input: np.ndarray, offset: int = 0, dim1: int = -2, dim2: int = -1) -> np.ndarray:
@@ -469,7 +474,7 @@ def _(grad, *, offset, dim1, dim2):
     return grad.diagonal(offset, dim1, dim2)
 
 
-@primitive("diag", grad_fn="DiagonalBackward0_copy", export=False, promote="same",
+@primitive("diag", complex=True, grad_fn="DiagonalBackward0_copy", export=False, promote="same",
            samples=[((3, 4), {"diagonal": 0}), ((3, 4), {"diagonal": -1})],
            torch_fn=lambda torch, x, diagonal: torch.diag(x, diagonal))
 def _diag_copy(input: np.ndarray, *, diagonal: int) -> np.ndarray:
@@ -482,7 +487,7 @@ def _(grad, input_shape, *, diagonal):
     return _diagonal_backward.public(grad, input_sizes=input_shape, offset=diagonal, dim1=0, dim2=1)
 
 
-@composite("diag", shapes=[(3,), (3, 3)])
+@composite("diag", shapes=[(3,), (3, 3)], complex=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor as the diagonal of a matrix, or the (copied) diagonal of a matrix.
 
@@ -504,7 +509,7 @@ def _check_matrix(input: np.ndarray, name: str) -> None:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
 
 
-@primitive("tril", grad_fn="TrilBackward0", inplace=True, promote="same",
+@primitive("tril", complex=True, grad_fn="TrilBackward0", inplace=True, promote="same",
            samples=[((3, 4), {}), ((2, 3, 3), {"diagonal": -1}), ((3, 4), {"diagonal": 1})])
 def tril(input: np.ndarray, diagonal: int = 0) -> np.ndarray:
     """Zero the elements above the `diagonal`-th diagonal of the last two dims.
@@ -523,7 +528,7 @@ def _(grad, *, diagonal):
     return grad.tril(diagonal)
 
 
-@primitive("triu", grad_fn="TriuBackward0", inplace=True, promote="same",
+@primitive("triu", complex=True, grad_fn="TriuBackward0", inplace=True, promote="same",
            samples=[((3, 4), {}), ((2, 3, 3), {"diagonal": 1}), ((4, 3), {"diagonal": -1})])
 def triu(input: np.ndarray, diagonal: int = 0) -> np.ndarray:
     """Zero the elements below the `diagonal`-th diagonal of the last two dims.
@@ -542,7 +547,8 @@ def _(grad, *, diagonal):
     return grad.triu(diagonal)
 
 
-@primitive("linalg_cross", grad_fn="LinalgCrossBackward0", export=False, promote="same",
+@primitive("linalg_cross", complex="holomorphic", grad_fn="LinalgCrossBackward0", export=False,
+           promote="same",
            samples=[(((2, 3), (2, 3)), {"dim": -1}), (((3, 2), (3, 1)), {"dim": 0})],
            torch_fn=lambda torch, a, b, dim: torch.linalg.cross(a, b, dim=dim))
 def linalg_cross(input: np.ndarray, other: np.ndarray, *, dim: int = -1) -> np.ndarray:

@@ -28,7 +28,7 @@ def _(grad, input, *, min):
     return where(input >= min, grad, 0.0)
 
 
-@primitive("_div_scalar", grad_fn="DivBackward1", export=False, shapes=UNARY,
+@primitive("_div_scalar", complex="holomorphic", grad_fn="DivBackward1", export=False, shapes=UNARY,
            attrs={"other": 4.0}, torch_fn=lambda torch, x, other: torch.ops.aten.div.Scalar(
                x, other))
 def _div_scalar(input, *, other):
@@ -47,7 +47,7 @@ def _norm_np(x: np.ndarray, p: float, dim: tuple, keepdim: bool) -> np.ndarray:
     if p == -math.inf:
         return np.amin(a, axis=dim, keepdims=keepdim)
     if p == 0:
-        return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+        return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(a.dtype)
     if p == 1:
         return np.sum(a, axis=dim, keepdims=keepdim)
     if p == 2:
@@ -56,22 +56,24 @@ def _norm_np(x: np.ndarray, p: float, dim: tuple, keepdim: bool) -> np.ndarray:
 
 
 def _norm_grad(grad: Tensor, x: Tensor, norm: Tensor, p: float) -> Tensor:
-    """d||x||_p / dx times grad (grad and norm broadcast against x); 0 where the norm is 0."""
+    """d||x||_p / dx times grad (grad and norm broadcast against x); 0 where the norm is 0.
+    sgn, not sign: for complex x the gradient of |x| is sgn(x) = x / |x|."""
     if p == 0:
         return x * 0
     if p == 1:
-        return grad * x.sign()
+        return grad * x.sgn()
     if p in (math.inf, -math.inf):  # ties share the gradient, as amax's does
         mask = x.abs() == norm
-        return x.sign() * mask * (grad / mask.sum(-1, keepdim=True))
+        return x.sgn() * mask * (grad / mask.sum(-1, keepdim=True))
     zero = norm == 0
     scale = where(zero, 0.0, grad / where(zero, 1.0, norm) ** (p - 1))
     if p == 2:
         return x * scale
-    return x.sign() * x.abs() ** (p - 1) * scale
+    return x.sgn() * x.abs() ** (p - 1) * scale
 
 
-@primitive("_norm", grad_fn="NormBackward1", export=False, torch_fn=lambda torch, x, **k:
+@primitive("_norm", complex=True, grad_fn="NormBackward1", export=False,
+           torch_fn=lambda torch, x, **k:
            torch.ops.aten.norm.ScalarOpt_dim(x, k["p"], [k["dim"]], k["keepdim"]),
            samples=[((2, 3), {"p": 2.0, "dim": -1, "keepdim": False}),
                     ((2, 3), {"p": 1.0, "dim": 1, "keepdim": True}),
@@ -170,6 +172,11 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         >>> ndgrad.cosine_similarity(ndgrad.tensor([[1., 0.]]), ndgrad.tensor([[1., 1.]]))
         tensor([0.7071])
     """
+    if x1._data.dtype.kind == "c" or x2._data.dtype.kind == "c":
+        common = "ComplexDouble" if np.complex128 in (x1._data.dtype, x2._data.dtype) else \
+            "ComplexFloat"
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           + common)
     shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
     x1 = x1 if x1.shape == shape else x1.expand(*shape)
     x2 = x2 if x2.shape == shape else x2.expand(*shape)

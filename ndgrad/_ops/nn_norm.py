@@ -98,7 +98,8 @@ def _pad_pairs(pad, ndim: int) -> list[tuple[int, int, int]]:
     return [(ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
 
 
-@primitive("constant_pad_nd", grad_fn="ConstantPadNdBackward0", inputs=("input",), method=False,
+@primitive("constant_pad_nd", complex=True, grad_fn="ConstantPadNdBackward0", inputs=("input",),
+           method=False,
            samples=[((3,), {"pad": (1, 2)}), ((2, 3), {"pad": (1, 0, 0, 2), "value": 1.5}),
                     ((2, 4), {"pad": (-1, 2)})])
 def constant_pad_nd(input, pad, value=0):
@@ -152,7 +153,8 @@ def _pad_name(mode: str, pad) -> str:
     return f"{kind}Pad{len(pad) // 2}DBackward0" if kind else "CopySlices"
 
 
-@primitive("_pad_nonconstant", export=False, grad_fn=lambda pad, mode: _pad_name(mode, pad),
+@primitive("_pad_nonconstant", complex=True, export=False, grad_fn=lambda pad,
+           mode: _pad_name(mode, pad),
            samples=[((2, 4), {"pad": (1, 2), "mode": "reflect"}),
                     ((1, 2, 3, 4), {"pad": (1, 1, 2, 0), "mode": "replicate"}),
                     ((2, 4), {"pad": (-1, 2), "mode": "circular"}),
@@ -175,7 +177,7 @@ def _pad_backward_name(mode: str, pad) -> str:
     return f"{kind}Pad{len(pad) // 2}DBackwardBackward0" if kind else "CopySlices"
 
 
-@primitive("_pad_nonconstant_backward", export=False, inputs=("grad_output", "input"),
+@primitive("_pad_nonconstant_backward", complex=True, export=False, inputs=("grad_output", "input"),
            grad_fn=lambda pad, mode: _pad_backward_name(mode, pad),
            samples=[(((2, 7), (2, 4)), {"pad": (1, 2), "mode": "reflect"}),
                     (((2, 5), (2, 4)), {"pad": (-1, 2), "mode": "circular"})],

@@ -3,13 +3,17 @@ dtype copies, and the helpers the other pointwise modules (unary, binary, compar
 share."""
 from __future__ import annotations
 
+import cmath
 import importlib
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
+from ._promote import conj_scalar as _conj_scalar, float_power_dtype as _float_power_dtype
+from ._promote import real_part as _real, refuse_complex
 from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
@@ -21,7 +25,8 @@ FEW_BINARY_SHAPES = [((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,))]
 # the C type names torch's dtype-check messages use
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}
+            "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
 
 
 # *** helpers shared by the pointwise modules ***
@@ -88,6 +93,9 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
+    if kind != "c" and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
     if kind in "biu" and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
@@ -109,6 +117,7 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
+    refuse_complex(f"div_{mode}_cpu", a, b)
     kind = _int_kind(a, b)
     _check_int_div(kind, b, f"div_{mode}_cpu")
     if mode == "floor":
@@ -120,8 +129,9 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
 
 # *** binary arithmetic ***
 
-@primitive("add", inplace=True, grad_fn="AddBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True)
+@primitive("add", complex=True, complex_mixed=True, inplace=True, grad_fn="AddBackward0",
+           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           samples=[(((2, 3), (3,)), {"alpha": 2})])
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
 
@@ -136,15 +146,15 @@ def add(input, other, *, alpha=1):
 
 @add.vjp
 def _(grad, *, alpha):
-    return grad, (grad if alpha == 1 else grad * alpha)
+    return grad, (grad if alpha == 1 else grad * _conj_scalar(alpha))
 
 
 _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
              "or `logical_xor()` operator instead.")
 
 
-@primitive("sub", inplace=True, grad_fn="SubBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True)
+@primitive("sub", complex_mixed=True, complex=True, inplace=True, grad_fn="SubBackward0",
+           promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -162,20 +172,23 @@ def sub(input, other, *, alpha=1):
 
 @sub.vjp
 def _(grad, needs_input_grad, *, alpha):
-    return grad, ((-grad if alpha == 1 else grad * -alpha) if needs_input_grad[1] else None)
+    return grad, ((-grad if alpha == 1 else grad * -_conj_scalar(alpha)) if needs_input_grad[1]
+                  else None)
 
 
-@primitive("rsub", grad_fn="RsubBackward0", export=False, promote="binary", shapes=BINARY_SHAPES)
+@primitive("rsub", complex=True, grad_fn="RsubBackward0", export=False, promote="binary",
+           shapes=BINARY_SHAPES)
 def _rsub_tensor(input, other, *, alpha=1):
     return np.subtract(other, input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind))
 
 
 @_rsub_tensor.vjp
 def _(grad, needs_input_grad, *, alpha):
-    return ((-grad if alpha == 1 else grad * -alpha) if needs_input_grad[0] else None), grad
+    return ((-grad if alpha == 1 else grad * -_conj_scalar(alpha)) if needs_input_grad[0]
+            else None), grad
 
 
-@primitive("rsub_scalar", grad_fn="RsubBackward1", export=False, promote="scalar",
+@primitive("rsub_scalar", complex=True, grad_fn="RsubBackward1", export=False, promote="scalar",
            shapes=UNARY_SHAPES, attrs={"other": 2.5},
            torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
@@ -185,7 +198,7 @@ def _rsub_scalar(input, *, other, alpha=1):
 
 @_rsub_scalar.vjp
 def _(grad, *, other, alpha):
-    return -grad if alpha == 1 else grad * -alpha
+    return -grad if alpha == 1 else grad * -_conj_scalar(alpha)
 
 
 @composite("rsub", method=False)
@@ -201,8 +214,9 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return _rsub_scalar.public(input, other=other, alpha=alpha)
 
 
-@primitive("mul", inplace=True, grad_fn="MulBackward0", promote="binary", shapes=BINARY_SHAPES,
-           scalar=True, save_if={"input": ("other",), "other": ("input",)})
+@primitive("mul", complex="holomorphic", complex_mixed=True, inplace=True, grad_fn="MulBackward0",
+           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
 
@@ -223,8 +237,10 @@ def _div_name(rounding_mode: str | None) -> str:
     return "DivBackward0" if rounding_mode is None else "DivBackward2"
 
 
-@primitive("div", inplace=True, grad_fn=_div_name, promote="binary", shapes=BINARY_SHAPES,
-           scalar=True, domain=(0.5, 2.0), save_if={"input": ("other",)},
+@primitive("div", complex="holomorphic", complex_mixed=True, inplace=True, grad_fn=_div_name,
+           promote="binary", shapes=BINARY_SHAPES, scalar=True, domain=(0.5, 2.0),
+           save_if={"input": ("other",)},
+           complex_samples=lambda attrs: attrs.get("rounding_mode") is None,
            samples=[(((2, 3), (3,)), {"rounding_mode": "trunc"}),
                     (((2, 3), ()), {"rounding_mode": "floor"})])
 def div(input, other, *, rounding_mode=None):
@@ -266,8 +282,10 @@ def _int_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
 
 
-@primitive("pow", grad_fn="PowBackward0", export=False, promote="scalar", shapes=UNARY_SHAPES,
-           attrs={"exponent": 3.0}, domain=(0.5, 2.0))
+@primitive("pow", complex="holomorphic", grad_fn="PowBackward0", export=False, promote="scalar",
+           shapes=UNARY_SHAPES, attrs={"exponent": 3.0}, domain=(0.5, 2.0),
+           # torch's forward AD keeps only the real part of a real input's complex tangent
+           samples=[((2, 3), {"exponent": 0.5 - 1j}, ("jvp_torch",)), ((3,), {"exponent": -2})])
 def _pow_scalar(input, *, exponent):
     if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -282,7 +300,10 @@ def _(grad, input, *, exponent):
     return grad * (input ** (exponent - 1) * exponent)
 
 
-@primitive("pow_tensor", grad_fn="PowBackward1", export=False, promote="binary",
+@primitive("pow_tensor", complex="holomorphic", complex_mixed=True, grad_fn="PowBackward1",
+           export=False, promote="binary",
+           # torch's forward AD drops the imaginary part of a real exponent's tangent term
+           mixed_skips=("jvp_torch",),
            shapes=BINARY_SHAPES, domain=(0.5, 2.0), torch_fn=lambda torch, x, e: torch.pow(x, e))
 def _pow_tensor(input, exponent):
     return _int_pow(input, exponent)
@@ -293,12 +314,13 @@ def _(grad, input, exponent, result, needs_input_grad):
     gi = ge = None
     if needs_input_grad[0]:  # torch takes 0 where the exponent is 0, even at x = 0
         gi = where(exponent == 0, 0.0, grad * (exponent * input ** (exponent - 1)))
-    if needs_input_grad[1]:  # d/de x^e = x^e log x; torch takes 0 where x == 0 and e >= 0
-        ge = grad * where((input == 0) & (exponent >= 0), 0.0, result * input.log())
+    if needs_input_grad[1]:  # d/de x^e = x^e log x; torch takes 0 where x == 0 and Re(e) >= 0
+        ge = grad * where((input == 0) & (_real(exponent) >= 0), 0.0, result * input.log())
     return gi, ge
 
 
-@primitive("pow_scalar_base", grad_fn="PowBackward2", export=False, promote="scalar",
+@primitive("pow_scalar_base", complex="holomorphic", grad_fn="PowBackward2", export=False,
+           promote="scalar",
            shapes=UNARY_SHAPES, attrs={"base": 2.5},
            torch_fn=lambda torch, x, base: torch.pow(base, x))
 def _pow_scalar_base(input, *, base):
@@ -308,8 +330,8 @@ def _pow_scalar_base(input, *, base):
 @_pow_scalar_base.vjp
 def _(grad, input, result, *, base):
     if base == 0:  # 0^e: no slope for e >= 0, and -inf (result * log 0) below
-        return grad * where(input >= 0, 0.0, result * float("-inf"))
-    return grad * (result * float(np.log(base)))
+        return grad * where(_real(input) >= 0, 0.0, result * float("-inf"))
+    return grad * (result * (cmath.log(base) if type(base) is complex else float(np.log(base))))
 
 
 @composite("pow", inplace=True)
@@ -327,30 +349,33 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return _pow_scalar_base.public(exponent, base=input)
 
 
-@composite("float_power", shapes=FEW_BINARY_SHAPES, domain=(0.5, 2.0))
+@composite("float_power", shapes=FEW_BINARY_SHAPES, domain=(0.5, 2.0), complex=True)
 def float_power(input: Any, exponent: Any) -> Tensor:
-    """input ** exponent computed in float64 (tensors are converted first).
+    """input ** exponent computed in float64 (complex128 if either side is complex; tensors are
+    converted first).
 
     Example::
         >>> ndgrad.float_power(ndgrad.tensor([2]), 3)
         tensor([8.], dtype=torch.float64)
     """
+    dt = _float_power_dtype(input, exponent)
     if isinstance(input, Tensor):
-        input = input.to(_dtype.float64)
+        input = input.to(dt)
     if isinstance(exponent, Tensor):
-        exponent = exponent.to(_dtype.float64)
+        exponent = exponent.to(dt)
     return pow(input, exponent)
 
 
 @composite("float_power_", export=False)
 def float_power_(self: Tensor, exponent: Any) -> Tensor:
     """In-place float_power; self must already be float64."""
-    if self._data.dtype != np.float64:
+    dt = _float_power_dtype(self, exponent)
+    if self._data.dtype != dt.np:
         raise RuntimeError(f"the base given to float_power_ has dtype "
                            f"{_TORCH_TYPE_NAMES[self._data.dtype.name]} but the operation's "
-                           "result requires dtype Double")
+                           f"result requires dtype {_TORCH_TYPE_NAMES[dt.name]}")
     if isinstance(exponent, Tensor):
-        exponent = exponent.to(_dtype.float64)
+        exponent = exponent.to(dt)
     return self.pow_(exponent)
 
 
@@ -376,7 +401,7 @@ def _bool_mask(mask: Any, what: str) -> Tensor:
     return mask
 
 
-@primitive("where", grad_fn="WhereBackward0", export=False, inputs=("input", "other"))
+@primitive("where", complex=True, grad_fn="WhereBackward0", export=False, inputs=("input", "other"))
 def _where(input, other, *, condition):
     return np.where(condition._data, input, other)
 
@@ -393,7 +418,7 @@ def _as_operand(x: Any, dt: np.dtype) -> Tensor:
     return Tensor._make(np.asarray(x, dtype=dt))
 
 
-@composite("where", method=False, inputs=("condition", "input", "other"),
+@composite("where", method=False, inputs=("condition", "input", "other"), complex=True,
            bool_inputs=("condition",),
            samples=[(((2, 3), (2, 3), (2, 3)), {}), (((2, 3), (3,), (2, 1)), {})])
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -441,7 +466,8 @@ def _th_mask(torch: Any, mask: Tensor) -> Any:
     return torch.from_numpy(mask._data.copy())
 
 
-@primitive("masked_fill", grad_fn="MaskedFillBackward0", export=False, shapes=[(2, 3), (3,)],
+@primitive("masked_fill", complex=True, grad_fn="MaskedFillBackward0", export=False, shapes=[(2,
+           3), (3,)],
            attrs={"mask": _MASK, "value": -0.5},
            torch_fn=lambda torch, x, mask, value: x.masked_fill(_th_mask(torch, mask), value))
 def _masked_fill(input, *, mask, value):
@@ -454,7 +480,7 @@ def _(grad, *, mask, value):
     return where(mask, 0.0, grad)
 
 
-@primitive("masked_fill_tensor", grad_fn="MaskedFillBackward1", export=False,
+@primitive("masked_fill_tensor", complex=True, grad_fn="MaskedFillBackward1", export=False,
            samples=[(((2, 3), ()), {"mask": _MASK})],
            torch_fn=lambda torch, x, v, mask: x.masked_fill(_th_mask(torch, mask), v))
 def _masked_fill_tensor(input, value, *, mask):
@@ -496,19 +522,27 @@ composite("true_divide", inplace=True)(div.public)
 
 # *** copies ***
 
-@primitive("_to_copy", grad_fn="ToCopyBackward0", export=False, shapes=UNARY_SHAPES,
-           attrs={"dtype": _dtype.float64},
-           torch_fn=lambda torch, x, dtype: x.to(torch.float64, copy=True))
+@primitive("_to_copy", complex=True, grad_fn="ToCopyBackward0", export=False,
+           shapes=UNARY_SHAPES, attrs={"dtype": _dtype.float64},
+           samples=[((2, 3), {"dtype": _dtype.complex128})],
+           complex_samples=lambda attrs: attrs["dtype"].is_complex,
+           torch_fn=lambda torch, x, dtype: x.to(getattr(torch, dtype.name), copy=True))
 def _to_copy(input, *, dtype):
+    if input.dtype.kind == "c" and not dtype.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=4)
+        return input.real.astype(dtype.np)
     return input.astype(dtype.np)
 
 
 @_to_copy.vjp
 def _(grad, input_dtype, *, dtype):
+    if grad._data.dtype.kind == "c" and not input_dtype.is_complex:
+        grad = grad.real  # a real tensor cast to complex: its gradient is the real part
     return grad.to(input_dtype)
 
 
-@primitive("clone", grad_fn="CloneBackward0", shapes=UNARY_SHAPES)
+@primitive("clone", complex=True, grad_fn="CloneBackward0", shapes=UNARY_SHAPES)
 def clone(input, *, memory_format=None):
     """A copy of input that stays in the graph.
 
@@ -516,7 +550,7 @@ def clone(input, *, memory_format=None):
         >>> ndgrad.tensor([1., 2.]).clone()
         tensor([1., 2.])
     """
-    return np.array(input, copy=True, order="K")
+    return _memory_format.copy(input, memory_format)
 
 
 @clone.vjp
@@ -526,8 +560,14 @@ def _(grad, *, memory_format):
 
 @composite("contiguous", export=False)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """self if already C-contiguous, else a contiguous copy (CloneBackward0)."""
-    return input if input._data.flags.c_contiguous else clone(input)
+    """self if already contiguous in memory_format (C order by default), else a copy that is
+    (CloneBackward0)."""
+    fmt = memory_format
+    if fmt is None or fmt is _memory_format.preserve_format:
+        fmt = _memory_format.contiguous_format
+    if _memory_format.is_contiguous(input._data, fmt):
+        return input
+    return clone(input, memory_format=fmt)
 
 
 # The other pointwise modules register on import (special, rarely used, loads on first use).

@@ -4,14 +4,16 @@ draws in its tensor's memory order, as ATen's TensorIterator does, and is record
 it (NormalBackward0, ...: a zero gradient)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .. import _random
-from .._creation import _check_device, _sizes
+from .._creation import _sizes
 from .._dtype import _Default
 from .._tensor import Tensor
+from .._factory import factory
 from ._promote import _broadcast_error
 from ._registry import composite, primitive
 from .inplace import check_inplace, inplace
@@ -90,11 +92,11 @@ class _Drawn:
         return "<drawn values>"
 
 
-@primitive("random_draw", grad_fn=lambda node, drawn: node, export=False,
+@primitive("random_draw", complex=True, grad_fn=lambda node, drawn: node, export=False,
            inputs=("input", "other"), samples=[((3,), {"node": "NormalBackward0", "drawn": None}),
                                                (((2, 3), (3,)), {"node": "NormalBackward3",
                                                                  "drawn": None})],
-           skips=("torch", "gradgrad"))
+           skips=("torch", "gradgrad"), complex_samples=False)
 def _random_draw(input, other=None, *, node, drawn=None):
     # `node`: torch's name for the sampler's grad_fn; without `drawn` (the op table) zeros
     shape = np.broadcast_shapes(np.shape(input), np.shape(other)) if other is not None else None
@@ -167,8 +169,17 @@ def uniform_(self: Tensor, *args: float, generator: Any = None, **kwargs: float)
     """
     low, high = _from_to(args, kwargs, "uniform_", (0.0, 1.0))
     gen = _gen(generator)
-    return _fill(self, "UniformBackward0",
-                 lambda shape: gen.uniform(shape, self._data.dtype, low, high))
+    return _fill(self, "UniformBackward0", _pairs_if_complex(
+        self._data.dtype, lambda shape, dt: gen.uniform(shape, dt, low, high)))
+
+
+def _pairs_if_complex(dt: np.dtype, sample: Callable) -> Callable:
+    """sample(shape, dtype); for a complex dtype, its real and imaginary parts drawn as pairs of
+    reals (torch fills view_as_real(self))."""
+    if dt.kind != "c":
+        return lambda shape: sample(shape, dt)
+    real = np.finfo(dt).dtype
+    return lambda shape: np.ascontiguousarray(sample(tuple(shape) + (2,), real)).view(dt)[..., 0]
 
 
 @composite("normal_", export=False)
@@ -181,8 +192,10 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
         torch.Size([4, 5])
     """
     gen, arr = _gen(generator), self._data
-    return _fill(self, "NormalBackward0", lambda shape: gen.normal(
-        shape, arr.dtype, mean, std, contiguous=arr.flags.c_contiguous))
+    if arr.dtype.kind == "c":
+        std = std / math.sqrt(2)  # each of the real and imaginary parts: half the variance
+    return _fill(self, "NormalBackward0", _pairs_if_complex(arr.dtype, lambda shape, dt: gen.normal(
+        shape, dt, mean, std, contiguous=arr.flags.c_contiguous)))
 
 
 @composite("cauchy_", export=False)
@@ -309,6 +322,7 @@ def bernoulli(input: Tensor, p: Optional[float] = None, *, generator: Any = None
 
 
 @composite("normal", method=False)
+@factory("normal")
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal samples with the given mean and std (numbers or tensors; numbers need `size`).
@@ -317,7 +331,6 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
         >>> ndgrad.normal(0.0, 1.0, size=(2, 3)).shape
         torch.Size([2, 3])
     """
-    _check_device(device)
     gen = _gen(generator)
     m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if m_t or s_t:
@@ -368,6 +381,7 @@ def _finish_like(out: np.ndarray, values: np.ndarray, requires_grad: bool) -> Te
 
 
 @composite("rand_like", method=False)
+@factory("rand_like", takes_out=False, allocating="aten::empty_strided")
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
               generator: Any = None, memory_format: Any = None, **_: Any) -> Tensor:
     """U[0, 1) samples with input's shape and dtype.
@@ -377,11 +391,12 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
         torch.Size([2, 3])
     """
     gen, out = _gen(generator), _like(input, dtype, memory_format)
-    return _finish_like(out, draw(out, lambda shape: gen.uniform(shape, out.dtype)),
-                        requires_grad)
+    sample = _pairs_if_complex(out.dtype, lambda shape, dt: gen.uniform(shape, dt))
+    return _finish_like(out, draw(out, sample), requires_grad)
 
 
 @composite("randn_like", method=False)
+@factory("randn_like", takes_out=False, allocating="aten::empty_strided")
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
                generator: Any = None, memory_format: Any = None, **_: Any) -> Tensor:
     """N(0, 1) samples with input's shape and dtype.
@@ -391,12 +406,14 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
         torch.Size([2, 3])
     """
     gen, out = _gen(generator), _like(input, dtype, memory_format)
-    values = draw(out, lambda shape: gen.normal(shape, out.dtype,
-                                                 contiguous=out.flags.c_contiguous))
+    std = 1 / math.sqrt(2) if out.dtype.kind == "c" else 1.0  # complex: half the variance each
+    values = draw(out, _pairs_if_complex(out.dtype, lambda shape, dt: gen.normal(
+        shape, dt, 0.0, std, contiguous=out.flags.c_contiguous)))
     return _finish_like(out, values, requires_grad)
 
 
 @composite("randint_like", method=False)
+@factory("randint_like", takes_out=False, allocating="aten::empty_strided")
 def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, dtype: Any = None,
                  requires_grad: bool = False, generator: Any = None, memory_format: Any = None,
                  **_: Any) -> Tensor:

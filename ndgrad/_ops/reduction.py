@@ -115,6 +115,7 @@ def _along(index: np.ndarray, d: int) -> tuple:
 
 @primitive(
     "_gather_dim",
+    complex=True,
     grad_fn="GatherBackward0",
     export=False,
     samples=[((3, 4), {"dim": 1, "index": np.array([[0, 2], [1, 1], [3, 0]])})],
@@ -131,6 +132,7 @@ def _(grad, input_shape, *, dim, index):
 
 @primitive(
     "_scatter_dim",
+    complex=True,
     export=False,
     grad_fn=lambda dim, index, shape, accumulate: (
         "ScatterAddBackward0" if accumulate else "ScatterBackward0"
@@ -175,6 +177,7 @@ def _(grad, *, dim, index, shape, accumulate):
 
 @primitive(
     "sum",
+    complex=True,
     grad_fn=lambda dim, keepdim, dtype: "SumBackward0" if dim is None else "SumBackward1",
     promote="same",
     samples=REDUCE_SAMPLES,
@@ -198,6 +201,7 @@ def _(grad, input_shape, *, dim, keepdim, dtype):
 
 @primitive(
     "mean",
+    complex=True,
     grad_fn=lambda dim, keepdim, dtype: "MeanBackward0" if dim is None else "MeanBackward1",
     promote="same",
     samples=REDUCE_SAMPLES,
@@ -235,6 +239,7 @@ def _mean_grad(grad: Tensor, shape: tuple, dim, keepdim: bool) -> Tensor:
 
 @primitive(
     "prod",
+    complex="holomorphic",
     grad_fn=lambda dim, keepdim, dtype: "ProdBackward0" if dim is None else "ProdBackward1",
     promote="same",
     samples=[((2, 3), {}), ((2, 3), {"dim": 1}), ((2, 3), {"dim": -2, "keepdim": True}), ((), {})],
@@ -436,6 +441,7 @@ def argmin(input, dim=None, keepdim=False):
 
 @primitive(
     "logsumexp",
+    complex="holomorphic",
     grad_fn="LogsumexpBackward0",
     inputs=("input",),
     promote="float",
@@ -449,7 +455,8 @@ def logsumexp(input, dim, keepdim=False):
         tensor(0.6931)
     """
     axes = _axes(dim, input.ndim)
-    m = np.amax(input, axis=axes, keepdims=True) if input.size else np.zeros((1,) * input.ndim)
+    re = input.real  # complex input: shift by the largest real part (|exp| depends only on it)
+    m = np.amax(re, axis=axes, keepdims=True) if input.size else np.zeros((1,) * input.ndim)
     m = np.where(np.isfinite(m), m, 0).astype(input.dtype, copy=False)  # keeps ±inf exact
     out = np.log(np.sum(np.exp(input - m), axis=axes, keepdims=True)) + m
     return out if keepdim else out.reshape(_reduced_shape(input.shape, axes))
@@ -478,6 +485,7 @@ def _logical(fn, input: np.ndarray, dim, keepdim: bool) -> np.ndarray:
 
 @primitive(
     "all",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),
@@ -495,6 +503,7 @@ def all(input, dim=None, keepdim=False):
 
 @primitive(
     "any",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),
@@ -512,6 +521,7 @@ def any(input, dim=None, keepdim=False):
 
 @primitive(
     "count_nonzero",
+    complex=True,
     differentiable=False,
     promote="same",
     bool_inputs=("input",),

@@ -24,7 +24,7 @@ def _im2col_torch(torch, x, **a):
                                       ("kernel_size", "dilation", "padding", "stride")])
 
 
-@primitive("im2col", grad_fn="Im2ColBackward0", inputs=("input",), export=False,
+@primitive("im2col", complex=True, grad_fn="Im2ColBackward0", inputs=("input",), export=False,
            samples=[((1, 2, 4, 5), {"kernel_size": (2, 3), "dilation": 1, "padding": (1, 0),
                                     "stride": (2, 1)}),
                     ((2, 4, 4), {"kernel_size": 2, "dilation": 2, "padding": 1, "stride": 1})],
@@ -46,7 +46,7 @@ def _(grad, input_shape, *, kernel_size, dilation, padding, stride):
     return col2im(grad, tuple(input_shape[-2:]), kernel_size, dilation, padding, stride)
 
 
-@primitive("col2im", grad_fn="Col2ImBackward0", inputs=("input",), export=False,
+@primitive("col2im", complex=True, grad_fn="Col2ImBackward0", inputs=("input",), export=False,
            samples=[((1, 12, 9), {"output_size": (4, 5), "kernel_size": (2, 3), "dilation": 1,
                                   "padding": (1, 0), "stride": (2, 1)}),
                     ((8, 16), {"output_size": 4, "kernel_size": 2, "dilation": 2, "padding": 1,
@@ -229,7 +229,8 @@ def _check_shuffle(name: str, x: np.ndarray, r: int, what: str) -> None:
         raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
 
 
-@primitive("pixel_shuffle", grad_fn="PixelShuffleBackward0", inputs=("input",), method=False,
+@primitive("pixel_shuffle", complex=True, grad_fn="PixelShuffleBackward0", inputs=("input",),
+           method=False,
            samples=[((1, 8, 2, 3), {"upscale_factor": 2}), ((9, 2, 1), {"upscale_factor": 3})])
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r).
@@ -256,7 +257,7 @@ def _(grad, *, upscale_factor):
     return pixel_unshuffle(grad, upscale_factor)
 
 
-@primitive("pixel_unshuffle", grad_fn="PixelUnshuffleBackward0", inputs=("input",),
+@primitive("pixel_unshuffle", complex=True, grad_fn="PixelUnshuffleBackward0", inputs=("input",),
            method=False, samples=[((1, 2, 4, 6), {"downscale_factor": 2}),
                                   ((1, 3, 6), {"downscale_factor": 3})])
 def pixel_unshuffle(input, downscale_factor):

@@ -19,6 +19,7 @@ from .sorting import return_types
 
 @primitive(
     "_reverse_cumsum",
+    complex=True,
     grad_fn="FlipBackward0",
     export=False,
     samples=[((2, 3), {"dim": 1})],
@@ -44,7 +45,8 @@ def _scan(fn, input: np.ndarray, dim: int, dtype) -> np.ndarray:
 
 
 @primitive(
-    "cumsum", grad_fn="CumsumBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES
+    "cumsum", complex=True, grad_fn="CumsumBackward0", inputs=("input",), promote="same",
+    samples=_SCAN_SAMPLES
 )
 def cumsum(input, dim, *, dtype=None):
     """Running sums along `dim`; bool and int inputs give int64.
@@ -90,7 +92,8 @@ def _cumprod_grad_exact(grad: Tensor, input: Tensor, d: int) -> Tensor:
 
 
 @primitive(
-    "cumprod", grad_fn="CumprodBackward0", inputs=("input",), promote="same", samples=_SCAN_SAMPLES
+    "cumprod", complex="holomorphic", grad_fn="CumprodBackward0", inputs=("input",),
+    promote="same", samples=_SCAN_SAMPLES
 )
 def cumprod(input, dim, *, dtype=None):
     """Running products along `dim`; bool and int inputs give int64.

@@ -72,7 +72,8 @@ def _assign(o: np.ndarray, coords: tuple, v: Any) -> None:
     o[coords] = v
 
 
-@primitive("gather", grad_fn="GatherBackward0", export=False, inputs=("input", "index"),
+@primitive("gather", complex=True, grad_fn="GatherBackward0", export=False, inputs=("input",
+           "index"),
            samples=[(((3, 4), (3, 2)), {"dim": 1}), (((3, 4), (2, 4)), {"dim": 0}),
                     (((2, 3), (1, 2)), {"dim": -1})],
            int_inputs={"index": (0, 2)}, torch_fn=lambda torch, x, i, dim: torch.gather(x, dim, i))
@@ -109,7 +110,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return _gather.public(input, index, dim=dim)
 
 
-@primitive("scatter", grad_fn="ScatterBackward0", export=False, inputs=("input", "index", "src"),
+@primitive("scatter", complex=True, grad_fn="ScatterBackward0", export=False, inputs=("input",
+           "index", "src"),
            samples=[(((3, 4), (2, 1), (2, 1)), {"dim": 1}), (((3, 4), (1, 4), (1, 4)), {"dim": 0})],
            int_inputs={"index": (0, 2)},
            torch_fn=lambda torch, x, i, s, dim: torch.scatter(x, dim, i, s))
@@ -123,7 +125,8 @@ def _(grad, index, *, dim):
             _gather.public(grad, index, dim=dim))
 
 
-@primitive("scatter_value", grad_fn="ScatterBackward1", export=False, inputs=("input", "index"),
+@primitive("scatter_value", complex=True, grad_fn="ScatterBackward1", export=False,
+           inputs=("input", "index"),
            samples=[(((3, 4), (2, 3)), {"dim": 1, "value": 1.5})], int_inputs={"index": (0, 2)},
            torch_fn=lambda torch, x, i, dim, value: torch.scatter(x, dim, i, value))
 def _scatter_value(input, index, *, dim, value):
@@ -154,7 +157,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     return _scatter_value.public(input, index, dim=dim, value=src)
 
 
-@primitive("scatter_add", grad_fn="ScatterAddBackward0", export=False,
+@primitive("scatter_add", complex=True, grad_fn="ScatterAddBackward0", export=False,
            inputs=("input", "index", "src"),
            samples=[(((3, 4), (3, 2), (3, 2)), {"dim": 1}), (((3, 4), (4, 4), (4, 4)), {"dim": 0})],
            int_inputs={"index": (0, 3)},

@@ -71,7 +71,8 @@ def _sized_outputs(public: Callable) -> Callable:
 
 # *** reshaping ***
 
-@primitive("view", grad_fn="ViewBackward0", export=False, view=True, samples=[((2, 3), {"size": (3, 2)}),
+@primitive("view", complex=True, grad_fn="ViewBackward0", export=False, view=True, samples=[((2,
+           3), {"size": (3, 2)}),
                                                                    ((2, 3), {"size": (-1,)})],
            torch_fn=lambda torch, x, size: x.view(size))
 def _view(input, *, size):
@@ -89,7 +90,7 @@ def _(grad, input_shape, *, size):
     return grad.reshape(input_shape)
 
 
-@primitive("_unsafe_view", grad_fn="UnsafeViewBackward0", export=False,
+@primitive("_unsafe_view", complex=True, grad_fn="UnsafeViewBackward0", export=False,
            samples=[((2, 3), {"size": (6,)})],
            torch_fn=lambda torch, x, size: torch.ops.aten._unsafe_view(x, size))
 def _unsafe_view(input, *, size):
@@ -179,7 +180,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 # *** dims ***
 
-@primitive("transpose", grad_fn="TransposeBackward0", inputs=("input",), view=True,
+@primitive("transpose", complex=True, grad_fn="TransposeBackward0", inputs=("input",), view=True,
            samples=[((2, 3), {"dim0": 0, "dim1": 1}), ((2, 3, 4), {"dim0": -1, "dim1": 0})])
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view).
@@ -209,7 +210,7 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return transpose(input, dim0, dim1)
 
 
-@primitive("t", grad_fn="TBackward0", view=True, samples=[((2, 3), {}), ((3,), {})])
+@primitive("t", complex=True, grad_fn="TBackward0", view=True, samples=[((2, 3), {}), ((3,), {})])
 def t(input):
     """Transpose a tensor of at most 2 dims.
 
@@ -227,7 +228,7 @@ def _(grad):
     return grad.t()
 
 
-@primitive("permute", grad_fn="PermuteBackward0", export=False, view=True,
+@primitive("permute", complex=True, grad_fn="PermuteBackward0", export=False, view=True,
            samples=[((2, 3, 4), {"dims": (2, 0, 1)})],
            torch_fn=lambda torch, x, dims: x.permute(dims))
 def _permute(input, *, dims):
@@ -291,7 +292,7 @@ def moveaxis(input: Tensor, source, destination) -> Tensor:
     return movedim(input, source, destination)
 
 
-@primitive("unsqueeze", grad_fn="UnsqueezeBackward0", inputs=("input",), view=True,
+@primitive("unsqueeze", complex=True, grad_fn="UnsqueezeBackward0", inputs=("input",), view=True,
            samples=[((3,), {"dim": 0}), ((2, 3), {"dim": -1})])
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at `dim` (a view).
@@ -314,7 +315,8 @@ def _squeeze_name(dim) -> str:
     return "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1"
 
 
-@primitive("squeeze", grad_fn=_squeeze_name, view=True, samples=[((1, 3, 1), {}), ((1, 3), {"dim": 0}),
+@primitive("squeeze", complex=True, grad_fn=_squeeze_name, view=True, samples=[((1, 3, 1), {}),
+           ((1, 3), {"dim": 0}),
                                                       ((1, 3, 1), {"dim": (0, 2)})])
 def squeeze(input, dim=None):
     """Remove dimensions of size 1 (all, or those in `dim` that have size 1).
@@ -336,7 +338,8 @@ def _(grad, input_shape, *, dim):
     return grad.reshape(input_shape)
 
 
-@primitive("squeeze_", grad_fn="SqueezeBackward4", export=False, view=True, samples=[((1, 3), {"dim": 0})],
+@primitive("squeeze_", complex=True, grad_fn="SqueezeBackward4", export=False, view=True,
+           samples=[((1, 3), {"dim": 0})],
            torch_fn=lambda torch, x, dim: x.clone().squeeze_(dim))
 def _squeeze_dim_(input, *, dim):
     # torch's matmul squeezes its result in place; the recorded node is squeeze_(dim)'s
@@ -348,7 +351,7 @@ def _(grad, input_shape, *, dim):
     return grad.reshape(input_shape)
 
 
-@primitive("expand", grad_fn="ExpandBackward0", export=False, view=True,
+@primitive("expand", complex=True, grad_fn="ExpandBackward0", export=False, view=True,
            samples=[((3,), {"size": (2, 3)}), ((2, 1), {"size": (-1, 4)})],
            torch_fn=lambda torch, x, size: x.expand(size))
 def _expand(input, *, size):
@@ -402,7 +405,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     return _expand.public(input, size=_int_list(size))
 
 
-@primitive("alias", grad_fn="AliasBackward0", export=False, view=True, samples=[((2,), {})],
+@primitive("alias", complex=True, grad_fn="AliasBackward0", export=False, view=True,
+           samples=[((2,), {})],
            torch_fn=lambda torch, x: x[...])
 def _alias(input):
     return input.view()
@@ -415,7 +419,7 @@ def _(grad):
 
 # *** repetition ***
 
-@primitive("repeat", grad_fn="RepeatBackward0", export=False,
+@primitive("repeat", complex=True, grad_fn="RepeatBackward0", export=False,
            samples=[((2, 3), {"repeats": (2, 1)}), ((3,), {"repeats": (2, 1, 2)}),
                     ((), {"repeats": (2,)})],
            torch_fn=lambda torch, x, repeats: x.repeat(repeats))

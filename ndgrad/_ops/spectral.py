@@ -12,6 +12,7 @@ from ..autograd.grad_mode import STATE
 from ._registry import composite, primitive
 from .decomp import _check_matrix, _const, _EighL, _enroll, _Qr, _QrL, _rect, _Svd, _SvdL, _sym
 from .decomp import _tname, linalg_solve_triangular
+from . import join
 
 
 def _eye_like(t: Tensor, n: int | None = None) -> Tensor:
@@ -25,7 +26,10 @@ def _is_zero_const(g: Tensor) -> bool:
 
 # *** qr ***
 
-@primitive("linalg_qr", grad_fn="LinalgQrBackward0", export=False, n_outputs=2)
+# Complex matrices: the rules below are written with conjugate transposes (mH), which are plain
+# transposes for real tensors, plus the terms only complex inputs have.
+
+@primitive("linalg_qr", complex=True, grad_fn="LinalgQrBackward0", export=False, n_outputs=2)
 def linalg_qr(A: np.ndarray, mode: str = "reduced") -> tuple:
     """QR decomposition A = Q R; mode 'reduced', 'complete' or 'r' (Q then empty).
 
@@ -55,16 +59,23 @@ def _(grads, result0, result1, *, mode):
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
                            "nrows > ncols.")
     gQ, gR = grads
-    M = gR @ R.mT - Q.mT @ gQ
     if m >= n:
-        # gA = (gQ + Q copyltu(M)) R^-T, where copyltu mirrors the upper triangle of M
-        gA = Q @ (M.triu() + M.triu(1).mT) + gQ
-        return linalg_solve_triangular.public(R.mT, gA, upper=False, left=False)
-    # wide: A = Q [R1 | R2]; the first m columns act as a square QR, the rest as Q R2
-    R1 = R[..., :, :m]
-    gA1 = linalg_solve_triangular.public(R1.mT, Q @ (M.mT - M).tril(), upper=False, left=False)
-    pad = _const(np.eye(m, n, dtype=R._data.dtype))  # [I | 0]: embeds m columns into n
-    return gA1 @ pad + Q @ gR
+        return _qr_backward(gQ, gR, Q, R)
+    # wide: A = [A1 | A2] with A1 = Q R1 a square QR and R2 = Q^H A2: A2 reaches Q through R2
+    R1, R2, gR1, gR2 = R[..., :, :m], R[..., :, m:], gR[..., :, :m], gR[..., :, m:]
+    gA1 = _qr_backward(gQ + (Q @ R2) @ gR2.mH, gR1, Q, R1)
+    return join.cat([gA1, Q @ gR2], -1)
+
+
+def _qr_backward(gQ: Tensor, gR: Tensor, Q: Tensor, R: Tensor) -> Tensor:
+    """A = Q R with m >= n: gA = (gQ + Q copyltu(M)) R^-H, M = gR R^H - Q^H gQ, where copyltu
+    mirrors the strict upper triangle of M onto the lower (conjugated) and keeps the real part
+    of its diagonal (R's diagonal is real)."""
+    M = gR @ R.mH - Q.mH @ gQ
+    upper = M.triu(1)
+    diag = M.diagonal(0, -2, -1)
+    copyltu = upper + upper.mH + (diag.real if diag.is_complex() else diag).diag_embed()
+    return linalg_solve_triangular.public(R.mH, Q @ copyltu + gQ, upper=False, left=False)
 
 
 @composite("qr")
@@ -90,7 +101,7 @@ def _linalg_qr(A: Tensor, mode: str = "reduced") -> tuple:
 
 # *** svd ***
 
-@primitive("linalg_svd", grad_fn="LinalgSvdBackward0", export=False, n_outputs=3)
+@primitive("linalg_svd", complex=True, grad_fn="LinalgSvdBackward0", export=False, n_outputs=3)
 def linalg_svd(A: np.ndarray, full_matrices: bool = True, *, driver: Any = None) -> tuple:
     _check_matrix(A, "linalg.svd", square=False)
     return np.linalg.svd(A, full_matrices=full_matrices)
@@ -100,21 +111,35 @@ def _svd_backward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh:
     m, n = U._data.shape[-2], Vh._data.shape[-1]
     if _is_zero_const(gU) and _is_zero_const(gVh):  # only S used (svdvals): U diag(gS) Vh
         return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
-    UtgU = U.mT @ gU
-    VtgV = Vh @ gVh.mT
+    UhgU = U.mH @ gU
+    VhgV = Vh @ gVh.mH
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye_like(S)  # E_jk = S_k^2 - S_j^2, 1 on diag
-    gA = ((UtgU - UtgU.mT) * S.unsqueeze(-2) + S.unsqueeze(-1) * (VtgV - VtgV.mT)) / E
+    gA = ((UhgU - UhgU.mH) * S.unsqueeze(-2) + S.unsqueeze(-1) * (VhgV - VhgV.mH)) / E
     gA = gA + gS.diag_embed()
-    if m > n:  # tall: plus (I - U U^T) gU S^-1 V^T
+    if UhgU.is_complex():  # each pair of singular vectors is defined up to a phase e^{iφ}
+        im = UhgU.diagonal(0, -2, -1).imag
+        _check_gauge(im, VhgV.diagonal(0, -2, -1).imag, "svd", "singular vectors")
+        gA = gA + (im / S).diag_embed() * 1j
+    if m > n:  # tall: plus (I - U U^H) gU S^-1 V^H
         gUSinv = gU / S.unsqueeze(-2)
-        gA = U @ gA + gUSinv - U @ (U.mT @ gUSinv)
+        gA = U @ gA + gUSinv - U @ (U.mH @ gUSinv)
         return gA @ Vh
-    if m < n:  # wide: plus U S^-1 gV^T (I - V V^T)
+    if m < n:  # wide: plus U S^-1 gV^H (I - V V^H)
         SinvgVh = gVh / S.unsqueeze(-1)
-        gA = gA @ Vh + SinvgVh - (SinvgVh @ Vh.mT) @ Vh
+        gA = gA @ Vh + SinvgVh - (SinvgVh @ Vh.mH) @ Vh
         return U @ gA
     return U @ (gA @ Vh)
+
+
+def _check_gauge(im_u: Tensor, im_v: Tensor | None, name: str, what: str) -> None:
+    """torch's refusal of a loss that depends on the arbitrary phase of complex vectors."""
+    phase = im_u._data if im_v is None else im_u._data + im_v._data
+    scale = max(1.0, float(np.abs(im_u._data).max(initial=0.0)))
+    if np.abs(phase).max(initial=0.0) > 1e-6 * scale:
+        raise RuntimeError(f"linalg_{name}_backward: The {what} in the complex case are "
+                           "specified up to multiplication by e^{i phi}. The specified loss "
+                           "function depends on this phase term, making it ill-defined.")
 
 
 @linalg_svd.vjp
@@ -167,12 +192,12 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> tuple:
         return _Svd((Tensor._make(np.zeros(batch + (m, m), dt)), svdvals(input),
                      Tensor._make(np.zeros(batch + (n, n), dt))))
     U, S, Vh = linalg_svd.public(input, not some)
-    return _Svd((U, S, Vh.transpose(-2, -1)))
+    return _Svd((U, S, Vh.mH))
 
 
 # *** eigh ***
 
-@primitive("linalg_eigh", grad_fn="LinalgEighBackward0", export=False, n_outputs=2)
+@primitive("linalg_eigh", complex=True, grad_fn="LinalgEighBackward0", export=False, n_outputs=2)
 def linalg_eigh(A: np.ndarray, UPLO: str = "L") -> tuple:
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -184,12 +209,14 @@ def linalg_eigh(A: np.ndarray, UPLO: str = "L") -> tuple:
 def _(grads, result0, result1, *, UPLO):
     gL, gV = grads
     L, V = result0, result1
-    if _is_zero_const(gV):  # eigenvalues only (eigvalsh): V diag(gL) V^T
-        return (V * gL.unsqueeze(-2)) @ V.mT
-    VtgV = V.mT @ gV
-    VtgV = (VtgV - VtgV.mT) * 0.5  # the skew part: gradients tangent to the orthogonal group
+    if _is_zero_const(gV):  # eigenvalues only (eigvalsh): V diag(gL) V^H
+        return (V * gL.unsqueeze(-2)) @ V.mH
+    VhgV = V.mH @ gV
+    if VhgV.is_complex():  # each eigenvector is defined up to a phase e^{iφ}
+        _check_gauge(VhgV.diagonal(0, -2, -1).imag, None, "eigh", "eigenvectors")
+    VhgV = (VhgV - VhgV.mH) * 0.5  # the skew part: gradients tangent to the unitary group
     E = L.unsqueeze(-2) - L.unsqueeze(-1) + _eye_like(L)  # E_ij = L_j - L_i, 1 on diag
-    return V @ ((VtgV / E + gL.diag_embed()) @ V.mT)
+    return V @ ((VhgV / E + gL.diag_embed()) @ V.mH)
 
 
 def _linalg_eigh(A: Tensor, UPLO: str = "L") -> tuple:
@@ -223,7 +250,7 @@ def _tol(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
-@primitive("linalg_pinv", grad_fn="LinalgPinvBackward0", export=False)
+@primitive("linalg_pinv", complex=True, grad_fn="LinalgPinvBackward0", export=False)
 def linalg_pinv(A: np.ndarray, *, atol: Any = None, rtol: Any = None,
                 hermitian: bool = False) -> np.ndarray:
     """Moore-Penrose pseudo-inverse; singular values below max(atol, rtol * largest) are dropped.
@@ -232,7 +259,7 @@ def linalg_pinv(A: np.ndarray, *, atol: Any = None, rtol: Any = None,
         >>> ndgrad.linalg.pinv(ndgrad.ones(2, 1))
         tensor([[0.5000, 0.5000]])
     """
-    if A.dtype.kind != "f" or A.ndim < 2:
+    if A.dtype.kind not in "fc" or A.ndim < 2:
         raise RuntimeError(f"linalg.pinv({_tname(A)}{{{list(A.shape)}}}): expected a tensor with "
                            "2 or more dimensions of float, double, cfloat or cdouble types")
     m, n = A.shape[-2:]
@@ -245,18 +272,19 @@ def linalg_pinv(A: np.ndarray, *, atol: Any = None, rtol: Any = None,
         thresh = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None]
                             * np.abs(w).max(-1, keepdims=True, initial=0.0))
         winv = np.where(np.abs(w) > thresh, 1 / np.where(w == 0, 1, w), 0).astype(A.dtype)
-        return np.matmul(V * winv[..., None, :], np.swapaxes(V, -1, -2))
+        return np.matmul(V * winv[..., None, :], np.swapaxes(V, -1, -2).conj())
     U, S, Vh = np.linalg.svd(A, full_matrices=False)
     thresh = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None]
                         * S.max(-1, keepdims=True, initial=0.0))
     sinv = np.where(S > thresh, 1 / np.where(S == 0, 1, S), 0).astype(A.dtype)
-    return np.matmul(np.swapaxes(Vh, -1, -2) * sinv[..., None, :], np.swapaxes(U, -1, -2))
+    return np.matmul(np.swapaxes(Vh, -1, -2).conj() * sinv[..., None, :],
+                     np.swapaxes(U, -1, -2).conj())
 
 
 @linalg_pinv.vjp
 def _(grad, A, result, *, atol, rtol, hermitian):
-    # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+  (constant rank)
-    P, Pt, gt = result, result.mT, grad.mT
+    # d(A+) = -A+ dA A+ + A+ A+^H dA^H (I - A A+) + (I - A+ A) dA^H A+^H A+  (constant rank)
+    P, Pt, gt = result, result.mH, grad.mH
     gA = -(Pt @ grad @ Pt)
     left = gt @ (P @ Pt)  # (I - A A+) gt A+ A+^T
     gA = gA + left - A @ (P @ left)
@@ -298,8 +326,9 @@ _enroll("linalg_qr", lambda A, *, mode="reduced": linalg_qr.public(_rect(A), mod
 
 
 def _svd_invariants(U: Any, S: Any, Vh: Any, k: int) -> tuple:
-    # U*U and Vh*Vh are blind to the sign of each singular vector (the SVD's gauge)
-    return U[..., :, :k] * U[..., :, :k], S, Vh[..., :k, :] * Vh[..., :k, :]
+    # |U|² and |Vh|² are blind to the sign (phase) of each singular vector (the SVD's gauge)
+    U, Vh = U[..., :, :k], Vh[..., :k, :]
+    return (U * U.conj()).real, S, (Vh * Vh.conj()).real
 
 
 _enroll("linalg_svd", lambda A, *, full_matrices=True: _svd_invariants(
@@ -308,7 +337,7 @@ _enroll("linalg_svd", lambda A, *, full_matrices=True: _svd_invariants(
             *torch.linalg.svd(_rect(A), full_matrices), min(A.shape[-2:])),
         [((4, 3), {"full_matrices": False}), ((3, 4), {}), ((2, 3, 3), {})])
 def _eigh_invariants(L: Any, V: Any) -> tuple:
-    return L, V * V  # V*V is blind to the sign of each eigenvector
+    return L, (V * V.conj()).real  # |V|² is blind to the sign (phase) of each eigenvector
 
 
 _enroll("linalg_eigh", lambda A, *, UPLO="L": _eigh_invariants(*linalg_eigh.public(_sym(A), UPLO)),

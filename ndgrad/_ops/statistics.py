@@ -39,7 +39,7 @@ def _var(x: np.ndarray, dim, correction, keepdim: bool, name: str) -> tuple:
     dof = _count(x.shape, axes) - (1 if correction is None else correction)
     m = np.mean(x, axis=axes, keepdims=True)
     d = x - m
-    ss = np.sum(d * d, axis=axes, keepdims=keepdim)
+    ss = np.sum((d * d.conj()).real if d.dtype.kind == "c" else d * d, axis=axes, keepdims=keepdim)
     if dof > 0:
         v = ss / dof
     else:
@@ -51,7 +51,7 @@ def _var(x: np.ndarray, dim, correction, keepdim: bool, name: str) -> tuple:
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             v = ss / 0.0
-    v = np.asarray(v, dtype=x.dtype)
+    v = np.asarray(v, dtype=x.real.dtype)  # complex input: a real variance, E|x - mean|²
     return v, (m if keepdim else m.reshape(v.shape))
 
 
@@ -61,7 +61,8 @@ def _count(shape: tuple, axes: tuple | None) -> int:
 
 
 def _var_backward(grad: Tensor, input: Tensor, dim, correction, keepdim: bool) -> Tensor:
-    """2 (x - mean) / (N - correction), with torch's inf / NaN where N <= correction."""
+    """2 (x - mean) / (N - correction), with torch's inf / NaN where N <= correction (complex
+    x: the gradient of |x - mean|² is 2 (x - mean) too, in torch's convention)."""
     shape = input._data.shape
     axes = _axes(dim, len(shape))
     dof = _count(shape, axes) - (1 if correction is None else correction)
@@ -88,7 +89,8 @@ _VAR_SAMPLES = [
 ]
 
 
-@primitive("var", grad_fn="VarBackward0", export=False, promote="same", samples=_VAR_SAMPLES)
+@primitive("var", complex=True, grad_fn="VarBackward0", export=False, promote="same",
+           samples=_VAR_SAMPLES)
 def _var_op(input, dim=None, *, correction=None, keepdim=False):
     return _var(input, dim, correction, keepdim, "var")[0]
 
@@ -98,7 +100,8 @@ def _(grad, input, *, dim, correction, keepdim):
     return _var_backward(grad, input, dim, correction, keepdim)
 
 
-@primitive("std", grad_fn="StdBackward0", export=False, promote="same", samples=_VAR_SAMPLES)
+@primitive("std", complex=True, grad_fn="StdBackward0", export=False, promote="same",
+           samples=_VAR_SAMPLES)
 def _std_op(input, dim=None, *, correction=None, keepdim=False):
     return np.sqrt(_var(input, dim, correction, keepdim, "std")[0])
 
@@ -110,6 +113,7 @@ def _(grad, input, result, *, dim, correction, keepdim):
 
 @primitive(
     "var_mean",
+    complex=True,
     grad_fn="VarMeanBackward0",
     export=False,
     n_outputs=2,
@@ -130,6 +134,7 @@ def _(grads, input, *, dim, correction, keepdim):
 
 @primitive(
     "std_mean",
+    complex=True,
     grad_fn="StdMeanBackward0",
     export=False,
     n_outputs=2,
@@ -172,7 +177,7 @@ def _stat(op, input: Tensor, dim, unbiased, keepdim, correction) -> Any:
 _STAT_SAMPLES = [((2, 3), {}), ((2, 3), {"dim": 1, "unbiased": False, "keepdim": True})]
 
 
-@composite("var", samples=_STAT_SAMPLES)
+@composite("var", samples=_STAT_SAMPLES, complex=True)
 def var(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
@@ -185,7 +190,7 @@ def var(
     return _stat(_var_op, input, dim, unbiased, keepdim, correction)
 
 
-@composite("std", samples=_STAT_SAMPLES)
+@composite("std", samples=_STAT_SAMPLES, complex=True)
 def std(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
@@ -198,7 +203,7 @@ def std(
     return _stat(_std_op, input, dim, unbiased, keepdim, correction)
 
 
-@composite("var_mean", method=False, samples=_STAT_SAMPLES)
+@composite("var_mean", method=False, samples=_STAT_SAMPLES, complex=True)
 def var_mean(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> tuple:
@@ -211,7 +216,7 @@ def var_mean(
     return _stat(_var_mean_op, input, dim, unbiased, keepdim, correction)
 
 
-@composite("std_mean", method=False, samples=_STAT_SAMPLES)
+@composite("std_mean", method=False, samples=_STAT_SAMPLES, complex=True)
 def std_mean(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> tuple:
@@ -237,7 +242,7 @@ def _vnorm(x: np.ndarray, ord: float, axes: tuple | None, keepdim: bool) -> np.n
             )
         return (np.amax if ord > 0 else np.amin)(a, axis=axes, keepdims=keepdim)
     if ord == 0:
-        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
     if ord == 1:
         return np.sum(a, axis=axes, keepdims=keepdim)
     if ord == 2:
@@ -248,6 +253,7 @@ def _vnorm(x: np.ndarray, ord: float, axes: tuple | None, keepdim: bool) -> np.n
 
 @primitive(
     "linalg_vector_norm",
+    complex=True,
     grad_fn="LinalgVectorNormBackward0",
     export=False,
     promote="same",
@@ -288,21 +294,22 @@ def _(grad, input, result, *, ord, dim, keepdim, dtype):
     g, norm = _unreduce(grad, shape, dim, keepdim), _unreduce(result, shape, dim, keepdim)
     if p == 0:
         return None
+    # sgn: for complex input, d|z| = Re(conj(sgn z) dz), so |z| has the gradient g sgn(z)
     if p == 1:
-        return input.sign() * g
+        return input.sgn() * g
     if p == 2:
         return g * where(Tensor._make(norm._data == 0), 0.0, input / norm)
     a = input.abs()
     if p in (INF, -INF):
         mask = (a._data == norm._data) | np.isnan(a._data)
         scale = mask / mask.sum(axis=_axes(dim, len(shape)), keepdims=True)
-        return input.sign() * (g * Tensor._make(scale.astype(g._data.dtype)))
+        return input.sgn() * (g * Tensor._make(scale.astype(g._data.dtype)))
     zero = Tensor._make(norm._data == 0)
     if p < 1:
-        scaled = input.sign() * where(Tensor._make(input._data == 0), 0.0, a ** (p - 1))
+        scaled = input.sgn() * where(Tensor._make(input._data == 0), 0.0, a ** (p - 1))
         return scaled * g * norm ** (1 - p)
     if p < 2:
-        return input.sign() * a ** (p - 1) * where(zero, 0.0, g / norm ** (p - 1))
+        return input.sgn() * a ** (p - 1) * where(zero, 0.0, g / norm ** (p - 1))
     return input * a ** (p - 2) * where(zero, 0.0, g / norm ** (p - 1))
 
 
@@ -314,6 +321,7 @@ _NORM_KW = {"kinks": (0.0,)}
     export=False,
     method=False,
     samples=[((2, 3), {}), ((2, 3), {"ord": INF, "dim": 1, "keepdim": True})],
+    complex=True,
     torch_fn=lambda torch, x, **kw: torch.linalg.vector_norm(x, **kw),
     **_NORM_KW,
 )
@@ -334,6 +342,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 @composite(
     "matrix_norm",
+    complex=True,
     export=False,
     method=False,
     samples=[
@@ -397,6 +406,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
 
 @composite(
     "linalg_norm",
+    complex=True,
     export=False,
     method=False,
     samples=[
@@ -435,6 +445,7 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=N
 
 @composite(
     "norm",
+    complex=True,
     samples=[
         ((2, 3), {}),
         ((2, 3), {"p": 1, "dim": 1}),

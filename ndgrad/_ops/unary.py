@@ -19,7 +19,8 @@ _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If 
 
 # *** sign and magnitude ***
 
-@primitive("neg", inplace=True, grad_fn="NegBackward0", promote="same", shapes=UNARY_SHAPES)
+@primitive("neg", complex=True, inplace=True, grad_fn="NegBackward0", promote="same",
+           shapes=UNARY_SHAPES)
 def neg(input):
     """-input.
 
@@ -38,8 +39,8 @@ def _(grad):
     return -grad
 
 
-@primitive("abs", inplace=True, grad_fn="AbsBackward0", promote="same", shapes=UNARY_SHAPES,
-           kinks=(0.0,))
+@primitive("abs", complex=True, inplace=True, grad_fn="AbsBackward0", promote="same",
+           shapes=UNARY_SHAPES, kinks=(0.0,))
 def abs(input):
     """|input|; its gradient at 0 is 0 (torch's sgn).
 
@@ -54,7 +55,7 @@ def abs(input):
 
 @abs.vjp
 def _(grad, input):
-    return grad * sgn(input)  # 0 at 0
+    return grad * sgn(input)  # 0 at 0; for complex z, d|z|/dRe + i d|z|/dIm = z / |z| = sgn(z)
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
@@ -86,26 +87,36 @@ def _sgn_torch(torch: Any, x: Any) -> Any:
     return torch.sgn(x)
 
 
-@primitive("sgn", inplace=True, grad_fn="SgnBackward0", promote="same", shapes=FEW_UNARY_SHAPES,
-           kinks=(0.0,), torch_fn=_sgn_torch)
+@primitive("sgn", complex=True, inplace=True, grad_fn="SgnBackward0", promote="same",
+           shapes=FEW_UNARY_SHAPES, kinks=(0.0,), torch_fn=_sgn_torch)
 def sgn(input):
-    """sign extended to complex numbers (for real input, the same as sign).
+    """sign extended to complex numbers: z / |z| (0 at 0); for real input the same as sign.
 
     Example::
-        >>> ndgrad.sgn(ndgrad.tensor([-3., 0.]))
-        tensor([-1.,  0.])
+        >>> ndgrad.sgn(ndgrad.tensor([-3., 0., 3j]))
+        tensor([-1.+0.j,  0.+0.j,  0.+1.j])
     """
+    if input.dtype.kind == "c":
+        r = np.abs(input)
+        return np.where(r == 0, 0, input / np.where(r == 0, 1, r)).astype(input.dtype)
     return _sign(input)
 
 
 @sgn.vjp
-def _(grad):
-    return _zeros(grad)
+def _(grad, input, result):
+    if input._data.dtype.kind != "c":
+        return _zeros(grad)
+    # s = z/|z|: ds/dz = 1/(2|z|), ds/dz̄ = -z²/(2|z|³), so the gradient (conj(g) ds/dz̄ +
+    # g conj(ds/dz)) is (g - s² conj(g)) / (2|z|); torch takes 0 at z = 0
+    r = input.abs()
+    out = (grad - result * result * grad.conj_physical()) / (r * 2)
+    return where(r == 0, 0.0, out)
 
 
 # *** exponentials and logarithms ***
 
-@primitive("exp", inplace=True, grad_fn="ExpBackward0", promote="float", shapes=UNARY_SHAPES)
+@primitive("exp", complex="holomorphic", inplace=True, grad_fn="ExpBackward0", promote="float",
+           shapes=UNARY_SHAPES)
 def exp(input):
     """e ** input.
 
@@ -121,7 +132,8 @@ def _(grad, result):
     return grad * result
 
 
-@primitive("exp2", inplace=True, grad_fn="Exp2Backward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("exp2", complex="holomorphic", inplace=True, grad_fn="Exp2Backward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def exp2(input):
     """2 ** input.
 
@@ -137,7 +149,7 @@ def _(grad, result):
     return grad * (result * _LN2)
 
 
-@primitive("expm1", inplace=True, grad_fn="Expm1Backward0", promote="float",
+@primitive("expm1", complex="holomorphic", inplace=True, grad_fn="Expm1Backward0", promote="float",
            shapes=FEW_UNARY_SHAPES)
 def expm1(input):
     """exp(input) - 1, accurate near 0.
@@ -154,7 +166,8 @@ def _(grad, result):
     return grad * (result + 1)
 
 
-@primitive("log", inplace=True, grad_fn="LogBackward0", promote="float", shapes=UNARY_SHAPES,
+@primitive("log", complex="holomorphic", inplace=True, grad_fn="LogBackward0", promote="float",
+           shapes=UNARY_SHAPES,
            domain=(0.5, 3.0))
 def log(input):
     """Natural logarithm.
@@ -171,7 +184,8 @@ def _(grad, input):
     return grad / input
 
 
-@primitive("log2", inplace=True, grad_fn="Log2Backward0", promote="float", shapes=FEW_UNARY_SHAPES,
+@primitive("log2", complex="holomorphic", inplace=True, grad_fn="Log2Backward0", promote="float",
+           shapes=FEW_UNARY_SHAPES,
            domain=(0.5, 3.0))
 def log2(input):
     """Base-2 logarithm.
@@ -188,7 +202,7 @@ def _(grad, input):
     return grad / (input * _LN2)
 
 
-@primitive("log10", inplace=True, grad_fn="Log10Backward0", promote="float",
+@primitive("log10", complex="holomorphic", inplace=True, grad_fn="Log10Backward0", promote="float",
            shapes=FEW_UNARY_SHAPES, domain=(0.5, 3.0))
 def log10(input):
     """Base-10 logarithm.
@@ -205,7 +219,7 @@ def _(grad, input):
     return grad / (input * _LN10)
 
 
-@primitive("log1p", inplace=True, grad_fn="Log1PBackward0", promote="float",
+@primitive("log1p", complex="holomorphic", inplace=True, grad_fn="Log1PBackward0", promote="float",
            shapes=FEW_UNARY_SHAPES, domain=(-0.5, 2.0))
 def log1p(input):
     """log(1 + input), accurate near 0.
@@ -222,7 +236,8 @@ def _(grad, input):
     return grad / (input + 1)
 
 
-@primitive("sqrt", inplace=True, grad_fn="SqrtBackward0", promote="float", shapes=UNARY_SHAPES,
+@primitive("sqrt", complex="holomorphic", inplace=True, grad_fn="SqrtBackward0", promote="float",
+           shapes=UNARY_SHAPES,
            domain=(0.5, 3.0))
 def sqrt(input):
     """Square root.
@@ -239,7 +254,7 @@ def _(grad, result):
     return grad / (result * 2)
 
 
-@primitive("rsqrt", inplace=True, grad_fn="RsqrtBackward0", promote="float",
+@primitive("rsqrt", complex="holomorphic", inplace=True, grad_fn="RsqrtBackward0", promote="float",
            shapes=FEW_UNARY_SHAPES, domain=(0.5, 3.0))
 def rsqrt(input):
     """1 / sqrt(input).
@@ -256,7 +271,8 @@ def _(grad, result):
     return grad * (result * result * result * -0.5)
 
 
-@primitive("reciprocal", inplace=True, grad_fn="ReciprocalBackward0", promote="float",
+@primitive("reciprocal", complex="holomorphic", inplace=True, grad_fn="ReciprocalBackward0",
+           promote="float",
            shapes=UNARY_SHAPES, domain=(0.5, 2.0))
 def reciprocal(input):
     """1 / input.
@@ -275,7 +291,8 @@ def _(grad, result):
 
 # *** trigonometric and hyperbolic ***
 
-@primitive("sin", inplace=True, grad_fn="SinBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("sin", complex="holomorphic", inplace=True, grad_fn="SinBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def sin(input):
     """Sine (radians).
 
@@ -291,7 +308,8 @@ def _(grad, input):
     return grad * cos(input)
 
 
-@primitive("cos", inplace=True, grad_fn="CosBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("cos", complex="holomorphic", inplace=True, grad_fn="CosBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def cos(input):
     """Cosine (radians).
 
@@ -307,7 +325,8 @@ def _(grad, input):
     return grad * -sin(input)
 
 
-@primitive("tan", inplace=True, grad_fn="TanBackward0", promote="float", shapes=FEW_UNARY_SHAPES,
+@primitive("tan", complex="holomorphic", inplace=True, grad_fn="TanBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES,
            domain=(-1.2, 1.2))
 def tan(input):
     """Tangent (radians).
@@ -324,7 +343,8 @@ def _(grad, result):
     return grad * (result * result + 1)  # tan' = 1 + tan²
 
 
-@primitive("asin", inplace=True, grad_fn="AsinBackward0", promote="float", shapes=FEW_UNARY_SHAPES,
+@primitive("asin", complex="holomorphic", inplace=True, grad_fn="AsinBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES,
            domain=(-0.8, 0.8))
 def asin(input):
     """Inverse sine.
@@ -341,7 +361,8 @@ def _(grad, input):
     return grad * rsqrt(1 - input * input)
 
 
-@primitive("acos", inplace=True, grad_fn="AcosBackward0", promote="float", shapes=FEW_UNARY_SHAPES,
+@primitive("acos", complex="holomorphic", inplace=True, grad_fn="AcosBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES,
            domain=(-0.8, 0.8))
 def acos(input):
     """Inverse cosine.
@@ -358,7 +379,8 @@ def _(grad, input):
     return grad * -rsqrt(1 - input * input)
 
 
-@primitive("atan", inplace=True, grad_fn="AtanBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("atan", complex="holomorphic", inplace=True, grad_fn="AtanBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def atan(input):
     """Inverse tangent.
 
@@ -374,7 +396,8 @@ def _(grad, input):
     return grad / (input * input + 1)
 
 
-@primitive("sinh", inplace=True, grad_fn="SinhBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("sinh", complex="holomorphic", inplace=True, grad_fn="SinhBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def sinh(input):
     """Hyperbolic sine.
 
@@ -390,7 +413,8 @@ def _(grad, input):
     return grad * cosh(input)
 
 
-@primitive("cosh", inplace=True, grad_fn="CoshBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
+@primitive("cosh", complex="holomorphic", inplace=True, grad_fn="CoshBackward0", promote="float",
+           shapes=FEW_UNARY_SHAPES)
 def cosh(input):
     """Hyperbolic cosine.
 
@@ -406,7 +430,8 @@ def _(grad, input):
     return grad * sinh(input)
 
 
-@primitive("tanh", inplace=True, grad_fn="TanhBackward0", promote="float", shapes=UNARY_SHAPES)
+@primitive("tanh", complex=True, inplace=True, grad_fn="TanhBackward0", promote="float",
+           shapes=UNARY_SHAPES)
 def tanh(input):
     """Hyperbolic tangent.
 
@@ -422,7 +447,7 @@ def _(grad, result):
     return tanh_backward(grad, result)
 
 
-@primitive("asinh", inplace=True, grad_fn="AsinhBackward0", promote="float",
+@primitive("asinh", complex="holomorphic", inplace=True, grad_fn="AsinhBackward0", promote="float",
            shapes=FEW_UNARY_SHAPES)
 def asinh(input):
     """Inverse hyperbolic sine.
@@ -439,7 +464,7 @@ def _(grad, input):
     return grad * rsqrt(input * input + 1)
 
 
-@primitive("acosh", inplace=True, grad_fn="AcoshBackward0", promote="float",
+@primitive("acosh", complex="holomorphic", inplace=True, grad_fn="AcoshBackward0", promote="float",
            shapes=FEW_UNARY_SHAPES, domain=(1.2, 3.0))
 def acosh(input):
     """Inverse hyperbolic cosine (input >= 1).
@@ -456,7 +481,7 @@ def _(grad, input):
     return grad * rsqrt(input * input - 1)
 
 
-@primitive("atanh", inplace=True, grad_fn="AtanhBackward0", promote="float",
+@primitive("atanh", complex="holomorphic", inplace=True, grad_fn="AtanhBackward0", promote="float",
            shapes=FEW_UNARY_SHAPES, domain=(-0.8, 0.8))
 def atanh(input):
     """Inverse hyperbolic tangent (|input| < 1).
@@ -475,7 +500,7 @@ def _(grad, input):
 
 # *** sigmoid, logit, relu ***
 
-@primitive("sigmoid", inplace=True, grad_fn="SigmoidBackward0", promote="float",
+@primitive("sigmoid", complex=True, inplace=True, grad_fn="SigmoidBackward0", promote="float",
            shapes=UNARY_SHAPES)
 def sigmoid(input):
     """1 / (1 + exp(-input)), computed without overflow.
@@ -484,6 +509,8 @@ def sigmoid(input):
         >>> ndgrad.sigmoid(ndgrad.tensor([0.]))
         tensor([0.5000])
     """
+    if input.dtype.kind == "c":
+        return 1 / (1 + np.exp(-input))
     x = input.astype(np.float32) if input.dtype == np.float16 else input  # as torch: half in float
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(input.dtype, copy=False)

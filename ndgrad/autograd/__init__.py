@@ -21,6 +21,7 @@ _LAZY = {
     "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
     "NestedIOFunction": "function", "once_differentiable": "function",
     "function": None, "functional": None,
+    "Variable": "variable", "variable": None, "profiler": None, "profiler_util": None,
 }
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",

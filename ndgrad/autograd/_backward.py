@@ -38,12 +38,19 @@ def _make_roots(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> tupl
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
             g = _creation.ones_like(out)
         elif not isinstance(g, Tensor):
             g = _creation.tensor(g, dtype=out.dtype)
         elif g._data.shape != out._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                                f"output[{i}] has a shape of {out.shape}.")
+        elif (g._data.dtype.kind == "c") != (out._data.dtype.kind == "c"):
+            raise RuntimeError(f"For complex Tensors, both grad_output and output are required to "
+                               f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a "
+                               f"dtype of {g.dtype} and output[{i}] has a dtype of {out.dtype}.")
         if not create_graph and g._requires_grad:
             g = g.detach()
         roots.append(_edge(out))

@@ -112,12 +112,12 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             node = heappop(heap)[1]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
             if type(node) is AccumulateGrad:
-                var = node._variable()
-                if node._hooks is not None or (var is not None and var._hooks):
+                var = node.variable
+                if node._hooks is not None or var._hooks:
                     grads = _call_prehooks(node, grads)
                 if captures is not None:
                     _capture(node, grads, captures, captured)
-                elif accumulate and var is not None:
+                elif accumulate:
                     accumulate_grad(var, grads[0], create_graph, owned)
                 if OBSERVER is not None:
                     OBSERVER(node, grads, ())

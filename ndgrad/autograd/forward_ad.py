@@ -104,7 +104,7 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
                            "that of the original Tensor, this is not supported. Tensor is of "
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
-    if not tensor.is_floating_point():
+    if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     dual = tensor.view(tuple(tensor.shape))
     set_tangent(dual, tangent.to(tensor.dtype), level)

@@ -220,7 +220,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     ctx._out_meta.append(None)
                     continue
                 ctx._out_meta.append((o._data.shape, o._data.dtype))
-                if id(o) in nondiff or o._data.dtype.kind != "f":
+                if id(o) in nondiff or o._data.dtype.kind not in "fc":
                     continue
                 o._grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
         _save(ctx, outs, recording)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _creation
 from .._tensor import Tensor
+from . import forward_ad
 from ._backward import grad
 from .anomaly import STATE as _ANOMALY
 from .grad_mode import no_grad
@@ -25,42 +26,59 @@ def _outputs(func: Callable, inputs: tuple) -> tuple:
     return tuple(o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor))
 
 
+# Complex numbers are checked as torch's gradcheck does, as pairs of real numbers: every complex
+# input element gives two columns (perturbing its real, then its imaginary part) and every
+# complex output element two rows (the real part, seeded with grad_output 1; the imaginary part,
+# seeded with 1j). In torch's convention the gradient a backward pass returns for z is
+# dL/dRe(z) + i dL/dIm(z), so its real and imaginary parts are the two columns.
+
+def _real_coords(a: np.ndarray) -> np.ndarray:
+    """The values of a as float64 real coordinates: (re, im) pairs for complex arrays."""
+    a = np.ascontiguousarray(a)
+    if a.dtype.kind == "c":
+        return a.astype(np.complex128).reshape(-1).view(np.float64)
+    return a.astype(np.float64).ravel()
+
+
 def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
-    """d(outputs)/d(inputs[i]) by central differences, one column per input element."""
+    """d(outputs)/d(inputs[i]) by central differences, one column per real input coordinate."""
     x = inputs[i]._data
     flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
+    if flat.dtype.kind == "c":
+        flat = flat.view(flat.real.dtype)  # (re, im) pairs, still the input's memory
     cols: list[list] = []
     with no_grad():
         for k in range(flat.size):
             orig = flat[k]
             flat[k] = orig + eps
-            plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+            plus = [_real_coords(o._data).copy() for o in _outputs(func, inputs)]
             flat[k] = orig - eps
-            minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(func, inputs)]
+            minus = [_real_coords(o._data).copy() for o in _outputs(func, inputs)]
             flat[k] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(cols[0]) if cols else len(_outputs(func, inputs))
     outs = _outputs(func, inputs)
-    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((outs[j].numel(), 0))
-            for j in range(n_out)]
+    return [np.stack([c[j] for c in cols], axis=1) if cols
+            else np.zeros((_real_coords(outs[j]._data).size, 0)) for j in range(n_out)]
 
 
 def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
     outs = _outputs(func, inputs)
+    width = _real_coords(inputs[i]._data).size
     jacs = []
     for out in outs:
         rows = []
-        n = out.numel()
-        for k in range(n):
-            if not out._requires_grad:
-                rows.append(np.zeros(inputs[i].numel()))
-                continue
-            g = _creation.zeros_like(out)
-            g._data.reshape(-1)[k] = 1
-            (gi,) = grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
-            rows.append(np.zeros(inputs[i].numel()) if gi is None
-                        else gi._data.astype(np.float64).ravel())
-        jacs.append(np.stack(rows) if rows else np.zeros((0, inputs[i].numel())))
+        seeds = (1, 1j) if out._data.dtype.kind == "c" else (1,)
+        for k in range(out.numel()):
+            for seed in seeds:
+                if not out._requires_grad:
+                    rows.append(np.zeros(width))
+                    continue
+                g = _creation.zeros_like(out)
+                g._data.reshape(-1)[k] = seed
+                (gi,) = grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
+                rows.append(np.zeros(width) if gi is None else _real_coords(gi._data))
+        jacs.append(np.stack(rows) if rows else np.zeros((0, width)))
     return jacs
 
 
@@ -91,9 +109,13 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         >>> ndgrad.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to "
+                             "be True")
     inputs = _as_tuple(inputs)
     for k, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != np.float64:
+        if isinstance(t, Tensor) and t._requires_grad and t._data.dtype not in (np.float64,
+                                                                                 np.complex128):
             warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", UserWarning, stacklevel=2)
@@ -101,15 +123,44 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
         numeric = _numeric_jacobian(func, inputs, i, eps)
-        analytic = _analytic_jacobian(func, inputs, i)
-        for j, (a, n) in enumerate(zip(analytic, numeric)):
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    + _table(a, n, tuple(t._data.shape)) + _blame(func, inputs, eps, atol, rtol))
+        modes = [m for m, on in (("backward", check_backward_ad),
+                                 ("forward", check_forward_ad)) if on]
+        for mode in modes:
+            analytic = (_analytic_jacobian(func, inputs, i) if mode == "backward"
+                        else _forward_jacobian(func, inputs, i))
+            for j, (a, n) in enumerate(zip(analytic, numeric)):
+                if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
+                    if not raise_exception:
+                        return False
+                    head = "Jacobian" if mode == "backward" else "Jacobian computed with forward mode"
+                    shape = tuple(t._data.shape) + ((2,) if t._data.dtype.kind == "c" else ())
+                    raise GradcheckError(
+                        f"{head} mismatch for output {j} with respect to input {i},\n"
+                        + _table(a, n, shape) + _complex_note(t, _outputs(func, inputs)[j])
+                        + (_blame(func, inputs, eps, atol, rtol) if mode == "backward" else ""))
     return True
+
+
+def _forward_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]:
+    """d(outputs)/d(inputs[i]) by forward-mode AD: one unit tangent per real input coordinate
+    (1, then 1j, for each complex element), outputs as real coordinates."""
+    x = inputs[i]
+    seeds = (1, 1j) if x._data.dtype.kind == "c" else (1,)
+    cols = []
+    for k in range(x.numel()):
+        for seed in seeds:
+            tangent = _creation.zeros_like(x)
+            tangent._data.reshape(-1)[k] = seed
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x, tangent)
+                outs = _outputs(func, tuple(args))
+                cols.append([np.zeros(_real_coords(o._data).size)
+                             if forward_ad.unpack_dual(o).tangent is None else
+                             _real_coords(forward_ad.unpack_dual(o).tangent._data) for o in outs])
+    outs = _outputs(func, inputs)
+    return [np.stack([c[j] for c in cols], axis=1) if cols
+            else np.zeros((_real_coords(o._data).size, 0)) for j, o in enumerate(outs)]
 
 
 def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
@@ -130,8 +181,8 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype),
-                                          o._data.dtype.kind == "f") for o in outs)
+        grad_outputs = tuple(Tensor._make(_random_like(rng, o._data), o._data.dtype.kind in "fc")
+                             for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     n_in = len(inputs)
@@ -146,6 +197,20 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
 
     return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+def _random_like(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
+    g = rng.standard_normal(a.shape)
+    if a.dtype.kind == "c":
+        g = g + 1j * rng.standard_normal(a.shape)
+    return g.astype(a.dtype)
+
+
+def _complex_note(inp: Any, out: Any) -> str:
+    if inp._data.dtype.kind != "c" and out._data.dtype.kind != "c":
+        return ""
+    return ("\n(complex numbers are compared as (real, imaginary) pairs: the last input index "
+            "picks the part perturbed; output rows run over (real, imaginary) of each element)")
 
 
 def _blame(func: Callable, inputs: tuple, eps: float, atol: float, rtol: float) -> str:
@@ -176,7 +241,8 @@ def _blame(func: Callable, inputs: tuple, eps: float, atol: float, rtol: float) 
         pos = [k for k, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
         if not pos:
             continue
-        leaves = [Tensor._make(args[k]._data.astype(np.float64), True) for k in pos]
+        leaves = [Tensor._make(args[k]._data.astype(
+            np.complex128 if args[k]._data.dtype.kind == "c" else np.float64), True) for k in pos]
 
         def local(*xs: Tensor, _args=args, _attrs=attrs, _pos=pos, _node=node) -> Any:
             full = list(_args)

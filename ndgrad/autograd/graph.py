@@ -92,8 +92,8 @@ class Node:
     def _tensor_hooks(self, output_nr: int) -> Any:
         return self._hooks.tensor_pre.get(output_nr) if self._hooks is not None else None
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # the class name: AccumulateGrad, not its name() (as torch)
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 def validate(node: Node, grads: Sequence[Any]) -> Sequence[Any]:
@@ -125,40 +125,37 @@ def conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
             ) from None
     if g._data.dtype != dt:
-        g = g.to(from_numpy_dtype(dt))
+        if g._data.dtype.kind == "c" and dt.kind != "c":
+            g = g.real  # a real input of a complex computation: torch's handle_r_to_c
+        if g._data.dtype != dt:
+            g = g.to(from_numpy_dtype(dt))
     return g
 
 
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
-    The leaf owns its accumulator and the accumulator refers back weakly, so there is no cycle.
+    As in torch, the accumulator holds its leaf and the leaf refers to its accumulator weakly:
+    `variable` is the leaf for as long as a graph uses it (torchviz reads it), and no cycle forms.
     """
 
-    __slots__ = ("_variable",)
+    __slots__ = ("variable",)
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
         self._seq = (1 << 62) + next_sequence_nr()  # run as soon as ready, as torch does
         self._hooks = None
-        self._variable = weakref.ref(variable)
+        self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)
-
-    @property
-    def variable(self) -> Any:
-        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     def _tensor_hooks(self, output_nr: int) -> Any:
-        var = self._variable()
-        return var._hooks if var is not None else None
+        return self.variable._hooks
 
     def apply(self, grads: list) -> tuple:
-        var = self._variable()
-        if var is not None:
-            accumulate_grad(var, grads[0], False, set())
+        accumulate_grad(self.variable, grads[0], False, set())
         return ()
 
 
@@ -195,10 +192,13 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
 
 
 def _get_accumulator(self: Tensor) -> AccumulateGrad:
-    """The AccumulateGrad node of a leaf (it refers back to the leaf weakly)."""
-    acc = self._accumulator
+    """The AccumulateGrad node of a leaf: the same one while any graph holds it (the leaf
+    refers to it weakly, the node holds the leaf)."""
+    ref = self._accumulator
+    acc = ref() if ref is not None else None
     if acc is None:
-        acc = self._accumulator = AccumulateGrad(self)
+        acc = AccumulateGrad(self)
+        self._accumulator = weakref.ref(acc)
     return acc
 
 

@@ -90,7 +90,8 @@ cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid logit relu floor
 frac nan_to_num hardtanh leaky_relu leaky_relu_ elu elu_ celu celu_ gelu gelu_backward silu mish
 tanh_backward sigmoid_backward threshold_backward
 softplus hardsigmoid hardswish log_sigmoid softshrink hardshrink threshold threshold_ _clamp_min
-_div_scalar zero fill alias tril triu random_draw""".split()
+_div_scalar zero fill alias tril triu random_draw conj conj_physical angle complex polar
+view_as_real view_as_complex""".split()
 
 
 PHYSICAL_VJP.update({n: "pointwise" for n in _POINTWISE})
@@ -264,6 +265,24 @@ def _squeeze(c: Ctx) -> Any:
     if r == 0 or (isinstance(d, tuple) and not d):
         return _p("alias", v)
     return call(c.op, (v,), {"dim": _shift(d, r)})
+
+
+@rule("_fft_c2c", "_fft_r2c", "_fft_c2r")
+def _fft(c: Ctx) -> Any:  # the transformed dims move past the batch dim
+    v = c.vals[0]
+    return call(c.op, (v,), dict(c.attrs, dim=_shift(tuple(c.attrs["dim"]), v.dim() - 1)))
+
+
+@rule("_transpose_")
+def _transpose_inplace(c: Ctx) -> Any:
+    v, r = c.vals[0], c.vals[0].dim() - 1
+    dims = {k: _shift(c.attrs[k], r) for k in ("dim0", "dim1")}
+    return call(c.op, (v,), dims)
+
+
+@rule("_stft_frames", "_overlap_add")
+def _trailing(c: Ctx) -> Any:  # stft's framing and overlap-add act on the last dims only
+    return call(c.op, (c.vals[0],), c.attrs)
 
 
 @rule("roll")

@@ -8,6 +8,11 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer, _check_hparam, _to_scalar
+from .optimizer import _pairs
+
+
+def _real(a: np.ndarray) -> np.ndarray:
+    return _pairs(a) if a.dtype.kind == "c" else a
 
 __all__ = ["LBFGS"]
 
@@ -184,14 +189,17 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _gather_flat_grad(self) -> np.ndarray:
-        return np.concatenate([np.zeros(p._data.size, p._data.dtype) if p._grad is None
-                               else p._grad._data.reshape(-1) for p in self._params])
+        # complex parameters take part as (re, im) pairs, as in torch
+        return np.concatenate([np.zeros(_real(p._data).size, _real(p._data).dtype)
+                               if p._grad is None else _real(p._grad._data).reshape(-1)
+                               for p in self._params])
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            n = p._data.size
-            p._data += step_size * update[offset:offset + n].reshape(p._data.shape)
+            target = _real(p._data)
+            n = target.size
+            target += step_size * update[offset:offset + n].reshape(target.shape)
             p._bump()
             offset += n
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
+from collections.abc import MutableMapping
 from copy import deepcopy
 from itertools import chain
 from typing import Any, Callable
@@ -87,6 +88,38 @@ def _adam_moments(state: dict, g: np.ndarray, beta1: float, beta2: float) -> tup
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
     return exp_avg, exp_avg_sq
+
+
+def _pairs(a: np.ndarray) -> np.ndarray:
+    """A complex array seen as real (re, im) pairs in its last dim (torch's view_as_real)."""
+    return a[..., None].view(a.real.dtype)
+
+
+class _RealPairs(MutableMapping):
+    """The state of a complex parameter as its update sees it: complex tensors read as real
+    pairs sharing their memory, and pair-shaped tensors it stores kept complex (as torch's)."""
+
+    def __init__(self, state: dict, param: np.ndarray) -> None:
+        self._state, self._shape = state, param.shape + (2,)
+
+    def __getitem__(self, key: Any) -> Any:
+        v = self._state[key]
+        return Tensor._make(_pairs(v._data)) if isinstance(v, Tensor) and v.is_complex() else v
+
+    def __setitem__(self, key: Any, v: Any) -> None:
+        if isinstance(v, Tensor) and v._data.shape == self._shape:
+            v = Tensor._make(np.ascontiguousarray(v._data).view(
+                np.complex64 if v._data.dtype == np.float32 else np.complex128)[..., 0])
+        self._state[key] = v
+
+    def __delitem__(self, key: Any) -> None:
+        del self._state[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)
 
 
 def _check_hparam(ok: bool, message: str) -> None:
@@ -233,7 +266,10 @@ class Optimizer:
                     state.update(self._init_state(p, group))
             else:
                 state = {}
-            self._update(p._data, p._grad._data, state, group)
+            param, grad = p._data, p._grad._data
+            if param.dtype.kind == "c":  # as torch: a complex parameter is a pair of reals
+                param, grad, state = _pairs(param), _pairs(grad), _RealPairs(state, param)
+            self._update(param, grad, state, group)
             p._bump()
 
     def _has_state(self, group: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import RemovableHandle
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
+from ._devices import _DeviceMixin
 from ._state_dict import _IncompatibleKeys, _StateDictMixin  # noqa: F401  (re-export)
 from .utils import _addindent, _typename  # noqa: F401  (_addindent: re-export)
 
@@ -21,7 +22,7 @@ def _forward_unimplemented(self: "Module", *input: Any) -> None:
         f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-class Module(_StateDictMixin):
+class Module(_StateDictMixin, _DeviceMixin):
     """Base class for all neural network modules; subclasses define `forward`.
 
     Example::
@@ -389,39 +390,6 @@ class Module(_StateDictMixin):
             if buf is not None:
                 self._buffers[key] = fn(buf)
         return self
-
-    def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """Cast floating-point parameters and buffers to a dtype (devices other than CPU raise).
-
-        Example::
-            >>> nn.Linear(2, 2).to(ndgrad.float64).weight.dtype
-            torch.float64
-        """
-        from ..._tensor import device as _device
-
-        dtype = kwargs.get("dtype")
-        dev = kwargs.get("device")
-        for a in args:
-            if isinstance(a, _dtype.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None and not isinstance(a, bool):  # a bool is non_blocking
-                dev = a
-        if dev is not None:
-            _device(dev)
-        if dtype is not None and not dtype.is_floating_point:
-            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
-                            f"got desired dtype={dtype}")
-        if dtype is None:
-            return self
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
-
-    def cpu(self) -> "Module":
-        return self
-
-    def cuda(self, device: Any = None) -> "Module":
-        raise RuntimeError("ndgrad computes on the CPU; CUDA is not available")
 
     def type(self, dst_type: Any) -> "Module":
         return self._apply(lambda t: t.type(dst_type))
