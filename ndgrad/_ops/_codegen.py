@@ -7,16 +7,56 @@ operands whose dtypes already agree, then the forward, one grad-mode read when a
 requires grad, and the Tensor built in place. Anything else goes through `call` unchanged."""
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
 from .._out import OUT_OPS
 
 _TEMPLATES: dict[tuple, Callable] = {}  # compiled wrapper factories, by signature pattern
+# torch's argument parser also takes NumPy's names for these parameters (x.sum(axis=0, keepdims=
+# True)); a wrapper gets them as keyword-only parameters, checked with one `is` each
+NUMPY_NAMES = (("dim", "axis"), ("keepdim", "keepdims"))
+_NO = type("NotGiven", (), {"__repr__": lambda self: "<not given>"})()
+
+
+def with_numpy_names(fn: Callable) -> Callable:
+    """fn, also taking the NumPy names of its dim / keepdim parameters (composites)."""
+    params = inspect.signature(fn).parameters
+    aliases = {alias: target for target, alias in NUMPY_NAMES
+               if target in params and alias not in params}
+    if not aliases:
+        return fn
+
+    @functools.wraps(fn)
+    def renamed(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+
+    return renamed
+
+
+def _numpy_aliases(params: list) -> tuple:
+    """(index of the parameter, its NumPy name) for the parameters that get one: a required one
+    only when every positional parameter after it has a default (it then gets one too)."""
+    names = [p.name for p in params]
+    out = []
+    for target, alias in NUMPY_NAMES:
+        if target not in names or alias in names:
+            continue
+        i = names.index(target)
+        p = params[i]
+        if p.default is p.empty and p.kind is not p.KEYWORD_ONLY and any(
+                q.default is q.empty for q in params[i + 1:] if q.kind is not q.KEYWORD_ONLY):
+            continue
+        out.append((i, alias))
+    return tuple(out)
+
 
 # what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
-_ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new", "_nd",
-        "_asarray", "_STATE", "_reg", "_fwad")
+_ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new",
+        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing")
 
 
 def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
@@ -125,8 +165,9 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
     case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
     lean = None if case is None else (op.promote, bool(op.differentiable), op.view is True,
                                       bool(op.complex))
+    aliases = _numpy_aliases(params)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
-    key = (pattern, tensor_pos, lean, takes_out)
+    key = (pattern, tensor_pos, lean, takes_out, tuple(i for i, _ in aliases))
     factory = _TEMPLATES.get(key)
     if factory is None:
         heads, star = [], False
@@ -137,9 +178,15 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
             heads.append(names[i])
         if takes_out:
             heads += ["out"] if star else ["*", "out"]
+            star = True
+        if aliases:
+            heads += ([] if star else ["*"]) + [f"n{j}" for j in range(len(aliases))]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
         attrs = ", ".join(f"'{names[i]}': {names[i]}" for i, _ in attr_pos)
         lines = [f"    def f({', '.join(heads)}):"]
+        for j, (i, _) in enumerate(aliases):  # a NumPy name given: it replaces torch's
+            lines += [f"        if n{j} is not _NO:", f"            {names[i]} = n{j}",
+                      f"        elif {names[i]} is _NO:", f"            _missing({j})"]
         if takes_out:
             lines += ["        if out is not None:",
                       f"            return _call_out(_op, ({tensors}), {{{attrs}}}, out)"]
@@ -152,9 +199,15 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
-    values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward)
+
+    def missing(j: int) -> None:
+        raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
+
+    values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward, _NO=_NO,
+                  _missing=missing)
     fn = factory(*(values.get(k) for k in _ENV))
     real = {f"a{i}": p.name for i, p in enumerate(params)}
+    real.update({f"n{j}": alias for j, (_, alias) in enumerate(aliases)})
 
     def rename(c: Any) -> Any:
         if isinstance(c, str):
@@ -170,10 +223,13 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
         co_qualname=op.name)
     fn.__name__ = fn.__qualname__ = op.name
-    fn.__defaults__ = tuple(p.default for p in params
-                            if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY) or None
-    kwdefaults = {p.name: p.default for p in params
-                  if p.default is not p.empty and p.kind is p.KEYWORD_ONLY}
+    required = {i for i, _ in aliases if params[i].default is params[i].empty}
+    fn.__defaults__ = tuple(_NO if i in required else p.default for i, p in enumerate(params)
+                            if (p.default is not p.empty or i in required)
+                            and p.kind is not p.KEYWORD_ONLY) or None
+    kwdefaults = {p.name: _NO if i in required else p.default for i, p in enumerate(params)
+                  if (p.default is not p.empty or i in required) and p.kind is p.KEYWORD_ONLY}
+    kwdefaults.update({alias: _NO for _, alias in aliases})
     if takes_out:
         kwdefaults["out"] = None
     fn.__kwdefaults__ = kwdefaults or None

@@ -20,7 +20,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from . import _node
-from ._codegen import _make_public
+from ._codegen import _make_public, with_numpy_names
 from ._forward import propagate as _propagate_tangents
 from ._node import (  # noqa: F401  (re-exported: the engine's neighbours read them here)
     _FREED_MSG, _INTERNAL, _PACKED, OpNode, _version_error, saved_properties, site,
@@ -242,6 +242,8 @@ SOURCE_HOOK: Callable | None = None  # (node) -> None
 
 
 def _vmap_guard(name: str, fn: Callable) -> Callable:
+    fn = with_numpy_names(fn)
+
     @functools.wraps(fn)
     def composite_fn(*args: Any, **kwargs: Any) -> Any:
         if VMAP_COMPOSITE is None:
