@@ -56,7 +56,9 @@ def _numpy_aliases(params: list) -> tuple:
 
 # what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
 _ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new",
-        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing")
+        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing", "_cx")
+# what a non-differentiable op's inline case reads for grad mode: it never records
+_NEVER_RECORDS = type("NeverRecords", (), {"enabled": False})()
 
 
 def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
@@ -84,12 +86,10 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
         return None
     t = [names[i] for i in tensor_pos]
     kind = op.promote
-    real = "" if op.complex else " != 'c'"  # real-only ops: complex input goes to call (it raises)
     if kind == "binary" and len(t) == 2:
         a, b = t
         return ([f"isinstance({a}, _T)", f"isinstance({b}, _T)",
-                 f"{a}._data.dtype == {b}._data.dtype"] +
-                ([f"{a}._data.dtype.kind{real}"] if real else []),
+                 f"{a}._data.dtype == {b}._data.dtype", f"{a}._data.dtype.kind != _cx"],
                 [f"{a}._data", f"{b}._data"], f"{a}._requires_grad or {b}._requires_grad",
                 # a float tensor and a Python float / int: the number goes to the forward as is
                 ([f"isinstance({a}, _T)", f"(type({b}) is float or type({b}) is int)",
@@ -99,8 +99,7 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
         return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'"], [f"{a}._data"],
                 f"{a}._requires_grad", None)
     if kind in ("same", None) and t:
-        return ([f"isinstance({x}, _T)" for x in t] +
-                ([f"{x}._data.dtype.kind{real}" for x in t] if real else []),
+        return ([f"isinstance({x}, _T)" for x in t] + [f"{x}._data.dtype.kind != _cx" for x in t],
                 [f"{x}._data" for x in t],
                 " or ".join(f"{x}._requires_grad" for x in t), None)
     if kind == "scalar" and len(t) == 1:
@@ -119,8 +118,6 @@ def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: st
     """The inline common case: the lines of the generated function before its `call`."""
     lines = ["    if _reg.VMAP_DISPATCH is None and _reg.PROFILER is None and "
              "not _fwad.ACTIVE_LEVELS:"]
-    record = (f"                result = _record(_op, ({tensors}), {{{attrs}}}, out, 2)"
-              if op.differentiable else None)
     branches = [case[:3]] + ([case[3]] if case[3] is not None else [])
     for conds, arrays, rg in branches:
         args = ", ".join(arrays + ([fwd_attrs] if fwd_attrs else []))
@@ -129,11 +126,10 @@ def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: st
                   f"                out = _fwd({args})",
                   "            except ValueError as e:",
                   f"                raise _ferr(_op, ({', '.join(arrays)},), e) from None"]
-        if record is not None:
-            lines += [f"            if ({rg}) and _STATE.enabled:", record, "            else:"]
-            ind = "                "
-        else:
-            ind = "            "
+        lines += [f"            if ({rg}) and _STATE.enabled:",
+                  f"                result = _record(_op, ({tensors}), {{{attrs}}}, out, 2)",
+                  "            else:"]
+        ind = "                "
         lines += [f"{ind}result = _new(_T)",
                   f"{ind}result._data = out if type(out) is _nd else _asarray(out)",
                   f"{ind}result._requires_grad = False", f"{ind}result._grad_fn = None",
@@ -163,8 +159,9 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
     names = [f"a{i}" for i in range(len(params))]
     attr_pos = [(i, p.name) for i, p in enumerate(params) if i not in tensor_pos]
     case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
-    lean = None if case is None else (op.promote, bool(op.differentiable), op.view is True,
-                                      bool(op.complex))
+    # one template serves ops that differ only in what the closure tells (complex input taken,
+    # differentiable): each template compiled costs import time
+    lean = None if case is None else (op.promote or "same", op.view is True)
     aliases = _numpy_aliases(params)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
     key = (pattern, tensor_pos, lean, takes_out, tuple(i for i, _ in aliases))
@@ -204,7 +201,9 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
 
     values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward, _NO=_NO,
-                  _missing=missing)
+                  _missing=missing, _cx=None if op.complex else "c")  # "c": complex goes to call
+    if not op.differentiable:
+        values["_STATE"] = _NEVER_RECORDS
     fn = factory(*(values.get(k) for k in _ENV))
     real = {f"a{i}": p.name for i, p in enumerate(params)}
     real.update({f"n{j}": alias for j, (_, alias) in enumerate(aliases)})
