@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any, Callable
 
 from .._out import OUT_OPS
@@ -52,6 +53,10 @@ def _numpy_aliases(params: list) -> tuple:
             continue
         out.append((i, alias))
     return tuple(out)
+
+
+# code objects carry a qualified name from Python 3.11 on; 3.10 keeps it on the function only
+_QUALNAME_IN_CODE = sys.version_info >= (3, 11)
 
 
 # what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
@@ -216,11 +221,11 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         return c
 
     code = fn.__code__
+    qualname: dict[str, Any] = {"co_qualname": op.name} if _QUALNAME_IN_CODE else {}
     fn.__code__ = code.replace(
         co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
         co_cellvars=tuple(real.get(v, v) for v in code.co_cellvars),
-        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
-        co_qualname=op.name)
+        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name, **qualname)
     fn.__name__ = fn.__qualname__ = op.name
     required = {i for i, _ in aliases if params[i].default is params[i].empty}
     fn.__defaults__ = tuple(_NO if i in required else p.default for i, p in enumerate(params)

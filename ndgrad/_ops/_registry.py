@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype, _out  # noqa: F401  (_dtype: re-exported)
-from .._tensor import Tensor, ViewInfo
+from .._tensor import Tensor
 from ..autograd import anomaly as _anomaly
 from ..autograd import forward_ad as _forward_ad
 from ..autograd import saved_hooks as _saved_hooks
@@ -30,6 +30,7 @@ from ._promote import (  # noqa: F401  (re-exported: ops import promotion from t
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
     _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
 )
+from ._views import mark_views as _mark_views
 
 _new = object.__new__
 _getframe = sys._getframe
@@ -319,27 +320,6 @@ def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
     return RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}")
 
 
-def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
-    """Outputs of a view op share x's memory and version counter and know how to be replayed
-    from x's base (needed when one of them is written in place)."""
-    info = x._view
-    base = info.base if info is not None else x
-    prefix = info.chain if info is not None else ()
-    no_grad = not STATE.enabled or (info is not None and info.no_grad)
-    conj = x._is_conj
-    if op.n_outputs == 1:
-        result._vc = x._vc
-        if conj and result._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
-            result._is_conj = True
-        result._view = ViewInfo(base, prefix + ((op, attrs, None),), no_grad)
-        return
-    for i, r in enumerate(result):
-        r._vc = x._vc
-        if conj and r._data.dtype.kind == "c":
-            r._is_conj = True
-        r._view = ViewInfo(base, prefix + ((op, attrs, i),), no_grad)
-
-
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> Any:
     """Record op's node and build its outputs; `depth`: frames from here to the caller of the
     op's public function (3: through `call`, 2: from the public function's inline case)."""
@@ -358,10 +338,11 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
             view = x._view
-            if view is not None and view.base_fn is not view.base._grad_fn:
-                x._sync_view()
-            fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (x._get_accumulator(), 0))
+            if view is not None and view.version != x._vc[0]:
+                x._sync_view()  # written since its grad_fn was set: a fresh one
+            fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+            edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
+                view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
             d = x._data
             meta.append((d.shape, d.dtype))
             if req is not None:
