@@ -206,7 +206,7 @@ def _random_like(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
     g = rng.standard_normal(a.shape)
     if a.dtype.kind == "c":
         g = g + 1j * rng.standard_normal(a.shape)
-    return g.astype(a.dtype)
+    return np.asarray(g, dtype=a.dtype)  # an array even for 0-d (a NumPy scalar is a copy)
 
 
 def _complex_note(inp: Any, out: Any) -> str:
