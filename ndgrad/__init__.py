@@ -83,7 +83,7 @@ from ._runtime import (  # noqa: E402
 
 _SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
                "distributed", "accelerator", "amp", "backends", "cpu", "cuda", "functional", "jit",
-               "mps", "profiler", "fft"}
+               "mps", "profiler", "fft", "special", "masked", "signal"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
                "autocast": "amp",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",

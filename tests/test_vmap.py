@@ -24,6 +24,8 @@ FORWARD_FALLBACKS = {
     "nll_loss", "nll_loss2d", "nll_loss_backward",  # per-sample class weights; 2-d targets
     # composites that compute on NumPy arrays (run per sample by their registered name)
     "cosine_similarity", "matrix_norm", "nn.functional.gaussian_nll_loss",
+    # linear algebra with a lower-rank companion (tau, pivots) or a vector right-hand side
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_ldl_solve", "linalg_lstsq",
     "block_diag", "put",  # per-sample block layouts; per-sample flat indices
     "bincount", "histc", "quantile", "nanquantile",  # bins and ranks from each sample's values
 }
@@ -37,7 +39,10 @@ BACKWARD_FALLBACKS = {f"{n} (backward)" for n in (
     "vmap(loss)",  # cosine_similarity, gaussian_nll_loss: the whole vmapped function loops
     "_prelu_kernel", "as_strided_view", "copy_slices", "embedding", "embedding_dense_backward",
     "index_add", "index_copy", "index_fill", "index_fill_tensor", "native_batch_norm",
-    "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put"}
+    "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put",
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_lstsq",
+    "linalg_lu (backward)", "linalg_lu_factor_ex (backward)",  # the pivots are read as values
+    "linalg_eig (backward)"}  # the phase check reads the values
 # torch refuses these under vmap, so do we
 DYNAMIC = {"masked_select", "nonzero", "unique", "unique_consecutive"}
 B = 3

@@ -29,7 +29,9 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 LAZY = ("join", "scatter", "index_ops", "view_ops", "sorting", "scan", "statistics", "special",
         "contract", "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn",
         "stft", "numeric", "nan_reduce", "log_space", "copy_variants", "combine", "numerical",
-        "histogram", "index_writes", "storage", "native_norms", "lowrank")
+        "histogram", "index_writes", "storage", "native_norms", "lowrank",
+        "special_fns", "special_binary", "special_poly", "windows", "linalg_lu", "linalg_solvers",
+        "linalg_householder", "linalg_misc", "linalg_eig")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.

@@ -75,6 +75,20 @@ PUBLIC = _invert({  # ndgrad.<name>
         "native_batch_norm native_group_norm native_layer_norm"),
     "lowrank": (
         "pca_lowrank svd_lowrank"),
+    "special_fns": (
+        "i0 mvlgamma sinc"),
+    "special_binary": (
+        "igamma igammac"),
+    "windows": (
+        "bartlett_window blackman_window hamming_window hann_window kaiser_window"),
+    "linalg_lu": (
+        "lu lu_solve lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
+    "linalg_misc": (
+        "chain_matmul"),
 })
 
 
@@ -132,6 +146,16 @@ METHODS = _invert({  # Tensor.<name>
         "index_reduce index_reduce_ nonzero_static put put_"),
     "storage": (
         "new_empty_strided resize_ resize_as_"),
+    "special_fns": (
+        "i0 i0_ mvlgamma mvlgamma_ sinc sinc_"),
+    "special_binary": (
+        "igamma igamma_ igammac igammac_"),
+    "linalg_lu": (
+        "lu lu_solve"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
 })
 
 
@@ -199,6 +223,33 @@ REGISTRY = _invert({  # op names
         "bincount histc unique_consecutive"),
     "index_writes": (
         "fill_scalar fill_tensor put"),
+    "special_fns": (
+        "i0 mvlgamma sinc special_entr special_erfcx special_i0e special_i1 special_i1e "
+        "special_log_ndtr special_ndtr special_ndtri"),
+    "special_binary": (
+        "igamma igammac special_xlog1py special_xlog1py_scalar_other "
+        "special_xlog1py_scalar_self special_zeta special_zeta_scalar_other "
+        "special_zeta_scalar_self"),
+    "special_poly": (
+        "special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0 "
+        "special_bessel_y1 special_chebyshev_polynomial_t special_chebyshev_polynomial_u "
+        "special_chebyshev_polynomial_v special_chebyshev_polynomial_w "
+        "special_hermite_polynomial_h special_hermite_polynomial_he "
+        "special_laguerre_polynomial_l special_legendre_polynomial_p "
+        "special_modified_bessel_i0 special_modified_bessel_i1 special_modified_bessel_k0 "
+        "special_modified_bessel_k1 special_scaled_modified_bessel_k0 "
+        "special_scaled_modified_bessel_k1 special_shifted_chebyshev_polynomial_t "
+        "special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v "
+        "special_shifted_chebyshev_polynomial_w special_spherical_bessel_j0"),
+    "linalg_lu": (
+        "linalg_ldl_factor_ex linalg_ldl_solve linalg_lu linalg_lu_factor_ex linalg_lu_solve "
+        "lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve linalg_lstsq triangular_solve"),
+    "linalg_householder": (
+        "geqrf linalg_householder_product linalg_matrix_exp ormqr"),
+    "linalg_eig": (
+        "linalg_eig"),
 })
 
 

@@ -161,7 +161,7 @@ def _(grad, input, mat2, needs_input_grad):
 def _fold(t1: Tensor, t2: Tensor) -> Tensor:
     """t1 (>= 3 dims) @ t2 (1 or 2 dims): fold t1's batch into rows, one mm or mv."""
     batch = t1._data.shape[:-1]
-    flat = reshape(t1, -1, t1._data.shape[-1])
+    flat = reshape(t1, int(np.prod(batch)), t1._data.shape[-1])  # -1 is ambiguous when empty
     out = flat.mm(t2) if t2._data.ndim == 2 else flat.mv(t2)
     return _unsafe_view.public(out, size=batch + out._data.shape[1:])
 
@@ -207,8 +207,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         n_batch = int(np.prod(batch))
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n_batch}, {k}] but got: [{n_batch}, {b[-2]}].")
-    x = reshape(input.expand(*batch, n, k), -1, n, k)
-    y = reshape(other.expand(*batch, k, p), -1, k, p)
+    n_batch = int(np.prod(batch))  # not -1: ambiguous for empty matrices
+    x = reshape(input.expand(*batch, n, k), n_batch, n, k)
+    y = reshape(other.expand(*batch, k, p), n_batch, k, p)
     return _unsafe_view.public(x.bmm(y), size=tuple(batch) + (n, p))
 
 

@@ -1,5 +1,6 @@
 """Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma (SciPy, imported on first
-use so that `import ndgrad` does not import SciPy) and xlogy."""
+use so that `import ndgrad` does not import SciPy) and xlogy; the rest of torch.special lives in
+special_fns, special_binary and special_poly."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from . import _special_math
 from ._registry import composite, primitive
 from .pointwise import FEW_BINARY_SHAPES, FEW_UNARY_SHAPES, _bad_args, _result_np, where
 
@@ -21,6 +23,22 @@ def _scipy(name: str, x: np.ndarray, *args: Any) -> np.ndarray:
     import scipy.special
 
     return np.asarray(getattr(scipy.special, name)(*args, x), dtype=x.dtype)
+
+
+def _scipy_bessel_i(name: str, x: np.ndarray) -> np.ndarray:
+    """scipy.special.i0 / i1 with torch's float32 overflow: its kernels form exp(|x|) in float32
+    first, so the result is infinite from |x| > 88.72 on (the true values stay finite to ~91.9)
+    and NaN at ±inf."""
+    out = _scipy(name, x)
+    if out.dtype != np.float32:
+        return out
+    with np.errstate(over="ignore"):
+        over = np.isinf(np.exp(np.abs(x).astype(np.float32)))
+    if not over.any():
+        return out
+    inf = np.copysign(np.float32(np.inf), x) if name == "i1" else np.float32(np.inf)
+    inf = np.where(np.isinf(x), np.float32(np.nan), inf)  # exp(x) / sqrt(x) is inf / inf there
+    return np.where(over, inf, out).astype(np.float32)
 
 
 @primitive("erf", inplace=True, grad_fn="ErfBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
@@ -113,7 +131,9 @@ def _(grad, input):
 def _polygamma(input, *, n):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return _scipy("psi", input) if n == 0 else _scipy("polygamma", input, n)
+    if n == 0:
+        return _scipy("psi", input)
+    return _special_math.polygamma(n, input).astype(input.dtype, copy=False)  # torch's edges
 
 
 @_polygamma.vjp
@@ -202,3 +222,4 @@ def xlogy(input: Any, other: Any) -> Tensor:
     if not isinstance(other, Tensor):
         raise _bad_args("xlogy", (input, other), "TSN")
     return _xlogy_scalar_self.public(other, input=input)
+

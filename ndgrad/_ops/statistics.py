@@ -313,6 +313,44 @@ def _(grad, input, result, *, ord, dim, keepdim, dtype):
     return input * a ** (p - 2) * where(zero, 0.0, g / norm ** (p - 1))
 
 
+@_vector_norm.jvp
+def _(input_t, input, result, *, ord, dim, keepdim, dtype):
+    # torch's own forward-mode formula (norm_jvp): it masks the zero norms after dividing, where
+    # the double backward of the rule above keeps their nan (as torch's does)
+    p = float(ord)
+    axes = _axes(dim, input._data.ndim)
+    if dtype is not None and input._data.dtype != dtype.np:
+        input, input_t = input.to(dtype), input_t.to(dtype)
+
+    every = tuple(range(input._data.ndim)) if axes is None else axes
+
+    def total(x: Tensor) -> Tensor:
+        return x.sum(every, keepdim) if every else x
+
+    zero = Tensor._make(result._data == 0)
+    if p == 0:
+        return result * 0
+    if p == 1:
+        return total((input.sgn() * input_t.conj()).real)
+    if p == 2:
+        return where(zero, 0.0, total((input * input_t.conj()).real) / result)
+    a = input.abs()
+    if p in (INF, -INF):
+        norm = _unreduce(result, input._data.shape, dim, keepdim)
+        hit = (a._data == norm._data) | (np.isnan(input._data) & np.isnan(norm._data))
+        count = hit.sum(axis=every, keepdims=True)
+        share = Tensor._make((hit / count).astype(a._data.dtype))
+        return total((input.sgn() * input_t.conj()).real * share)
+    if p < 1:
+        nonzero = where(Tensor._make(input._data == 0), 0.0, a ** (p - 1))
+        return total(nonzero * (input.sgn() * input_t.conj()).real) * result ** (1 - p)
+    if p < 2:
+        out = total(a ** (p - 1) * (input.sgn() * input_t.conj()).real) / result ** (p - 1)
+    else:
+        out = total(a ** (p - 2) * (input * input_t.conj()).real) / result ** (p - 1)
+    return where(zero, 0.0, out)
+
+
 _NORM_KW = {"kinks": (0.0,)}
 
 
@@ -392,7 +430,9 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # singular values of the matrices moved to the end; torch records the same chain
         perm = [i for i in range(x.ndim) if i not in (d0, d1)] + [d0, d1]
         s = svdvals((A if dtype is None else A.to(dtype)).permute(*perm))
-        out = s.sum(-1, keepdim) if ord == "nuc" else (amax if ord > 0 else amin)(s, -1, keepdim)
+        empty_max = ord == 2 and s._data.shape[-1] == 0  # no singular values: torch gives 0
+        out = s.sum(-1, keepdim) if ord == "nuc" or empty_max else \
+            (amax if ord > 0 else amin)(s, -1, keepdim)
         return out.unsqueeze(-1).permute(*np.argsort(perm)) if keepdim else out
     if isinstance(ord, str) or abs(ord) not in (1, INF):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
@@ -401,6 +441,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if not keepdim and d0 < d1:
         d1 -= 1  # the first reduction removed a dim in front of d1
     col = vector_norm(A, 1.0, d0, keepdim, dtype=dtype)
+    if ord > 0 and col._data.shape[d1] == 0:  # the largest of no abs-sums: torch gives 0
+        return col.sum(d1, keepdim)
     return (amax if ord > 0 else amin)(col, d1, keepdim)
 
 

@@ -16,7 +16,9 @@ from ._batching import (COMPOSITE, PHYSICAL_VJP, RANDOM_FILLS, Ctx, _bat, _p, _p
 
 @rule("linalg_inv", "linalg_det", "linalg_slogdet", "linalg_solve", "linalg_solve_triangular",
       "linalg_cholesky", "cholesky", "linalg_qr", "linalg_svd", "linalg_eigh", "linalg_pinv",
-      "_cdist_forward", "constant_pad_nd", "_scaled_dot_product_flash_attention_for_cpu")
+      "_cdist_forward", "constant_pad_nd", "_scaled_dot_product_flash_attention_for_cpu",
+      "linalg_lu", "linalg_lu_factor_ex", "lu_unpack", "triangular_solve", "cholesky_solve",
+      "cholesky_inverse", "linalg_matrix_exp", "geqrf", "linalg_ldl_factor_ex", "linalg_eig")
 def _leading(c: Ctx) -> Any:  # ops that already treat leading dims as a batch
     if c.op.name == "constant_pad_nd" and len(c.attrs["pad"]) // 2 > c.orig[0].dim():
         return NotImplemented  # torch's message, from the per-sample call

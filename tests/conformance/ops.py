@@ -102,7 +102,8 @@ def variants(op: Any) -> list[Variant]:
             out.append(Variant(label, fn, fn if not isinstance(nd, Missing) else nd, inplace,
                                method=inplace))
     for alias in op.aliases:
-        out.append(Variant(f"alias {alias.name}", alias.op, resolve_or_missing(f"torch.{alias.name}")))
+        qualified = alias.name if alias.name.startswith("torch.") else f"torch.{alias.name}"
+        out.append(Variant(f"alias {alias.name}", alias.op, resolve_or_missing(qualified)))
         if alias.method_variant is not None:
             out.append(Variant(f"alias method {alias.name}", alias.method_variant,
                                resolve_or_missing(f"Tensor.{alias.name}"), method=True))
