@@ -37,7 +37,7 @@ def test_module_size_budget(path):
 
 
 def test_no_node_subclasses_outside_engine_and_registry():
-    allowed = {"autograd", "_ops/_registry.py"}
+    allowed = {"autograd", "_ops/_registry.py", "_ops/_node.py"}  # the registry and its nodes
     for path in FILES:
         rel = str(path.relative_to(PKG))
         if rel.startswith("autograd/") or rel in allowed:

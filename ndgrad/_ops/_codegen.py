@@ -1,4 +1,10 @@
-"""Public op functions generated from each forward's signature (fast to call and to import)."""
+"""Public op functions generated from each declaration (fast to call and to import).
+
+Each is `call(op, tensors, attrs)` (the registry's single call path) with the forward's exact
+signature. Where the declaration allows (one output, a promotion rule the template knows), the
+function also carries that path's common case inline: no vmap and no forward AD anywhere,
+operands whose dtypes already agree, then the forward, one grad-mode read when an input
+requires grad, and the Tensor built in place. Anything else goes through `call` unchanged."""
 from __future__ import annotations
 
 import functools
@@ -47,8 +53,17 @@ def _numpy_aliases(params: list) -> tuple:
             continue
         out.append((i, alias))
     return tuple(out)
+
+
 # code objects carry a qualified name from Python 3.11 on; 3.10 keeps it on the function only
 _QUALNAME_IN_CODE = sys.version_info >= (3, 11)
+
+
+# what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
+_ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new",
+        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing", "_cx", "_gm")
+# what a non-differentiable op's inline case reads for grad mode: it never records
+_NEVER_RECORDS = type("NeverRecords", (), {"enabled": False})()
 
 
 def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
@@ -70,10 +85,71 @@ def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Calla
     return fn
 
 
-def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
+def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> tuple | None:
+    """(conditions, arrays, requires-grad expression) of the inline common case, or None."""
+    if op.n_outputs != 1 or not (op.view is False or op.view is True):
+        return None
+    t = [names[i] for i in tensor_pos]
+    kind = op.promote
+    if kind == "binary" and len(t) == 2:
+        a, b = t
+        return ([f"isinstance({a}, _T)", f"isinstance({b}, _T)",
+                 f"{a}._data.dtype == {b}._data.dtype", f"{a}._data.dtype.kind != _cx"],
+                [f"{a}._data", f"{b}._data"], f"{a}._requires_grad or {b}._requires_grad",
+                # a float tensor and a Python float / int: the number goes to the forward as is
+                ([f"isinstance({a}, _T)", f"(type({b}) is float or type({b}) is int)",
+                  f"{a}._data.dtype.kind == 'f'"], [f"{a}._data", b], f"{a}._requires_grad"))
+    if kind == "float" and len(t) == 1:
+        (a,) = t
+        return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'"], [f"{a}._data"],
+                f"{a}._requires_grad", None)
+    if kind in ("same", None) and t:
+        return ([f"isinstance({x}, _T)" for x in t] + [f"{x}._data.dtype.kind != _cx" for x in t],
+                [f"{x}._data" for x in t],
+                " or ".join(f"{x}._requires_grad" for x in t), None)
+    if kind == "scalar" and len(t) == 1:
+        attr_names = {op_name: names[i] for i, op_name in attr_pos}
+        s = next((attr_names[k] for k in ("other", "exponent", "base") if k in attr_names), None)
+        if s is None:
+            return None
+        (a,) = t
+        return ([f"isinstance({a}, _T)", f"{a}._data.dtype.kind == 'f'",
+                 f"not isinstance({s}, complex)"], [f"{a}._data"], f"{a}._requires_grad", None)
+    return None
+
+
+def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: str,
+                 fwd_attrs: str) -> list[str]:
+    """The inline common case: the lines of the generated function before its `call`."""
+    lines = ["    if _reg.VMAP_DISPATCH is None and _reg.PROFILER is None and "
+             "not _fwad.ACTIVE_LEVELS and not _gm.INFERENCE_ACTIVE:"]
+    branches = [case[:3]] + ([case[3]] if case[3] is not None else [])
+    for conds, arrays, rg in branches:
+        args = ", ".join(arrays + ([fwd_attrs] if fwd_attrs else []))
+        lines += [f"        if {' and '.join(conds)}:",
+                  "            try:",
+                  f"                out = _fwd({args})",
+                  "            except ValueError as e:",
+                  f"                raise _ferr(_op, ({', '.join(arrays)},), e) from None"]
+        lines += [f"            if ({rg}) and _STATE.enabled:",
+                  f"                result = _record(_op, ({tensors}), {{{attrs}}}, out, 2)",
+                  "            else:"]
+        ind = "                "
+        lines += [f"{ind}result = _new(_T)",
+                  f"{ind}result._data = out if type(out) is _nd else _asarray(out)",
+                  f"{ind}result._requires_grad = False", f"{ind}result._grad_fn = None",
+                  f"{ind}result._output_nr = 0", f"{ind}result._grad = None",
+                  f"{ind}result._vc = [0]", f"{ind}result._view = None"]
+        if op.view is True:
+            lines.append(f"            _mark_views(_op, {names[0]}, {{{attrs}}}, result)")
+        lines.append("            return result")
+    return lines
+
+
+def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None = None) -> Callable:
     """Build ndgrad.<op>: a function with the forward's exact signature that calls
-    `call(op, tensors, attrs)` (the registry's single call path), or `call_out(op, tensors,
-    attrs, out)` when the op takes torch's out= and one is given.
+    `call(op, tensors, attrs)`, or `call_out(op, tensors, attrs, out)` when the op takes torch's
+    out= and one is given; with the inline common case when `env` (LEAN_ENV) is given.
 
     One code object is compiled per signature pattern and renamed for each op (compiling a
     source string per op made `import ndgrad` several times slower)."""
@@ -85,12 +161,17 @@ def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
         return _make_public_by_source(op, call, call_out)
     pattern = tuple(p.kind is p.KEYWORD_ONLY for p in params)  # defaults are set afterwards
     tensor_pos = tuple(names_.index(n) for n in op.inputs)
+    names = [f"a{i}" for i in range(len(params))]
+    attr_pos = [(i, p.name) for i, p in enumerate(params) if i not in tensor_pos]
+    case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
+    # one template serves ops that differ only in what the closure tells (complex input taken,
+    # differentiable): each template compiled costs import time
+    lean = None if case is None else (op.promote or "same", op.view is True)
     aliases = _numpy_aliases(params)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
-    key = (pattern, tensor_pos, takes_out, tuple(i for i, _ in aliases))
+    key = (pattern, tensor_pos, lean, takes_out, tuple(i for i, _ in aliases))
     factory = _TEMPLATES.get(key)
     if factory is None:
-        names = [f"a{i}" for i in range(len(params))]
         heads, star = [], False
         for i, kwonly in enumerate(pattern):
             if kwonly and not star:
@@ -103,17 +184,20 @@ def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
         if aliases:
             heads += ([] if star else ["*"]) + [f"n{j}" for j in range(len(aliases))]
         tensors = "".join(f"{names[i]}, " for i in tensor_pos)
-        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i in range(len(params))
-                          if i not in tensor_pos)
-        renames = "".join(f"        if n{j} is not _NO:\n            {names[i]} = n{j}\n"
-                          f"        elif {names[i]} is _NO:\n            _missing({j})\n"
-                          for j, (i, _) in enumerate(aliases))
-        body = f"        return _call(_op, ({tensors}), {{{attrs}}})\n"
+        attrs = ", ".join(f"'{names[i]}': {names[i]}" for i, _ in attr_pos)
+        lines = [f"    def f({', '.join(heads)}):"]
+        for j, (i, _) in enumerate(aliases):  # a NumPy name given: it replaces torch's
+            lines += [f"        if n{j} is not _NO:", f"            {names[i]} = n{j}",
+                      f"        elif {names[i]} is _NO:", f"            _missing({j})"]
         if takes_out:
-            body = ("        if out is None:\n    " + body +
-                    f"        return _call_out(_op, ({tensors}), {{{attrs}}}, out)\n")
-        src = (f"def make(_op, _call, _call_out, _NO, _missing):\n"
-               f"    def f({', '.join(heads)}):\n{renames}{body}    return f\n")
+            lines += ["        if out is not None:",
+                      f"            return _call_out(_op, ({tensors}), {{{attrs}}}, out)"]
+        if case is not None:
+            fwd_attrs = ", ".join(f"{names[i]}={names[i]}" for i, _ in attr_pos)
+            lines += ["    " + ln for ln in _lean_source(op, names, case, tensors, attrs,
+                                                          fwd_attrs)]
+        lines.append(f"        return _call(_op, ({tensors}), {{{attrs}}})")
+        src = (f"def make({', '.join(_ENV)}):\n" + "\n".join(lines) + "\n    return f\n")
         ns: dict[str, Any] = {}
         exec(compile(src, "<ndgrad op wrapper>", "exec"), ns)
         factory = _TEMPLATES[key] = ns["make"]
@@ -121,7 +205,11 @@ def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
     def missing(j: int) -> None:
         raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
 
-    fn = factory(op, call, call_out, _NO, missing)
+    values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward, _NO=_NO,
+                  _missing=missing, _cx=None if op.complex else "c")  # "c": complex goes to call
+    if not op.differentiable:
+        values["_STATE"] = _NEVER_RECORDS
+    fn = factory(*(values.get(k) for k in _ENV))
     real = {f"a{i}": p.name for i, p in enumerate(params)}
     real.update({f"n{j}": alias for j, (_, alias) in enumerate(aliases)})
 
@@ -136,6 +224,7 @@ def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
     qualname: dict[str, Any] = {"co_qualname": op.name} if _QUALNAME_IN_CODE else {}
     fn.__code__ = code.replace(
         co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
+        co_cellvars=tuple(real.get(v, v) for v in code.co_cellvars),
         co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name, **qualname)
     fn.__name__ = fn.__qualname__ = op.name
     required = {i for i, _ in aliases if params[i].default is params[i].empty}

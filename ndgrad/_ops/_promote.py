@@ -34,60 +34,69 @@ def result_dtype(a: Any, b: Any) -> np.dtype:
     return _dtype.result_type_of(dims, zeros, scalars).np
 
 
-def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+# Each prep takes (inputs, attrs) and returns (inputs, arrays, rg): the inputs (Python numbers
+# normalised), the arrays the forward receives, and whether any input requires grad (so the
+# registry reads grad mode only when it matters). Dtypes that already agree cost no promotion.
+
+def _prep_binary(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
     a, b = inputs
     if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            da, db = a._data, b._data
-            if da.dtype == db.dtype:
-                return inputs, [da, db]
-            dt = result_dtype(a, b)
-            return inputs, [da.astype(dt, copy=False), db.astype(dt, copy=False)]
-        b = _scalar(b)
         da = a._data
+        if isinstance(b, Tensor):
+            db = b._data
+            if da.dtype == db.dtype:
+                return inputs, (da, db), a._requires_grad or b._requires_grad
+            dt = result_dtype(a, b)
+            return inputs, (da.astype(dt, copy=False), db.astype(dt, copy=False)), (
+                a._requires_grad or b._requires_grad)
+        tb = type(b)
+        if tb is not float and tb is not int and tb is not bool:
+            b = _scalar(b)
         kind = da.dtype.kind
         if (kind == "f" and not isinstance(b, complex)) or kind == "c":
-            return (a, b), [da, b]
+            return (a, b), (da, b), a._requires_grad
         dt = result_dtype(a, b)
-        return (a, b), [da.astype(dt, copy=False), np.asarray(b, dtype=dt)]
+        return (a, b), (da.astype(dt, copy=False), np.asarray(b, dtype=dt)), a._requires_grad
     if isinstance(b, Tensor):
         a = _scalar(a)
         dt = result_dtype(a, b)
-        return (a, b), [np.asarray(a, dtype=dt), b._data.astype(dt, copy=False)]
+        return (a, b), (np.asarray(a, dtype=dt), b._data.astype(dt, copy=False)), b._requires_grad
     raise TypeError(f"expected at least one Tensor argument, got {type(a).__name__} and "
                     f"{type(b).__name__}")
 
 
-def _prep_float(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    arrays = []
+def _prep_float(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+    arrays, rg = [], False
     for x in inputs:
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(x).__name__}")
         d = x._data
         arrays.append(d if d.dtype.kind in "fc" else d.astype(_dtype._Default.float.np))
-    return inputs, arrays
+        rg = rg or x._requires_grad
+    return inputs, tuple(arrays), rg
 
 
-def _prep_plain(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-    arrays = []
+def _prep_plain(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+    arrays, rg = [], False
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x._data)
+            rg = rg or x._requires_grad
         elif x is None or isinstance(x, _NUMBER):
             arrays.append(x)
         else:
             raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
-    return inputs, arrays
+    return inputs, tuple(arrays), rg
 
 
-def _prep_scalar_attr(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+def _prep_scalar_attr(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
     # one tensor and a Python-number attribute (`other` / `exponent` / `self`) promoted together
     (a,) = inputs
     s = attrs.get("other", attrs.get("exponent", attrs.get("base")))
     d = a._data
     if (d.dtype.kind == "f" and not isinstance(s, complex)) or d.dtype.kind == "c":
-        return inputs, [d]
-    return inputs, [d.astype(result_dtype(a, _scalar(s)), copy=False)]
+        return inputs, (d,), a._requires_grad
+    return inputs, (d.astype(result_dtype(a, _scalar(s)), copy=False),), a._requires_grad
 
 
 # *** complex numbers: refusing them (real-only ops), differentiating holomorphic ops ***
@@ -120,24 +129,25 @@ def real_only(prep: Callable, name: str) -> Callable:
     """prep, followed by torch's refusal when an argument is complex (ops declared real-only).
     The plain and float preparations check in their own loop (no extra call on the hot path)."""
     if prep is _prep_plain:
-        def prep_plain_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-            arrays = []
+        def prep_plain_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+            arrays, rg = [], False
             for x in inputs:
                 if isinstance(x, Tensor):
                     d = x._data
                     if d.dtype.kind == "c":
                         raise complex_error(name, d.dtype)
                     arrays.append(d)
+                    rg = rg or x._requires_grad
                 elif x is None or isinstance(x, _NUMBER):
                     arrays.append(x)
                 else:
                     raise TypeError(f"expected Tensor as argument, but got {type(x).__name__}")
-            return inputs, arrays
+            return inputs, tuple(arrays), rg
 
         return prep_plain_real
     if prep is _prep_float:
-        def prep_float_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-            arrays = []
+        def prep_float_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+            arrays, rg = [], False
             for x in inputs:
                 if not isinstance(x, Tensor):
                     raise TypeError(f"expected Tensor as element 0 in argument 0, but got "
@@ -149,16 +159,17 @@ def real_only(prep: Callable, name: str) -> Callable:
                         raise complex_error(name, d.dtype)
                     d = d.astype(_dtype._Default.float.np)
                 arrays.append(d)
-            return inputs, arrays
+                rg = rg or x._requires_grad
+            return inputs, tuple(arrays), rg
 
         return prep_float_real
 
-    def prep_real(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
-        inputs, arrays = prep(inputs, attrs)
+    def prep_real(inputs: tuple, attrs: dict) -> tuple[tuple, tuple, bool]:
+        inputs, arrays, rg = prep(inputs, attrs)
         for a in arrays:
             if type(a) is np.ndarray and a.dtype.kind == "c":
                 raise complex_error(name, a.dtype)
-        return inputs, arrays
+        return inputs, arrays, rg
 
     return prep_real
 

@@ -4,28 +4,38 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import sys
 from typing import Any, Callable
 
 import numpy as np
 
-from .. import _out
+from .. import _dtype, _out  # noqa: F401  (_dtype: re-exported)
 from .._tensor import Tensor
-from ..autograd.grad_mode import STATE, mark_inference as _mark_inference
+from ..autograd import grad_mode as _grad_mode
+from ..autograd.grad_mode import mark_inference as _mark_inference
 from ..autograd import anomaly as _anomaly
+from ..autograd import forward_ad as _forward_ad
 from ..autograd import saved_hooks as _saved_hooks
-from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
-from ..autograd.graph import Node, next_sequence_nr
+from ..autograd.forward_ad import LEVELS as _FORWARD_AD
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
+from . import _node
 from ._codegen import _make_public, with_numpy_names
 from ._forward import propagate as _propagate_tangents
+from ._node import (  # noqa: F401  (re-exported: the engine's neighbours read them here)
+    _FREED_MSG, _INTERNAL, _PACKED, OpNode, _version_error, saved_properties, site,
+    site_location, user_site,
+)
+from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
+    _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
+    _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
+)
 from ._views import mark_views as _mark_views
-from ._promote import _PREP, _broadcast_error, holomorphic_vjp, real_only
-from ._promote import _scalar, result_dtype  # noqa: F401  (re-exported to the op modules)
 
-_PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
+_new = object.__new__
+_getframe = sys._getframe
 
 
 class _Table(dict):
@@ -50,149 +60,6 @@ PUBLIC: dict[str, Callable] = _Table("PUBLIC")  # ndgrad.<name>
 METHODS: dict[str, Callable] = _Table("METHODS")  # Tensor.<name>
 INPLACE: list[str] = []  # ops that also get Tensor.<name>_ (bound in _ops/__init__.py)
 
-_FREED_MSG = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after "
-    "they have already been freed). Saved intermediate values of the graph are freed when you "
-    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
-    "through the graph a second time or if you need to access saved tensors after calling "
-    "backward.")
-
-
-# *** saved values ***
-# A VJP's parameters name what it needs: an input by its forward name (saved as the Tensor),
-# `result` (the output, saved without a reference cycle), `<input>_shape` / `<input>_dtype`
-# (metadata only), `needs_input_grad`; keyword-only parameters receive the op's attributes.
-
-_PKG = __file__.rsplit("/", 2)[0] + "/"
-
-
-def _caller() -> tuple:
-    """(file, line) of the user code that called the op: one frame walk, kept for messages."""
-    f = sys._getframe(3)
-    while f is not None and (f.f_code.co_filename.startswith(_PKG)
-                             or f.f_code.co_filename.startswith("<ndgrad")):
-        f = f.f_back
-    return (f.f_code.co_filename, f.f_lineno) if f is not None else ("<unknown>", 0)
-
-
-def _version_error(t: Tensor, version: int, expected: int, fn: Any, node: "OpNode") -> str:
-    kind = {"float16": "Half", "float32": "Float", "float64": "Double"}.get(t.dtype.name, "")
-    head = f"[torch.{kind}Tensor {list(t._data.shape)}]"
-    if fn is not None:
-        head += f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
-    msg = (f"one of the variables needed for gradient computation has been modified by an "
-           f"inplace operation: {head} is at version {version}; expected version {expected} "
-           "instead. Hint: enable anomaly detection to find the operation that failed to compute "
-           "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-    saved_at = node._where
-    modified_at = t._vc[1] if len(t._vc) > 1 else None
-    if saved_at is not None:
-        msg += f"\nThe tensor was saved for {node.name()} at {saved_at[0]}:{saved_at[1]}"
-        msg += f" and modified in place at {modified_at}." if modified_at else "."
-    return msg
-
-
-class OpNode(Node):
-    """A recorded application of an OpDef; `apply` runs its VJP on the saved values."""
-
-    __slots__ = ("_saved", "_attrs", "_keep", "_where")
-    _op: "OpDef"
-
-    def apply(self, grads: list) -> tuple:
-        op = self._op
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        args = []
-        for kind, val in zip(op.save_kinds, saved):
-            if kind == 0:
-                x, version = val
-                if x is _PACKED:
-                    args.append(_saved_hooks.unpack(*version))
-                    continue
-                if version is not None and x._vc[0] != version:
-                    raise RuntimeError(_version_error(x, x._vc[0], version, x._grad_fn, self))
-                args.append(x)
-            elif kind == 1:
-                arr, vc, version, nr, live = val
-                if arr is _PACKED:
-                    args.append(_saved_hooks.unpack(*vc))
-                    continue
-                if live is not None:  # forward mode: the output itself, with its tangent
-                    t = live
-                else:
-                    floating = arr.dtype.kind in "fc"
-                    t = Tensor._make(arr, floating, self if floating else None, nr)
-                    t._vc = vc
-                if vc[0] != version:
-                    raise RuntimeError(_version_error(t, vc[0], version, self, self))
-                args.append(t)
-            else:
-                args.append(val)
-        g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        if PROFILER is not None:  # the node's backward as one event, its ops nested inside
-            out = PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
-        else:
-            out = op.vjp_fn(g, *args, **self._attrs)
-        if type(out) is not tuple:
-            out = (out,)
-        if self._keep is not None:
-            out = tuple(out[i] for i in self._keep)
-        if len(out) != len(self.next_functions):  # one gradient per input, in order
-            raise RuntimeError(f"the VJP of '{op.name}' returned {len(out)} gradients for "
-                               f"{len(self.next_functions)} inputs")
-        return out
-
-    def _release(self) -> None:
-        if self._op.saves_tensors:
-            self._saved = None
-
-    def _rerun(self, inputs: tuple, attrs: dict) -> Any:
-        """Run this node's op again on other inputs (gradcheck's diagnosis of a wrong rule)."""
-        return call(self._op, inputs, attrs)
-
-    def __getattr__(self, name: str) -> Any:
-        # torch's introspection: grad_fn._saved_self, _saved_other, _saved_result, _saved_dim ...
-        if name.startswith("_saved_"):
-            return _saved_attribute(self, name[7:])
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-
-def _saved_attribute(node: "OpNode", key: str) -> Any:
-    op = node._op
-    key = "input" + key[4:] if key.startswith("self") else key
-    if key.endswith("_sym_sizes"):
-        key = key[:-10] + "_shape"
-    for (kind, idx), val in zip(op.save_specs, node._saved or ()):
-        name = {"input": op.inputs[idx] if idx is not None else None,
-                "result": f"result{idx or ''}" if idx else "result",
-                "shape": f"{op.inputs[idx]}_shape" if idx is not None else None,
-                "dtype": None, "needs": None}[kind]
-        if name == key:
-            if kind == "input":
-                x = val[0]
-                return _saved_hooks.unpack(*val[1]) if x is _PACKED else x
-            if kind == "result":
-                if val[0] is _PACKED:
-                    return _saved_hooks.unpack(*val[1])
-                t = Tensor._make(val[0], val[0].dtype.kind in "fc", node, val[3])
-                t._vc = val[1]
-                return t
-            return tuple(val)
-    if key in node._attrs:
-        return node._attrs[key]
-    if node._saved is None and op.saves_tensors:
-        raise RuntimeError(_FREED_MSG)
-    raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{key}'")
-
-
-def _materialize(grads: list, saved: Any, op: "OpDef") -> tuple:
-    # multi-output ops get zeros for floating outputs that received no gradient
-    out_meta = saved[-1]
-    return tuple(g if g is not None or meta is None else Tensor._make(np.zeros(*meta))
-                 for g, meta in zip(grads, out_meta))
-
-
 # *** the op declaration ***
 
 class OpDef:
@@ -200,7 +67,7 @@ class OpDef:
 
     def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
                  promote: str | None, differentiable: bool, n_outputs: int, tests: dict,
-                 complex: bool | str = False) -> None:
+                 view: bool | Callable = False, complex: bool | str = False) -> None:
         self.name = name
         self.forward = forward
         self.grad_fn = grad_fn
@@ -212,16 +79,25 @@ class OpDef:
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests
+        self.view = view
+        self.save_if: dict = {}
         self.vjp_fn: Callable | None = None
         self.jvp_fn: Callable | None = None
         self.save_specs: tuple = ()
         self.save_kinds: tuple = ()
+        self.save_plan: tuple = ()  # (kind code, index, inputs whose gradient needs it)
+        self.wants_req = False  # does recording need each input's requires_grad
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
-        self.public: Callable = _make_public(self, call, call_out)
+        self._cls: type | None = None  # the node class, when grad_fn is a fixed name
+        self.public: Callable = _make_public(self, call, call_out, LEAN_ENV)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    def run(self, inputs: tuple, attrs: dict) -> Any:
+        """Call the op on (tensor inputs, attributes), as its public function does."""
+        return call(self, inputs, attrs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.public(*args, **kwargs)
@@ -229,9 +105,19 @@ class OpDef:
     def node_class(self, name: str) -> type:
         cls = self._node_classes.get(name)
         if cls is None:
-            cls = type(name, (OpNode,), {"__slots__": (), "_op": self, "n_outputs": self.n_outputs})
+            cls = type(name, (OpNode,), {"__slots__": (), "_op": self, "n_outputs": self.n_outputs,
+                                         **saved_properties(self)})
             self._node_classes[name] = cls
+        if type(self.grad_fn) is str and name == self.grad_fn:
+            self._cls = cls
         return cls
+
+    def __copy__(self) -> "OpDef":
+        # a copy (vmap's shadow ops) makes node classes of its own, which name it as their op
+        new = object.__new__(OpDef)
+        new.__dict__.update(self.__dict__)
+        new._node_classes, new._cls = {}, None
+        return new
 
     def vjp(self, fn: Callable) -> Callable:
         """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
@@ -257,7 +143,14 @@ class OpDef:
         self.save_specs = tuple(specs)
         self.save_kinds = tuple(kinds)
         self.saves_tensors = any(k in (0, 1) for k in kinds)
+        self._plan()
         return fn
+
+    def _plan(self) -> None:
+        codes = {"input": 0, "result": 1, "shape": 2, "dtype": 3, "needs": 4}
+        self.save_plan = tuple((codes[kind], idx, self.save_if.get(idx) if kind == "input"
+                                else None) for kind, idx in self.save_specs)
+        self.wants_req = any(c == 4 or need for c, _, need in self.save_plan)
 
     def jvp(self, fn: Callable) -> Callable:
         """Register the forward-mode rule fn(<input>_t..., <saved...>, *, <attrs>)."""
@@ -298,10 +191,10 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             names = tuple(p.name for p in sig.parameters.values()
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
-                   n_outputs, tests, complex)
-        op.view = view
+                   n_outputs, tests, view, complex)
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
+        op._plan()
         if differentiable and not grad_fn:
             raise ValueError(f"differentiable op '{name}' needs grad_fn=")
         REGISTRY[name] = op
@@ -378,7 +271,11 @@ def _vmap_guard(name: str, fn: Callable) -> Callable:
 # *** calling an op (promotion lives in _promote.py) ***
 
 def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
-    """Run op's forward on the inputs' arrays and, if any input requires grad, record a node."""
+    """Run op's forward on the inputs' arrays and, if any input requires grad, record a node.
+
+    The lean path (nothing records: no_grad, backward rules outside create_graph, optimizer
+    steps, inputs that need no gradient) reads grad mode once and two global flags (vmap, forward
+    AD in any thread), promotes only when dtypes differ and builds one Tensor."""
     if VMAP_DISPATCH is not None:
         out = VMAP_DISPATCH(op, inputs, attrs)
         if out is not NotImplemented:
@@ -386,29 +283,29 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
     prof = PROFILER
     if prof is not None:
         event = prof.enter(op.name, inputs)
-    inputs, arrays = op.prep(inputs, attrs)
+    inputs, arrays, rg = op.prep(inputs, attrs)
     try:
         out = op.forward(*arrays, **attrs)
     except ValueError as e:
-        shapes = [np.shape(a) for a in arrays if a is not None]
-        raise RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}") from None
-    result = None
-    if STATE.enabled and op.differentiable:
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
-                result = _record(op, inputs, attrs, out)
-                break
-    if result is None:
-        if op.n_outputs == 1:
-            result = Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
-        else:
-            result = tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o))
-                           for o in out)
+        raise _forward_error(op, arrays, e) from None
+    if rg and STATE.enabled and op.differentiable:
+        result = _record(op, inputs, attrs, out)
+    elif op.n_outputs == 1:  # Tensor._make, inlined: the leanest path
+        result = _new(Tensor)
+        result._data = out if type(out) is np.ndarray else np.asarray(out)
+        result._requires_grad = False
+        result._grad_fn = None
+        result._output_nr = 0
+        result._grad = None
+        result._vc = [0]
+        result._view = None
+    else:
+        result = tuple(Tensor._make(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
     elif STATE.inference:
         _mark_inference(result)
-    if _FORWARD_AD.stack:
+    if _forward_ad.ACTIVE_LEVELS and _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
     if prof is not None:
         prof.exit(event)
@@ -421,93 +318,127 @@ def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     return _out.write(op.name, call(op, inputs, attrs), out)
 
 
-def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
-    gf = op.grad_fn
-    name = gf if type(gf) is str else gf(**attrs)
-    node = object.__new__(op._node_classes.get(name) or op.node_class(name))
+def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
+    """A forward's ValueError as torch reports it (shapes that do not broadcast, mostly)."""
+    shapes = [np.shape(a) for a in arrays if a is not None]
+    return RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}")
+
+
+def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> Any:
+    """Record op's node and build its outputs; `depth`: frames from here to the caller of the
+    op's public function (3: through `call`, 2: from the public function's inline case)."""
+    cls = op._cls
+    if cls is None:  # the node's name depends on the attributes
+        gf = op.grad_fn
+        name = gf if type(gf) is str else gf(**attrs)
+        cls = op._node_classes.get(name) or op.node_class(name)
+    node = _new(cls)
     node._seq = next_sequence_nr()
     node._hooks = None
     node._attrs = attrs
-    edges, meta, req = [], [], []  # req: does input i require grad (the VJP's needs_input_grad)
-    keep = None
-    for i, x in enumerate(inputs):
-        if isinstance(x, Tensor):
-            if x._requires_grad:
-                view = x._view
-                if view is not None and view.version != x._vc[0]:
-                    x._sync_view()  # written since its grad_fn was set: a fresh one
-                fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
-                edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
-                    view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
-                d = x._data
-                meta.append((d.shape, d.dtype))
+    edges, meta = [], []
+    req = [] if op.wants_req else None  # does input i require grad (needs_input_grad, save_if)
+    keep = None  # indices of the inputs that are not None (when some are)
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            view = x._view
+            if view is not None and view.version != x._vc[0]:
+                x._sync_view()  # written since its grad_fn was set: a fresh one
+            fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+            edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
+                view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
+            d = x._data
+            meta.append((d.shape, d.dtype))
+            if req is not None:
                 req.append(True)
-            else:
-                edges.append(_NO_EDGE)
-                meta.append(None)
+        elif x is None:  # an absent optional input: no edge at all
+            if keep is None:
+                keep = [i for i, y in enumerate(inputs) if y is not None]
+            if req is not None:
                 req.append(False)
-        elif x is not None:  # torch gives wrapped Python numbers an empty edge, None nothing
+        else:  # torch gives non-differentiable inputs and wrapped numbers an empty edge
             edges.append(_NO_EDGE)
             meta.append(None)
-            req.append(False)
-        else:
-            req.append(False)
-            if keep is None:
-                keep = list(range(i))
-            continue
-        if keep is not None:
-            keep.append(i)
+            if req is not None:
+                req.append(False)
     node._keep = keep
     node.next_functions = tuple(edges)
     node._meta = tuple(meta)
     if op.n_outputs == 1:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        result = _new(Tensor)
+        result._data = out
         if out.dtype.kind in "fc":
-            result = Tensor._make(out, True, node)
+            result._requires_grad = True
+            result._grad_fn = node
         else:
-            result = Tensor._make(out)
-        results = (result,)
+            result._requires_grad = False
+            result._grad_fn = None
+        result._output_nr = 0
+        result._grad = None
+        result._vc = [0]
+        result._view = None
+        results: tuple = (result,)
     else:
         outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
         results = tuple(Tensor._make(o, True, node, i) if o.dtype.kind in "fc"
                         else Tensor._make(o) for i, o in enumerate(outs))
         result = results
-    saved = []
-    hooked = _SAVED_HOOKS.hooks
-    save_if = op.save_if
-    any_tensor = False  # only then is the save location worth capturing
-    for kind, idx in op.save_specs:
-        if kind == "input":
-            x = inputs[idx]
-            if not req[idx] and not isinstance(x, Tensor):
-                saved.append((x, None))
-                continue
-            if save_if and idx in save_if and not any([req[j] for j in save_if[idx]]):
-                saved.append((None, None))  # no gradient that reads it will be computed
-            elif hooked:
-                saved.append((_PACKED, _saved_hooks.pack(x)))
+    plan = op.save_plan
+    if plan:
+        hooked = _saved_hooks.ACTIVE and _SAVED_HOOKS.hooks
+        saved = []
+        any_tensor = False  # only then is the save location worth capturing
+        for code, idx, need in plan:
+            if code == 0:  # an input
+                x = inputs[idx]
+                if not isinstance(x, Tensor):
+                    saved.append((x, None))
+                    continue
+                if need is not None:
+                    for j in need:
+                        if req[j]:
+                            break
+                    else:  # no gradient that reads it will be computed
+                        saved.append((None, None))
+                        continue
+                if hooked:
+                    saved.append((_PACKED, _saved_hooks.pack(x)))
+                else:
+                    saved.append((x, x._vc[0]))
+                    any_tensor = True
+            elif code == 1:  # an output
+                r = results[idx]
+                if hooked:
+                    saved.append((_PACKED, _saved_hooks.pack(r), None, idx, None))
+                else:  # the output object is kept only in forward mode (it carries the tangent)
+                    any_tensor = True
+                    saved.append((r._data, r._vc, r._vc[0], idx,
+                                  r if _forward_ad.ACTIVE_LEVELS and _FORWARD_AD.stack else None))
+            elif code == 2:
+                saved.append(inputs[idx]._data.shape)
+            elif code == 3:
+                saved.append(inputs[idx].dtype)
+            else:  # one flag per forward input (None included), as the VJP returns grads
+                saved.append(tuple(req))
+        if op.n_outputs != 1:
+            saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc"
+                               else None for r in results))
+        node._saved = tuple(saved)
+        if any_tensor:  # where user code called in: O(1) unless ndgrad code called the op
+            f = _getframe(depth)  # the caller of the op's public function
+            if f.f_code.co_filename.startswith(_INTERNAL):
+                node._site = site(f)
             else:
-                saved.append((x, x._vc[0]))
-                any_tensor = True
-        elif kind == "result":
-            r = results[idx]
-            any_tensor = True
-            if hooked:
-                saved.append((_PACKED, _saved_hooks.pack(r), None, idx, None))
-            else:  # the output object is kept only in forward mode (it carries the tangent)
-                saved.append((r._data, r._vc, r._vc[0], idx, r if _FORWARD_AD.stack else None))
-        elif kind == "shape":
-            saved.append(inputs[idx]._data.shape)
-        elif kind == "dtype":
-            saved.append(inputs[idx].dtype)
-        else:  # one flag per forward input (None included), as the VJP returns grads
-            saved.append(tuple(req))
-    if op.n_outputs != 1:
-        saved.append(tuple((r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc" else None
-                           for r in results))
-    node._saved = tuple(saved)
-    node._where = _caller() if any_tensor else None
+                node._site = (f.f_code, f.f_lasti)
+        else:
+            node._site = None
+    else:
+        node._saved = () if op.n_outputs == 1 else (tuple(
+            (r._data.shape, r._data.dtype) if r._data.dtype.kind in "fc" else None
+            for r in results),)
+        node._site = None
     if SOURCE_HOOK is not None:  # viz: only while ndgrad.viz records
         SOURCE_HOOK(node)
     if _ANOMALY.enabled or _ANOMALY.keep_inputs:
@@ -517,3 +448,11 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
 
 _NO_EDGE = (None, 0)
 
+
+_node.REGISTRY = sys.modules[__name__]
+
+# what the generated public functions' inline common case reads (see _codegen.py)
+LEAN_ENV = {"_record": _record, "_mark_views": _mark_views, "_ferr": _forward_error,
+            "_T": Tensor, "_new": _new, "_nd": np.ndarray, "_asarray": np.asarray,
+            "_STATE": STATE, "_reg": sys.modules[__name__], "_fwad": _forward_ad,
+            "_gm": _grad_mode}

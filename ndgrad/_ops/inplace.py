@@ -12,7 +12,7 @@ from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
 from ._promote import _broadcast_error
-from ._registry import REGISTRY, _record, composite, primitive
+from ._registry import REGISTRY, _record, composite, primitive, site, site_location
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif", "c": "buifc"}
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
@@ -21,22 +21,20 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool":
 # conj() results kept equal to the conjugate of the storage they mirror (torch's conj views):
 # id(root tensor) -> [(weakref(result), weakref(root), view chain from root)]; see complex.py
 CONJ_VIEWS: dict[int, list] = {}
-_PKG = __file__.rsplit("/", 2)[0] + "/"
 
 
 def user_location() -> str:
     """file:line of the innermost frame outside ndgrad (only called on rare paths)."""
-    f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename.startswith(_PKG):
-        f = f.f_back
-    return f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "<unknown>"
+    where = site_location(site(sys._getframe(1)))
+    return f"{where[0]}:{where[1]}" if where is not None else "<unknown>"
 
 
 def bump_version(t: Tensor) -> None:
-    """Count a modification of t's storage and remember where it happened."""
+    """Count a modification of t's storage and remember where it happened (the code and
+    offset of the user's frame; its line is worked out only if an error message needs it)."""
     vc = t._vc
     vc[0] += 1
-    vc[1:] = [user_location()]
+    vc[1:] = [site(sys._getframe(1))]
     if CONJ_VIEWS:
         refresh_conj_views(t)
 

@@ -171,8 +171,9 @@ def sub(input, other, *, alpha=1):
 
 
 @sub.vjp
-def _(grad, *, alpha):
-    return grad, (-grad if alpha == 1 else grad * -_conj_scalar(alpha))
+def _(grad, needs_input_grad, *, alpha):
+    return grad, ((-grad if alpha == 1 else grad * -_conj_scalar(alpha)) if needs_input_grad[1]
+                  else None)
 
 
 @primitive("rsub", complex=True, grad_fn="RsubBackward0", export=False, promote="binary",
@@ -182,8 +183,9 @@ def _rsub_tensor(input, other, *, alpha=1):
 
 
 @_rsub_tensor.vjp
-def _(grad, *, alpha):
-    return (-grad if alpha == 1 else grad * -_conj_scalar(alpha)), grad
+def _(grad, needs_input_grad, *, alpha):
+    return ((-grad if alpha == 1 else grad * -_conj_scalar(alpha)) if needs_input_grad[0]
+            else None), grad
 
 
 @primitive("rsub_scalar", complex=True, grad_fn="RsubBackward1", export=False, promote="scalar",

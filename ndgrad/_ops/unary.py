@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
 from ._registry import composite, primitive
 from .pointwise import FEW_UNARY_SHAPES, UNARY_SHAPES, _not_for, _zeros, where
+from .pointwise_backward import sigmoid_backward, tanh_backward, threshold_backward
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -430,7 +430,7 @@ def _(grad, input):
     return grad * sinh(input)
 
 
-@primitive("tanh", complex="holomorphic", inplace=True, grad_fn="TanhBackward0", promote="float",
+@primitive("tanh", complex=True, inplace=True, grad_fn="TanhBackward0", promote="float",
            shapes=UNARY_SHAPES)
 def tanh(input):
     """Hyperbolic tangent.
@@ -444,7 +444,7 @@ def tanh(input):
 
 @tanh.vjp
 def _(grad, result):
-    return grad * (1 - result * result)  # tanh' = 1 - tanh²
+    return tanh_backward(grad, result)
 
 
 @primitive("asinh", complex="holomorphic", inplace=True, grad_fn="AsinhBackward0", promote="float",
@@ -500,8 +500,7 @@ def _(grad, input):
 
 # *** sigmoid, logit, relu ***
 
-@primitive("sigmoid", complex="holomorphic", inplace=True, grad_fn="SigmoidBackward0",
-           promote="float",
+@primitive("sigmoid", complex=True, inplace=True, grad_fn="SigmoidBackward0", promote="float",
            shapes=UNARY_SHAPES)
 def sigmoid(input):
     """1 / (1 + exp(-input)), computed without overflow.
@@ -519,7 +518,7 @@ def sigmoid(input):
 
 @sigmoid.vjp
 def _(grad, result):
-    return grad * (result * (1 - result))  # σ' = σ(1 - σ)
+    return sigmoid_backward(grad, result)
 
 
 @primitive("logit", inplace=True, grad_fn="LogitBackward0", promote="float",
@@ -559,8 +558,7 @@ def relu(input):
 
 @relu.vjp
 def _(grad, result):
-    # threshold_backward: 0 where result <= 0 (so at 0 too), grad elsewhere (NaN included)
-    return grad * Tensor._make(np.logical_not(result._data <= 0))
+    return threshold_backward(grad, result, threshold=0)
 
 
 # *** rounding (piecewise constant: zero gradient, as torch) ***

@@ -1,11 +1,9 @@
 """The backward walk: reachability, dependency counts, a heap on sequence numbers; no recursion."""
 from __future__ import annotations
 
-import heapq
+from heapq import heapify, heappop, heappush
 from typing import Any, Sequence
 
-from .._broadcast import sum_to
-from .._dtype import from_numpy_dtype
 from .anomaly import STATE as _ANOMALY
 from .anomaly import checked_apply
 from .grad_mode import STATE
@@ -14,22 +12,21 @@ from .graph import AccumulateGrad, GraphTask, Node, accumulate_grad
 from .graph import current_task  # noqa: F401  (read here by ndgrad.viz)
 
 
-def _collect(roots: list[Node]) -> dict[Node, int]:
-    """Count, for every node reachable from roots, how many edges point at it (iteratively)."""
-    deps: dict[Node, int] = {}
-    seen = set(roots)
-    stack = list(roots)
+def _collect(roots: Any) -> dict[Node, int]:
+    """Count, for every node reachable from roots, how many edges point at it (iteratively;
+    the dict doubles as the visited set)."""
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
+    get = deps.get
     while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    for r in roots:
-        deps.setdefault(r, 0)
+        for child, _ in stack.pop().next_functions:
+            if child is not None:
+                n = get(child)
+                if n is None:
+                    deps[child] = 1
+                    stack.append(child)
+                else:
+                    deps[child] = n + 1
     return deps
 
 
@@ -42,42 +39,8 @@ def _needed(deps: dict[Node, int], targets: set[Node]) -> set[Node]:
     return needed
 
 
-def _validate(node: Node, grads: Sequence[Any]) -> list:
-    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-    out = list(grads)
-    if len(out) != len(node.next_functions):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node.next_functions)}, got {len(out)})")
-    for i, m in enumerate(node._meta):
-        g = out[i]
-        if g is None or m is None:
-            continue
-        d = g._data
-        if d.shape != m[0] or d.dtype != m[1]:
-            out[i] = _conform(node, i, g, m)
-    return out
-
-
-def _conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
-    shape, dt = meta
-    if g._data.shape != shape:
-        try:
-            g = sum_to(g, shape)
-        except ValueError:
-            raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
-            ) from None
-    if g._data.dtype != dt:
-        if g._data.dtype.kind == "c" and dt.kind != "c":
-            g = g.real  # a real input of a complex computation: torch's handle_r_to_c
-        if g._data.dtype != dt:
-            g = g.to(from_numpy_dtype(dt))
-    return g
-
-
-def _apply_validated(node: Node, grads: list) -> list:
-    return _validate(node, node.apply(grads))
+def _apply_validated(node: Node, grads: list) -> Any:
+    return node._backward(grads)
 
 
 def _call_prehooks(node: Node, grads: list, seen: set) -> list:
@@ -131,49 +94,53 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
     with captures only the nodes on a path to a captured edge run. Returns the captured grads.
     """
     buffers: dict[Node, list] = {}
-    owned: set[int] = set()
+    owned: set[int] = set()  # arrays that some .grad may not adopt (the seeds, adopted ones)
     for (node, nr), g in zip(roots, root_grads):
-        buf = buffers.setdefault(node, [None] * node.n_outputs)
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
         owned.add(id(g._data))
-    deps = _collect(list(buffers))
+    deps = _collect(buffers)
     captured: list = [None] * (len(set(captures.values())) if captures else 0)
     needed = None
     if captures is not None:
         needed = _needed(deps, {n for n, _ in captures})
-    heap = [(-n._seq, id(n), n) for n in buffers if deps[n] == 0]
-    heapq.heapify(heap)
-    pop, push = heapq.heappop, heapq.heappush
+    heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
+    heapify(heap)
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     task, outer_task = GraphTask(deps, needed), _CURRENT.task
     _CURRENT.task = task
     try:
         while heap:
-            node = pop(heap)[2]
+            node = heappop(heap)[1]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
-            if node._hooks is not None or type(node) is AccumulateGrad:
-                grads = _call_prehooks(node, grads, owned)
-            if captures is not None:
-                for nr, g in enumerate(grads):
-                    slot = captures.get((node, nr))
-                    if slot is not None and g is not None:
-                        captured[slot] = g if captured[slot] is None else captured[slot] + g
             if type(node) is AccumulateGrad:
-                if accumulate and captures is None:
-                    accumulate_grad(node.variable, grads[0], create_graph, owned)
+                var = node.variable
+                if node._hooks is not None or var._hooks:
+                    grads = _call_prehooks(node, grads, owned)
+                if captures is not None:
+                    _capture(node, grads, captures, captured)
+                elif accumulate:
+                    accumulate_grad(var, grads[0], create_graph, owned)
                 if OBSERVER is not None:
                     OBSERVER(node, grads, ())
                 continue
-            if needed is not None and node not in needed:
-                continue
-            if grads.count(None) == len(grads):
-                outs: list = [None] * len(node.next_functions)
+            if node._hooks is not None:
+                grads = _call_prehooks(node, grads, owned)
+            if captures is not None:
+                _capture(node, grads, captures, captured)
+                if node not in needed:
+                    continue
+            edges = node.next_functions
+            if grads[0] is None if len(grads) == 1 else grads.count(None) == len(grads):
+                outs: Sequence = [None] * len(edges)
             else:
                 if _ANOMALY.enabled:
                     outs = checked_apply(node, grads, _apply_validated)
                 else:
-                    outs = _validate(node, node.apply(grads))
+                    outs = node._backward(grads)
                 if node._hooks is not None and node._hooks.post:
                     for h in list(node._hooks.post.values()):
                         owned.update(id(g._data) for g in outs if g is not None)
@@ -185,21 +152,33 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 OBSERVER(node, grads, outs)
             if not retain_graph:
                 node._release()
-            for (child, nr), g in zip(node.next_functions, outs):
-                if child is None:
-                    continue
-                if g is not None:
-                    buf = buffers.get(child)
-                    if buf is None:
-                        buf = buffers[child] = [None] * child.n_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0 and (needed is None or child in needed):
-                    push(heap, (-child._seq, id(child), child))
+            i = 0
+            for child, nr in edges:
+                if child is not None:
+                    g = outs[i]
+                    if g is not None:
+                        buf = buffers.get(child)
+                        if buf is None:
+                            buf = buffers[child] = [None] * child.n_outputs
+                            buf[nr] = g
+                        else:
+                            old = buf[nr]
+                            buf[nr] = g if old is None else old + g
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0 and (needed is None or child in needed):
+                        heappush(heap, (-child._seq, child))
+                i += 1
         for cb in task.callbacks:
             cb()
     finally:
         STATE.enabled = prev_mode
         _CURRENT.task = outer_task
     return captured
+
+
+def _capture(node: Node, grads: list, captures: dict, captured: list) -> None:
+    for nr, g in enumerate(grads):
+        slot = captures.get((node, nr))
+        if slot is not None and g is not None:
+            captured[slot] = g if captured[slot] is None else captured[slot] + g

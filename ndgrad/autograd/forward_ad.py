@@ -28,6 +28,7 @@ class _Levels(threading.local):
 
 
 LEVELS = _Levels()
+ACTIVE_LEVELS = 0  # levels entered and not exited, in all threads (the op registry's cheap check)
 
 
 def active() -> bool:
@@ -44,6 +45,8 @@ def enter_dual_level() -> int:
 
 
 def _enter(public: bool) -> int:
+    global ACTIVE_LEVELS
+    ACTIVE_LEVELS += 1
     LEVELS.stack = LEVELS.stack + [_Level(public)]
     return len(LEVELS.stack) - 1
 
@@ -65,7 +68,9 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if level is not None and level != len(LEVELS.stack) - 1:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
+    global ACTIVE_LEVELS
     lv = LEVELS.stack[-1]
+    ACTIVE_LEVELS -= 1
     for ref in lv.tensors:
         t = ref()
         if t is not None:

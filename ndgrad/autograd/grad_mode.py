@@ -13,6 +13,9 @@ class _State(threading.local):
 
 
 STATE = _State()
+# inference_mode blocks entered and not left, in all threads: while 0, the generated op
+# functions' inline case needs no per-thread inference check
+INFERENCE_ACTIVE = 0
 
 
 def is_grad_enabled() -> bool:
@@ -132,14 +135,19 @@ class inference_mode(_DecoratorContextManager):
         self.prev = (True, False)
 
     def __enter__(self) -> None:
+        global INFERENCE_ACTIVE
         self.prev = (STATE.enabled, STATE.inference)
         if self.mode:
             STATE.enabled, STATE.inference = False, True
+            INFERENCE_ACTIVE += 1
         else:
             STATE.inference = False
 
     def __exit__(self, *exc: object) -> None:
+        global INFERENCE_ACTIVE
         STATE.enabled, STATE.inference = self.prev
+        if self.mode:
+            INFERENCE_ACTIVE -= 1
 
     def clone(self):
         return self.__class__(self.mode)

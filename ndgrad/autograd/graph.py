@@ -4,10 +4,12 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._broadcast import sum_to
+from .._dtype import from_numpy_dtype
 from .._hooks import RemovableHandle
 from .._tensor import Tensor
 from . import saved_hooks
@@ -63,6 +65,10 @@ class Node:
     def _release(self) -> None:
         """Free saved tensors after a backward that did not ask to retain the graph."""
 
+    def _backward(self, grads: list) -> Any:
+        """apply, then the engine's checks of what it returned (OpNode fuses the two)."""
+        return validate(self, self.apply(grads))
+
     def __call__(self, *grads: Any) -> Any:
         out = self.apply(list(grads))
         return out[0] if len(out) == 1 else tuple(out)
@@ -90,6 +96,42 @@ class Node:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
+def validate(node: Node, grads: Sequence[Any]) -> Sequence[Any]:
+    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
+    if len(grads) != len(node.next_functions):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node.next_functions)}, got {len(grads)})")
+    i = 0
+    for m in node._meta:
+        g = grads[i]
+        if g is not None and m is not None:
+            d = g._data
+            if d.shape != m[0] or d.dtype != m[1]:
+                if type(grads) is not list:
+                    grads = list(grads)
+                grads[i] = conform(node, i, g, m)
+        i += 1
+    return grads
+
+
+def conform(node: Node, i: int, g: Any, meta: tuple) -> Any:
+    shape, dt = meta
+    if g._data.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+            ) from None
+    if g._data.dtype != dt:
+        if g._data.dtype.kind == "c" and dt.kind != "c":
+            g = g.real  # a real input of a complex computation: torch's handle_r_to_c
+        if g._data.dtype != dt:
+            g = g.to(from_numpy_dtype(dt))
+    return g
+
+
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient to `variable.grad`.
 
@@ -101,7 +143,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
-        self._seq = 1 << 62  # run as soon as ready, as torch does
+        self._seq = (1 << 62) + next_sequence_nr()  # run as soon as ready, as torch does
         self._hooks = None
         self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)

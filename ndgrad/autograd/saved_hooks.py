@@ -13,6 +13,7 @@ class _Stack(threading.local):
 
 
 STACK = _Stack()
+ACTIVE = 0  # hooks pushed and not popped, in all threads (the op registry's cheap check)
 
 
 def active() -> bool:
@@ -40,10 +41,15 @@ def unpack(unpack_hook: Callable, packed: Any) -> Any:
 
 
 def push(pack_hook: Callable, unpack_hook: Callable) -> None:
+    global ACTIVE
     if STACK.disabled is not None:
         raise RuntimeError(STACK.disabled)
     STACK.hooks = STACK.hooks + [(pack_hook, unpack_hook)]
+    ACTIVE += 1
 
 
 def pop() -> None:
+    global ACTIVE
+    if STACK.hooks:
+        ACTIVE -= 1
     STACK.hooks = STACK.hooks[:-1]

@@ -88,6 +88,7 @@ bitwise_xor bitwise_not erf erfc erfinv lgamma digamma polygamma xlogy xlogy_sca
 xlogy_scalar_other neg abs sign sgn exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal sin
 cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid logit relu floor ceil trunc round
 frac nan_to_num hardtanh leaky_relu leaky_relu_ elu elu_ celu celu_ gelu gelu_backward silu mish
+tanh_backward sigmoid_backward threshold_backward
 softplus hardsigmoid hardswish log_sigmoid softshrink hardshrink threshold threshold_ _clamp_min
 _div_scalar zero fill alias tril triu random_draw conj conj_physical angle complex polar
 view_as_real view_as_complex
