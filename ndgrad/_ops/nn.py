@@ -477,7 +477,8 @@ def _(grad, input, weight, needs_input_grad):
             where(pos, 0.0, grad * input) if needs_input_grad[1] else None)
 
 
-@composite("prelu", samples=[(((2, 3, 2), (3,)), {}), (((2, 3), (1,)), {}), (((3,), ()), {})],
+@composite("prelu", samples=[(((2, 3, 2), (3,)), {}), (((2, 3), (1,)), {}), (((3,), ()), {}),
+                             (((), (1,)), {}), (((), ()), {})],
            kinks=(0.0,))
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """max(0, x) + weight * min(0, x), weight per channel (dim 1) or shared.
@@ -487,17 +488,18 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         tensor([-0.5000,  3.0000])
     """
     n = weight.numel()
-    if weight.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
-                           f"{weight.ndim}")
-    if input.ndim == 0 and weight.ndim != 0:
-        raise RuntimeError("Not allow zero-dim input tensor.")
-    if n != 1:
+    if n != 1:  # a single weight is shared by every element, whatever input's rank (0-d too)
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = input.shape[1] if input.ndim > 1 else 1
         if channels != n:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight.ndim}")
+    if weight.ndim != input.ndim:  # as torch: weight viewed with input's rank, channels on dim 1
+        weight = weight.reshape(tuple(n if i == 1 else 1 for i in range(input.ndim)))
     return _prelu_kernel(input, weight)
 
 
