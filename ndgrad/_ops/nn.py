@@ -423,16 +423,17 @@ def _(grad, input, *, threshold, value):
 
 
 @primitive("threshold_", grad_fn="ThresholdBackward1", export=False, inputs=("input",),
-           kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": -2.0},
+           kinks=(0.1,), shapes=UNARY, attrs={"threshold": 0.1, "value": 2.0},
            torch_fn=lambda torch, x, **k: torch.threshold_(x * 1, **k))
 def threshold_(input, threshold, value):
-    """Out-of-place body of in-place threshold (node ThresholdBackward1 reads the result)."""
+    """Out-of-place body of in-place threshold (node ThresholdBackward1 saves the original
+    input, as torch: the result cannot tell replaced values when value > threshold)."""
     return np.where(input <= threshold, value, input).astype(input.dtype, copy=False)
 
 
 @threshold_.vjp
-def _(grad, result, *, threshold, value):
-    return where(result <= threshold, 0.0, grad)
+def _(grad, input, *, threshold, value):
+    return where(input <= threshold, 0.0, grad)
 
 
 @primitive("glu", grad_fn="GluBackward0", export=False, torch_fn=_fn("glu"),
