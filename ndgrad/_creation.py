@@ -359,7 +359,8 @@ def randn(*size: Any, generator: Any = None, dtype: _DType | None = None, device
 
 @factory("randint")
 def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType | None = None,
-            device: Any = None, requires_grad: bool = False) -> Tensor:
+            device: Any = None, requires_grad: bool = False, low: Any = None,
+            high: Any = None) -> Tensor:
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size).
 
     Example::
@@ -369,6 +370,8 @@ def randint(*args: Any, size: Any = None, generator: Any = None, dtype: _DType |
     args = list(args)
     if size is None:
         size = args.pop()
+    if high is not None:  # randint(low=, high=, size=) and randint(low, high=, size=)
+        args = [args[0] if args else (0 if low is None else low), high]
     low, high = (0, args[0]) if len(args) == 1 else args
     dt = (dtype or _dtype.int64).np
     return _finish(_gen(generator).randint(int(low), int(high), _sizes((size,)), dt), requires_grad)

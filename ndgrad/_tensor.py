@@ -423,41 +423,41 @@ class Tensor:
     def is_pinned(self, device: Any = None) -> bool:
         return False
 
-    def float(self) -> "Tensor":
-        return self.to(_dtype.float32)
+    def float(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.float32, memory_format=memory_format)
 
-    def double(self) -> "Tensor":
-        return self.to(_dtype.float64)
+    def double(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.float64, memory_format=memory_format)
 
-    def half(self) -> "Tensor":
-        return self.to(_dtype.float16)
+    def half(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.float16, memory_format=memory_format)
 
-    def cfloat(self) -> "Tensor":
-        return self.to(_dtype.complex64)
+    def cfloat(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.complex64, memory_format=memory_format)
 
-    def cdouble(self) -> "Tensor":
-        return self.to(_dtype.complex128)
+    def cdouble(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.complex128, memory_format=memory_format)
 
-    def chalf(self) -> "Tensor":
-        return self.to(_dtype.complex32)
+    def chalf(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.complex32, memory_format=memory_format)
 
-    def long(self) -> "Tensor":
-        return self.to(_dtype.int64)
+    def long(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.int64, memory_format=memory_format)
 
-    def int(self) -> "Tensor":
-        return self.to(_dtype.int32)
+    def int(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.int32, memory_format=memory_format)
 
-    def short(self) -> "Tensor":
-        return self.to(_dtype.int16)
+    def short(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.int16, memory_format=memory_format)
 
-    def char(self) -> "Tensor":
-        return self.to(_dtype.int8)
+    def char(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.int8, memory_format=memory_format)
 
-    def byte(self) -> "Tensor":
-        return self.to(_dtype.uint8)
+    def byte(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.uint8, memory_format=memory_format)
 
-    def bool(self) -> "Tensor":
-        return self.to(_dtype.bool_)
+    def bool(self, memory_format: Any = None) -> "Tensor":
+        return self.to(_dtype.bool_, memory_format=memory_format)
 
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)

@@ -24,6 +24,8 @@ FORWARD_FALLBACKS = {
     "nll_loss", "nll_loss2d", "nll_loss_backward",  # per-sample class weights; 2-d targets
     # composites that compute on NumPy arrays (run per sample by their registered name)
     "cosine_similarity", "matrix_norm", "nn.functional.gaussian_nll_loss",
+    "block_diag", "put",  # per-sample block layouts; per-sample flat indices
+    "bincount", "histc", "quantile", "nanquantile",  # bins and ranks from each sample's values
 }
 # VJPs that read values (ties, index recomputation) run per sample in a batched backward;
 # pointwise and pooling VJPs that read values run on the physical tensors instead.
@@ -31,12 +33,13 @@ BACKWARD_FALLBACKS = {f"{n} (backward)" for n in (
     "amax", "amin", "max", "min", "max_dim", "min_dim", "median", "median_dim", "mode",
     "kthvalue", "sort", "topk", "cummax", "cummin", "cumprod", "prod", "std", "std_mean",
     "linalg_vector_norm", "linalg_det", "scatter_reduce", "take", "embedding_dense_backward",
-    "index_fill_tensor")} | {
+    "index_fill_tensor", "aminmax", "nanmedian", "nanmedian_dim", "dist", "renorm", "put")} | {
     "vmap(loss)",  # cosine_similarity, gaussian_nll_loss: the whole vmapped function loops
     "_prelu_kernel", "as_strided_view", "copy_slices", "embedding", "embedding_dense_backward",
     "index_add", "index_copy", "index_fill", "index_fill_tensor", "native_batch_norm",
-    "nll_loss", "nll_loss2d", "nll_loss_backward"}
-DYNAMIC = {"masked_select", "nonzero", "unique"}  # torch refuses these under vmap, so do we
+    "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put"}
+# torch refuses these under vmap, so do we
+DYNAMIC = {"masked_select", "nonzero", "unique", "unique_consecutive"}
 B = 3
 
 

@@ -26,8 +26,10 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 
 # The rarely used op modules, in an order where each one's own op-module imports come first;
 # the nn_* modules load with nn. Adding a module here: regenerate _lazy_index.py (see there).
-LAZY = ("join", "scatter", "index_ops", "sorting", "scan", "statistics", "special", "contract",
-        "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn", "stft")
+LAZY = ("join", "scatter", "index_ops", "view_ops", "sorting", "scan", "statistics", "special",
+        "contract", "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn",
+        "stft", "numeric", "nan_reduce", "log_space", "copy_variants", "combine", "numerical",
+        "histogram", "index_writes", "storage", "native_norms", "lowrank")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
@@ -144,6 +146,14 @@ def _rmatmul(self, other):
     return PUBLIC["matmul"](other, self)
 
 
+def _by_name(table: dict, name: str, reflected: bool = False) -> Callable:
+    """An operator that looks its op up when called (its module loads on first use)."""
+    def method(self, other):
+        return table[name](other, self) if reflected else table[name](self, other)
+
+    return method
+
+
 _OPERATORS = {
     # bound directly (no wrapper frame): these are the hottest calls in ndgrad
     "__add__": PUBLIC["add"], "__radd__": PUBLIC["add"],
@@ -163,6 +173,15 @@ _OPERATORS = {
     "__rxor__": _reflect(PUBLIC["bitwise_xor"]),
     "__iadd__": METHODS["add_"], "__isub__": METHODS["sub_"], "__imul__": METHODS["mul_"],
     "__itruediv__": METHODS["div_"], "__ipow__": METHODS["pow_"],
+    "__rdiv__": _rtruediv, "__idiv__": METHODS["div_"],
+    "__iand__": METHODS["bitwise_and_"], "__ior__": METHODS["bitwise_or_"],
+    "__ixor__": METHODS["bitwise_xor_"],
+    "__lshift__": _by_name(PUBLIC, "bitwise_left_shift"),
+    "__rshift__": _by_name(PUBLIC, "bitwise_right_shift"),
+    "__rlshift__": _by_name(PUBLIC, "bitwise_left_shift", reflected=True),
+    "__rrshift__": _by_name(PUBLIC, "bitwise_right_shift", reflected=True),
+    "__ilshift__": _by_name(METHODS, "bitwise_left_shift_"),
+    "__irshift__": _by_name(METHODS, "bitwise_right_shift_"),
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, _fn)

@@ -16,6 +16,8 @@ PUBLIC = _invert({  # ndgrad.<name>
     "index_ops": (
         "argwhere index_add index_copy index_fill index_select masked_scatter masked_select "
         "nonzero take take_along_dim unique"),
+    "view_ops": (
+        "as_strided"),
     "sorting": (
         "argsort kthvalue max median min mode sort topk"),
     "scan": (
@@ -44,6 +46,35 @@ PUBLIC = _invert({  # ndgrad.<name>
         "hardshrink log_softmax pairwise_distance prelu softmax threshold"),
     "stft": (
         "istft stft"),
+    "numeric": (
+        "bitwise_left_shift bitwise_right_shift deg2rad frexp gcd heaviside isneginf isposinf "
+        "lcm ldexp nextafter positive rad2deg signbit"),
+    "nan_reduce": (
+        "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
+    "log_space": (
+        "logaddexp logaddexp2 logcumsumexp"),
+    "copy_variants": (
+        "alias_copy as_strided_copy as_strided_scatter diagonal_copy diagonal_scatter "
+        "expand_copy narrow_copy permute_copy select_copy select_scatter slice_copy "
+        "slice_scatter split_copy split_with_sizes split_with_sizes_copy squeeze_copy t_copy "
+        "transpose_copy unbind_copy unfold_copy unsafe_chunk unsafe_split "
+        "unsafe_split_with_sizes unsqueeze_copy view_copy"),
+    "combine": (
+        "addr block_diag broadcast_shapes broadcast_tensors cartesian_prod column_stack "
+        "combinations diagflat dsplit hsplit meshgrid ravel row_stack tril_indices "
+        "triu_indices unravel_index vsplit"),
+    "numerical": (
+        "corrcoef cov cumulative_trapezoid diff dist gradient renorm trapezoid trapz"),
+    "histogram": (
+        "bincount bucketize histc histogram histogramdd isin searchsorted unique_consecutive"),
+    "index_writes": (
+        "fill index_reduce nonzero_static put"),
+    "storage": (
+        "empty_permuted empty_strided resize_as_ scalar_tensor"),
+    "native_norms": (
+        "native_batch_norm native_group_norm native_layer_norm"),
+    "lowrank": (
+        "pca_lowrank svd_lowrank"),
 })
 
 
@@ -56,10 +87,12 @@ METHODS = _invert({  # Tensor.<name>
         "argwhere index_add index_add_ index_copy index_copy_ index_fill index_fill_ "
         "index_select masked_scatter masked_scatter_ masked_select nonzero take "
         "take_along_dim unique"),
+    "view_ops": (
+        "as_strided as_strided_ squeeze_ swapaxes_ swapdims_ t_ transpose_ unfold unsqueeze_"),
     "sorting": (
         "argsort kthvalue max median min mode sort topk"),
     "scan": (
-        "cummax cummin cumprod cumsum"),
+        "cummax cummin cumprod cumprod_ cumsum cumsum_"),
     "statistics": (
         "norm std var"),
     "special": (
@@ -78,6 +111,27 @@ METHODS = _invert({  # Tensor.<name>
         "hardshrink log_softmax prelu softmax"),
     "stft": (
         "istft stft"),
+    "numeric": (
+        "bitwise_left_shift bitwise_left_shift_ bitwise_right_shift bitwise_right_shift_ "
+        "deg2rad deg2rad_ frexp gcd gcd_ heaviside heaviside_ isneginf isposinf lcm lcm_ "
+        "ldexp ldexp_ nextafter nextafter_ positive rad2deg rad2deg_ signbit"),
+    "nan_reduce": (
+        "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
+    "log_space": (
+        "logaddexp logaddexp2 logcumsumexp"),
+    "copy_variants": (
+        "as_strided_scatter diagonal_scatter narrow_copy select_scatter slice_scatter "
+        "split_with_sizes unsafe_chunk unsafe_split unsafe_split_with_sizes"),
+    "combine": (
+        "addr addr_ combinations diagflat dsplit hsplit ravel vsplit"),
+    "numerical": (
+        "corrcoef cov diff dist renorm renorm_ sum_to_size"),
+    "histogram": (
+        "bincount histc histogram unique_consecutive"),
+    "index_writes": (
+        "index_reduce index_reduce_ nonzero_static put put_"),
+    "storage": (
+        "new_empty_strided resize_ resize_as_"),
 })
 
 
@@ -89,6 +143,8 @@ REGISTRY = _invert({  # op names
     "index_ops": (
         "index_add index_copy index_fill index_fill_tensor index_select masked_scatter "
         "masked_select nonzero take unique"),
+    "view_ops": (
+        "as_strided squeeze_inplace t_ transpose_ unfold unsqueeze_ view_dtype"),
     "sorting": (
         "argsort kthvalue max_dim median median_dim min_dim mode sort topk"),
     "scan": (
@@ -125,7 +181,24 @@ REGISTRY = _invert({  # op names
     "fft": (
         "_fft_c2c _fft_c2r _fft_r2c"),
     "stft": (
-        "_overlap_add _stft_frames _transpose_"),
+        "_overlap_add _stft_frames"),
+    "numeric": (
+        "bitwise_left_shift bitwise_right_shift deg2rad frexp gcd heaviside isneginf isposinf "
+        "lcm ldexp nextafter rad2deg signbit"),
+    "nan_reduce": (
+        "aminmax nanmedian nanmedian_dim nansum"),
+    "log_space": (
+        "logaddexp logaddexp2 logcumsumexp"),
+    "copy_variants": (
+        "view_scatter"),
+    "combine": (
+        "addr block_diag"),
+    "numerical": (
+        "dist renorm"),
+    "histogram": (
+        "bincount histc unique_consecutive"),
+    "index_writes": (
+        "fill_scalar fill_tensor put"),
 })
 
 

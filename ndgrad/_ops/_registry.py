@@ -19,7 +19,7 @@ from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
-from ._codegen import _make_public
+from ._codegen import _make_public, with_numpy_names
 from ._forward import propagate as _propagate_tangents
 from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
     _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
@@ -354,6 +354,8 @@ SOURCE_HOOK: Callable | None = None  # (node) -> None
 
 
 def _vmap_guard(name: str, fn: Callable) -> Callable:
+    fn = with_numpy_names(fn)
+
     @functools.wraps(fn)
     def composite_fn(*args: Any, **kwargs: Any) -> Any:
         if VMAP_COMPOSITE is None:

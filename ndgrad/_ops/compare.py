@@ -475,7 +475,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 _INT_SAMPLES = {"shapes": BINARY_SHAPES[:3], "int_inputs": {"input": (0, 8), "other": (0, 8)}}
 
 
-@primitive("bitwise_and", differentiable=False, promote="binary", **_INT_SAMPLES)
+@primitive("bitwise_and", inplace=True, differentiable=False, promote="binary", **_INT_SAMPLES)
 def bitwise_and(input, other):
     """Elementwise bitwise and of integer or bool tensors.
 
@@ -486,7 +486,7 @@ def bitwise_and(input, other):
     return np.bitwise_and(input, other)
 
 
-@primitive("bitwise_or", differentiable=False, promote="binary", **_INT_SAMPLES)
+@primitive("bitwise_or", inplace=True, differentiable=False, promote="binary", **_INT_SAMPLES)
 def bitwise_or(input, other):
     """Elementwise bitwise or of integer or bool tensors.
 
@@ -497,7 +497,7 @@ def bitwise_or(input, other):
     return np.bitwise_or(input, other)
 
 
-@primitive("bitwise_xor", differentiable=False, promote="binary", **_INT_SAMPLES)
+@primitive("bitwise_xor", inplace=True, differentiable=False, promote="binary", **_INT_SAMPLES)
 def bitwise_xor(input, other):
     """Elementwise bitwise exclusive or of integer or bool tensors.
 
@@ -508,7 +508,7 @@ def bitwise_xor(input, other):
     return np.bitwise_xor(input, other)
 
 
-@primitive("bitwise_not", differentiable=False, promote="same", shapes=UNARY_SHAPES,
+@primitive("bitwise_not", inplace=True, differentiable=False, promote="same", shapes=UNARY_SHAPES,
            int_inputs={"input": (0, 8)})
 def bitwise_not(input):
     """Elementwise bitwise not (logical not for bool).

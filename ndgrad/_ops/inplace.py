@@ -176,6 +176,8 @@ def _carry_tangent(out: Tensor, self: Tensor) -> None:
         t = forward_ad.get_tangent(out)
         if t is not None:
             forward_ad.set_tangent(self, t)
+        elif forward_ad.get_tangent(self) is not None:  # the new value no longer moves with it
+            forward_ad.set_tangent(self, Tensor._make(np.zeros_like(self._data)))
 
 
 def _needs_old_input(fn: Callable) -> bool:

@@ -46,7 +46,7 @@ def _scan(fn, input: np.ndarray, dim: int, dtype) -> np.ndarray:
 
 @primitive(
     "cumsum", complex=True, grad_fn="CumsumBackward0", inputs=("input",), promote="same",
-    samples=_SCAN_SAMPLES
+    samples=_SCAN_SAMPLES, inplace=True,
 )
 def cumsum(input, dim, *, dtype=None):
     """Running sums along `dim`; bool and int inputs give int64.
@@ -93,7 +93,7 @@ def _cumprod_grad_exact(grad: Tensor, input: Tensor, d: int) -> Tensor:
 
 @primitive(
     "cumprod", complex="holomorphic", grad_fn="CumprodBackward0", inputs=("input",),
-    promote="same", samples=_SCAN_SAMPLES
+    promote="same", samples=_SCAN_SAMPLES, inplace=True,
 )
 def cumprod(input, dim, *, dtype=None):
     """Running products along `dim`; bool and int inputs give int64.

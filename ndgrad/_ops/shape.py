@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from ._registry import composite, primitive
+from ._registry import REGISTRY, composite, primitive
 
 _TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -103,15 +103,18 @@ def _(grad, input_shape, *, size):
 
 
 @composite("view", export=False)
-def view(input: Tensor, *size) -> Tensor:
+def view(input: Tensor, *size, **kwargs) -> Tensor:
     """A tensor with the same data and a new shape (-1 infers one dimension); never copies.
+    view(dtype) reinterprets the bytes as another dtype.
 
     Example::
         >>> ndgrad.arange(6.).view(2, 3).shape
         torch.Size([2, 3])
     """
+    if kwargs:
+        size = (kwargs.get("size", kwargs.get("dtype")),)
     if len(size) == 1 and isinstance(size[0], _dtype.dtype):
-        raise NotImplementedError("view(dtype) is not supported")
+        return REGISTRY["view_dtype"].public(input, dtype=size[0])  # in view_ops.py
     return _view.public(input, size=_size_args(size))
 
 

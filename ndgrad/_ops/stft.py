@@ -14,6 +14,7 @@ from .fft import _BY_N, _BY_ROOT_N, _NONE, _fft_c2c, _fft_c2r, _fft_r2c
 from .nn import constant_pad_nd  # nn first: it imports nn_norm itself
 from .nn_norm import _pad_nonconstant
 from .shape import _squeeze_dim_
+from .view_ops import _transpose_  # the node of torch's in-place transpose_ (TransposeBackward1)
 
 # *** framing and overlap-add (each the adjoint of the other) ***
 
@@ -48,19 +49,6 @@ def _overlap_add(input, *, length, hop):
 @_overlap_add.vjp
 def _(grad, input_shape, *, length, hop):
     return _frames.public(grad, n_fft=input_shape[-1], hop=hop)
-
-
-@primitive("_transpose_", grad_fn="TransposeBackward1", export=False, complex=True,
-           samples=[((2, 3, 4), {"dim0": 1, "dim1": 2})],
-           torch_fn=lambda torch, x, dim0, dim1: x.clone().transpose_(dim0, dim1))
-def _transpose_(input, *, dim0, dim1):
-    # the node of torch's in-place transpose_, which stft applies to its result
-    return np.swapaxes(input, dim0, dim1)
-
-
-@_transpose_.vjp
-def _(grad, *, dim0, dim1):
-    return grad.transpose(dim0, dim1)
 
 
 # *** stft ***

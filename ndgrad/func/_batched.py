@@ -19,6 +19,7 @@ from ..autograd.grad_mode import STATE
 from . import _Depth
 from . import _batching as _rules
 from . import _batching_nn  # noqa: F401  (registers the nn rules)
+from . import _batching_ops  # noqa: F401  (registers the rules of the ops branch's ops)
 
 _RANDOM_ERR = ("vmap: called random operation while in randomness error mode. Please either use "
                "the 'same' or 'different' randomness flags on vmap or perform the randomness "

@@ -272,13 +272,6 @@ def _fft(c: Ctx) -> Any:  # the transformed dims move past the batch dim
     return call(c.op, (v,), dict(c.attrs, dim=_shift(tuple(c.attrs["dim"]), v.dim() - 1)))
 
 
-@rule("_transpose_")
-def _transpose_inplace(c: Ctx) -> Any:
-    v, r = c.vals[0], c.vals[0].dim() - 1
-    dims = {k: _shift(c.attrs[k], r) for k in ("dim0", "dim1")}
-    return call(c.op, (v,), dims)
-
-
 @rule("_stft_frames", "_overlap_add")
 def _trailing(c: Ctx) -> Any:  # stft's framing and overlap-add act on the last dims only
     return call(c.op, (c.vals[0],), c.attrs)
