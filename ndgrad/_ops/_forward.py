@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._broadcast import sum_to
 from .._tensor import Tensor
 from ..autograd import grad
@@ -64,7 +66,7 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
     keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
                                        for x in tuple(inputs) + tuple(tangents))
     with enable_grad():
-        vs = [Tensor._make(o._data * 0, True)
+        vs = [Tensor._make(np.zeros_like(o._data), True)  # an array, also for 0-d
               if isinstance(o, Tensor) and o._data.dtype.kind in "fc" else None for o in outs]
         for v in vs:
             if v is not None:
