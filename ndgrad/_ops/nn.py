@@ -380,12 +380,13 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     _kernel_dtype(input, "softshrink_check")
     _check_lambd(lambd)
-    return np.where(input > lambd, input - lambd, np.where(input < -lambd, input + lambd, 0))
+    # NaN falls through both tests and stays NaN (input * 0), as in torch's kernel
+    return np.where(input > lambd, input - lambd, np.where(input < -lambd, input + lambd, input * 0))
 
 
 @softshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ((input < -lambd) | (input > lambd))
+    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
 
 
 @primitive("hardshrink", grad_fn="HardshrinkBackward0", kinks=(-0.5, 0.5), shapes=UNARY)
@@ -402,7 +403,7 @@ def hardshrink(input, lambd=0.5):
 
 @hardshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ((input < -lambd) | (input > lambd))
+    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
 
 
 @primitive("threshold", grad_fn="ThresholdBackward0", method=False, inputs=("input",),

@@ -102,6 +102,18 @@ def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
     return x * alpha  # a Python number times a Python alpha stays a weak Python number
 
 
+def _is_complex(x: Any) -> bool:
+    return isinstance(x, complex) or (isinstance(x, np.ndarray) and x.dtype.kind == "c")
+
+
+def _complex_scaled(x: Any, alpha: Any) -> Any:
+    """alpha * x in a complex result, as torch's add kernel computes it: always a full complex
+    product, so an infinite part of x gives NaN parts ((1+0j) * (inf+0j) is inf+nanj)."""
+    if isinstance(x, np.ndarray):
+        return np.multiply(complex(alpha), x)
+    return complex(alpha) * complex(x)
+
+
 def _int_kind(a: Any, b: Any) -> str:
     return (a if isinstance(a, np.ndarray) else np.asarray(b)).dtype.kind
 
@@ -139,6 +151,8 @@ def add(input, other, *, alpha=1):
         >>> ndgrad.add(ndgrad.tensor([1., 2.]), 1, alpha=2)
         tensor([3., 4.])
     """
+    if _is_complex(input) or _is_complex(other):
+        return np.add(input, _complex_scaled(other, alpha))
     if alpha == 1:
         return np.add(input, other)
     return np.add(input, _times_alpha(other, alpha, input.dtype.kind))
@@ -162,6 +176,8 @@ def sub(input, other, *, alpha=1):
         >>> ndgrad.sub(ndgrad.tensor([3.]), ndgrad.tensor([1.]))
         tensor([2.])
     """
+    if _is_complex(input) or _is_complex(other):  # torch's sub is add with -alpha
+        return np.add(input, _complex_scaled(other, -alpha))
     try:
         if alpha == 1:
             return np.subtract(input, other)
@@ -178,6 +194,8 @@ def _(grad, *, alpha):
 @primitive("rsub", complex=True, grad_fn="RsubBackward0", export=False, promote="binary",
            shapes=BINARY_SHAPES)
 def _rsub_tensor(input, other, *, alpha=1):
+    if _is_complex(input) or _is_complex(other):
+        return np.add(other, _complex_scaled(input, -alpha))
     return np.subtract(other, input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind))
 
 
@@ -190,6 +208,8 @@ def _(grad, *, alpha):
            shapes=UNARY_SHAPES, attrs={"other": 2.5},
            torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
+    if _is_complex(input) or isinstance(other, complex):
+        return np.add(other, _complex_scaled(input, -alpha)).astype(input.dtype, copy=False)
     scaled = input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind)
     return np.subtract(other, scaled).astype(input.dtype, copy=False)
 

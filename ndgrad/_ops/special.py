@@ -113,7 +113,33 @@ def _(grad, input):
 def _polygamma(input, *, n):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return _scipy("psi", input) if n == 0 else _scipy("polygamma", input, n)
+    if n == 0:
+        return _scipy("psi", input)
+    if n == 1:
+        return _trigamma(input)
+    out = _scipy("polygamma", input, n)
+    out[np.isposinf(input)] = np.nan  # torch's zeta(n + 1, inf) is NaN
+    return out
+
+
+def _trigamma(x: np.ndarray) -> np.ndarray:
+    """torch's trigamma, step for step in x's dtype: reflection below 1/2, six recurrence steps,
+    then the asymptotic series. At poles and huge negative x it gives torch's finite values
+    (from sin(pi x) rounding off zero) and NaN at -inf, where SciPy gives inf."""
+    if x.dtype == np.float16:  # torch computes half in float
+        return _trigamma(x.astype(np.float32)).astype(np.float16)
+    one, pi = x.dtype.type(1), x.dtype.type(math.pi)
+    reflect = x < 0.5
+    sin_pi_x = np.sin(pi * x)
+    result = np.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), 0).astype(x.dtype)
+    x = np.where(reflect, one - x, x)
+    for _ in range(6):
+        result += one / (x * x)
+        x = x + one
+    ixx = one / (x * x)
+    series = ixx * (one / 6 - ixx * (one / 30 - ixx * (one / 42)))
+    result += (one + one / (2 * x) + series) / x
+    return np.where(reflect, -result, result)
 
 
 @_polygamma.vjp
