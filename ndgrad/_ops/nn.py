@@ -381,7 +381,8 @@ def softshrink(input, lambd=0.5):
     _kernel_dtype(input, "softshrink_check")
     _check_lambd(lambd)
     # NaN falls through both tests and stays NaN (input * 0), as in torch's kernel
-    return np.where(input > lambd, input - lambd, np.where(input < -lambd, input + lambd, input * 0))
+    return np.where(input > lambd, input - lambd,
+                    np.where(input < -lambd, input + lambd, input * 0))
 
 
 @softshrink.vjp
