@@ -198,8 +198,9 @@ def _retarget_result(node: Any, self: Tensor) -> None:
 
 
 def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
-    # torch refuses in-place ops whose result on a complex tensor is real (abs_)
-    if self._data.dtype.kind == "c" and out._data.dtype.kind != "c":
+    # torch refuses in-place ops whose result on a complex tensor is real (abs_); a bool result
+    # (logical_not_, eq_) is written back as 0 and 1
+    if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
         raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
 
 

@@ -465,6 +465,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         t, n = (a, b) if isinstance(a, np.ndarray) else (b, a)
         # a Python number is weak against a float tensor; otherwise promote properly
         dt = t.dtype if t.dtype.kind == "f" and isinstance(n, (int, float)) else _result_np(a, b)
+    elif isinstance(input, complex) or isinstance(other, complex):
+        dt = _dtype.get_default_complex_dtype().np  # two Python numbers: the default complex
     elif isinstance(input, float) or isinstance(other, float):
         dt = _dtype._Default.float.np  # two Python numbers: a float makes the default float
     else:

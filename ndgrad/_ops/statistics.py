@@ -313,6 +313,22 @@ def _(grad, input, result, *, ord, dim, keepdim, dtype):
     return input * a ** (p - 2) * where(zero, 0.0, g / norm ** (p - 1))
 
 
+@_vector_norm.jvp
+def _(input_t, input, result, *, ord, dim, keepdim, dtype):
+    # torch's own forward rule (norm_jvp) rather than the VJP differentiated: where the norm is
+    # 0 the VJP's masked g / norm would give 0/0 (torch's double backward keeps that NaN), the
+    # tangent is 0. d|z| = Re(conj(coefficient) dz), the coefficient being the VJP of 1.
+    ones = Tensor._make(np.ones_like(result._data))
+    coeff = _vector_norm.vjp_fn(ones, input, result, ord=ord, dim=dim, keepdim=keepdim,
+                                dtype=dtype)
+    if coeff is None:  # ord 0 counts non-zeros: a constant
+        return Tensor._make(np.zeros_like(result._data))
+    prod = coeff.conj() * input_t
+    axes = _axes(dim, input._data.ndim)
+    total = prod.real.sum() if axes is None else prod.real.sum(dim=axes, keepdim=True)
+    return total.reshape(result._data.shape).to(result.dtype)
+
+
 _NORM_KW = {"kinks": (0.0,)}
 
 
@@ -392,7 +408,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # singular values of the matrices moved to the end; torch records the same chain
         perm = [i for i in range(x.ndim) if i not in (d0, d1)] + [d0, d1]
         s = svdvals((A if dtype is None else A.to(dtype)).permute(*perm))
-        out = s.sum(-1, keepdim) if ord == "nuc" else (amax if ord > 0 else amin)(s, -1, keepdim)
+        out = s.sum(-1, keepdim) if ord == "nuc" else _max_min(s, -1, keepdim, ord)
         return out.unsqueeze(-1).permute(*np.argsort(perm)) if keepdim else out
     if isinstance(ord, str) or abs(ord) not in (1, INF):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
@@ -401,7 +417,16 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if not keepdim and d0 < d1:
         d1 -= 1  # the first reduction removed a dim in front of d1
     col = vector_norm(A, 1.0, d0, keepdim, dtype=dtype)
-    return (amax if ord > 0 else amin)(col, d1, keepdim)
+    return _max_min(col, d1, keepdim, ord)
+
+
+def _max_min(t: Tensor, dim: int, keepdim: bool, ord: float) -> Tensor:
+    if ord > 0 and t._data.shape[dim] == 0:
+        # torch's short cut: the largest of no values is 0 here (a new tensor, outside the graph)
+        shape = list(t._data.shape)
+        shape[dim] = 1
+        return Tensor._make(np.zeros(shape if keepdim else np.delete(shape, dim), t._data.dtype))
+    return (amax if ord > 0 else amin)(t, dim, keepdim)
 
 
 @composite(
