@@ -25,6 +25,9 @@ from ._creation import (
 )
 from ._printing import set_printoptions
 from . import autograd
+from .autograd.anomaly import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 from ._ops import _lazy_index
 
 half, float, double = float16, float32, float64

@@ -66,14 +66,15 @@ def _check_floating(arr: np.ndarray) -> None:
 
 
 class ViewInfo:
-    """What a view shares with its base: the base tensor, how to replay the view from it, whether
-    it was made under no_grad, and the base's grad_fn when the view's own grad_fn was made."""
+    """What a view shares with its base: the base tensor, how to replay the view from it, how it
+    was made (torch's CreationMeta: "default", "no_grad" for a view made in no_grad mode, "multi"
+    for an output of split/unbind), and the version at which the view's grad_fn was last set
+    (a write to the base or to another view since then makes the view refresh its grad_fn)."""
 
-    __slots__ = ("base", "chain", "no_grad", "base_fn")
+    __slots__ = ("base", "chain", "creation", "version")
 
-    def __init__(self, base: "Tensor", chain: tuple, no_grad: bool) -> None:
-        self.base, self.chain, self.no_grad = base, chain, no_grad
-        self.base_fn = base._grad_fn
+    def __init__(self, base: "Tensor", chain: tuple, creation: str, version: int) -> None:
+        self.base, self.chain, self.creation, self.version = base, chain, creation, version
 
 
 class _Storage:
@@ -199,8 +200,16 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        arr = self._data
+        if arr.size:
+            st = tuple(s // arr.itemsize for s in arr.strides)
+        else:  # NumPy gives empty arrays zero strides; torch keeps contiguous ones
+            st, step = [], 1
+            for n in reversed(arr.shape):
+                st.insert(0, step)
+                step *= max(n, 1)
+            st = tuple(st)
+        return st if dim is None else st[_wrap_dim(dim, arr.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return _memory_format.is_contiguous(self._data, memory_format)
@@ -267,17 +276,23 @@ class Tensor:
             raise RuntimeError(msg)
         if value:
             _check_floating(self._data)
+        elif self._view is not None and self._view.base._requires_grad:
+            return  # a view made in no_grad mode: it requires grad as long as its base does
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set requires_grad in place (leaves only) and return self."""
+        """Set requires_grad in place (leaves only; a no-op True on a non-leaf) and return self."""
+        if requires_grad and self._grad_fn is not None:
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
     @property
     def grad_fn(self) -> Any:
-        if self._view is not None and self._view.base_fn is not self._view.base._grad_fn:
-            self._sync_view()  # the base was modified in place: a fresh AsStridedBackward0
+        if self._view is not None and self._view.version != self._vc[0]:
+            self._sync_view()  # written since its grad_fn was set: a fresh AsStridedBackward0
         return self._grad_fn
 
     @property
@@ -365,6 +380,13 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be called "
+                "on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                "function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
@@ -535,7 +557,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         if self._grad_fn is not None:
-            suffixes = [f"grad_fn=<{self._grad_fn.name()}>"]
+            suffixes = [f"grad_fn=<{type(self._grad_fn).__name__}>"]
         elif self._requires_grad:
             suffixes = ["requires_grad=True"]
         else:

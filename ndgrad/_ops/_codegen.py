@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any, Callable
 
 from .._out import OUT_OPS
@@ -46,6 +47,8 @@ def _numpy_aliases(params: list) -> tuple:
             continue
         out.append((i, alias))
     return tuple(out)
+# code objects carry a qualified name from Python 3.11 on; 3.10 keeps it on the function only
+_QUALNAME_IN_CODE = sys.version_info >= (3, 11)
 
 
 def _make_public_by_source(op: Any, call: Callable, call_out: Callable) -> Callable:
@@ -130,10 +133,10 @@ def _make_public(op: Any, call: Callable, call_out: Callable) -> Callable:
         return c
 
     code = fn.__code__
+    qualname: dict[str, Any] = {"co_qualname": op.name} if _QUALNAME_IN_CODE else {}
     fn.__code__ = code.replace(
         co_varnames=tuple(real.get(v, v) for v in code.co_varnames),
-        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name,
-        co_qualname=op.name)
+        co_consts=tuple(rename(c) for c in code.co_consts), co_name=op.name, **qualname)
     fn.__name__ = fn.__qualname__ = op.name
     required = {i for i, _ in aliases if params[i].default is params[i].empty}
     fn.__defaults__ = tuple(_NO if i in required else p.default for i, p in enumerate(params)

@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _dtype, _out
-from .._tensor import Tensor, ViewInfo
+from .. import _out
+from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ..autograd import anomaly as _anomaly
 from ..autograd import saved_hooks as _saved_hooks
@@ -21,13 +21,11 @@ from ..autograd.graph import Node, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from ._codegen import _make_public, with_numpy_names
 from ._forward import propagate as _propagate_tangents
-from ._promote import (  # noqa: F401  (re-exported: ops import promotion from the registry)
-    _NUMBER, _PREP, _broadcast_error, _prep_binary, _prep_float, _prep_plain,
-    _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
-)
+from ._views import mark_views as _mark_views
+from ._promote import _PREP, _broadcast_error, holomorphic_vjp, real_only
+from ._promote import _scalar, result_dtype  # noqa: F401  (re-exported to the op modules)
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
-
 
 
 class _Table(dict):
@@ -421,22 +419,6 @@ def call_out(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     return _out.write(op.name, call(op, inputs, attrs), out)
 
 
-def _mark_views(op: OpDef, x: Tensor, attrs: dict, result: Any) -> None:
-    """Outputs of a view op share x's memory and version counter and know how to be replayed
-    from x's base (needed when one of them is written in place)."""
-    info = x._view
-    base = info.base if info is not None else x
-    prefix = info.chain if info is not None else ()
-    no_grad = not STATE.enabled or (info is not None and info.no_grad)
-    outs = result if type(result) is tuple else (result,)
-    for i, r in enumerate(outs):
-        r._vc = x._vc
-        if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
-            r._is_conj = True
-        r._view = ViewInfo(base, prefix + ((op, attrs, i if op.n_outputs != 1 else None),),
-                           no_grad)
-
-
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     gf = op.grad_fn
     name = gf if type(gf) is str else gf(**attrs)
@@ -449,11 +431,12 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any) -> Any:
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
             if x._requires_grad:
-                if x._view is not None and x._view.base_fn is not x._view.base._grad_fn:
-                    x._sync_view()
-                fn = x._grad_fn
-                edges.append((fn, x._output_nr) if fn is not None else
-                             (x._get_accumulator(), 0))
+                view = x._view
+                if view is not None and view.version != x._vc[0]:
+                    x._sync_view()  # written since its grad_fn was set: a fresh one
+                fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+                edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
+                    view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
                 d = x._data
                 meta.append((d.shape, d.dtype))
                 req.append(True)

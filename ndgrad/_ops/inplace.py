@@ -11,6 +11,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
+from ._promote import _broadcast_error
 from ._registry import REGISTRY, _record, composite, primitive
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif", "c": "buifc"}
@@ -106,53 +107,76 @@ def _chain(chain: Any) -> tuple:
 
 
 def sync_view(t: Tensor) -> None:
-    """Give a view whose base was modified in place a fresh node (AsStridedBackward0)."""
+    """Refresh the grad_fn of a view whose storage was written since it was set (through its
+    base or another view): an AsStridedBackward0 node from the base's current grad_fn, as torch.
+    Outputs of split/unbind and views made in no_grad mode cannot be refreshed: torch's error."""
     info = t._view
     base = info.base
-    if base._requires_grad and STATE.enabled:
+    if t._grad_fn is None and not base._requires_grad:
+        return
+    if info.creation != "default":
+        raise RuntimeError(view_rebase_error(t, indirect=True))
+    if base._requires_grad:
         r = _record(_view_of, (base,), {"chain": info.chain}, t._data)
         t._grad_fn, t._output_nr, t._requires_grad = r._grad_fn, 0, True
-    info.base_fn = base._grad_fn
+    info.version = t._vc[0]
 
 
 # *** checks ***
 
-def check_inplace(self: Tensor, overlap_ok: bool = False) -> None:
-    """torch's refusals for an in-place op on self."""
+_MULTI_OUTPUT_HINT = (
+    " This view is the output of a function that returns multiple views. Such functions do not "
+    "allow the output views to be modified inplace. You should replace the inplace operation by "
+    "an out-of-place one.")
+_NO_GRAD_HINT = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if "
+    "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
+
+def view_rebase_error(t: Tensor, indirect: bool) -> str:
+    """torch's message for writing a view that cannot be rebased (handle_view_on_rebase)."""
+    info = t._view
+    fn = t._grad_fn
+    name = ""
+    if fn is not None:
+        name = re.sub(r"Backward\d*$", "", type(fn).__name__)
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    if info.creation == "no_grad" or fn is None:
+        prefix = (f"Output {t._output_nr} of {name} is a view of a view which was created in"
+                  if fn is not None else "A view was created in")
+        msg = f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {t._output_nr} of {name} is a view and {modified} modified inplace."
+    return msg + (_MULTI_OUTPUT_HINT if info.creation == "multi" else _NO_GRAD_HINT)
+
+
+def check_inplace(self: Tensor, overlap_ok: bool = False, others_require_grad: bool = False
+                  ) -> None:
+    """torch's refusals for an in-place op on self (others_require_grad: whether another tensor
+    argument of the op requires grad). As torch, the autograd checks apply only when the op
+    would be recorded."""
     if self._is_conj or (self._view is not None and self._view.base._is_conj):
         raise RuntimeError(
             "This tensor has the conjugate bit set (it is the result of conj(), or a view of one). "
             "ndgrad computes conj() at once, so an in-place write would not reach the tensor it "
             "conjugates as torch's conjugate view would. Write to tensor.resolve_conj() or "
             "conj_physical() instead.")
-    info = self._view
-    if STATE.enabled:
-        if self._requires_grad and self._grad_fn is None and info is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+    if STATE.enabled and (self._requires_grad or others_require_grad):
+        info = self._view
         if info is not None:
-            base = info.base
-            if info.no_grad and base._requires_grad:
-                raise RuntimeError(
-                    "A view was created in no_grad mode and is being modified inplace with grad "
-                    "mode enabled. Given that this use case is ambiguous and error-prone, it is "
-                    "forbidden. You can clarify your code by moving both the view and the inplace "
-                    "either both inside the no_grad block (if you don't want the inplace to be "
-                    "tracked) or both outside (if you want the inplace to be tracked).")
-            if base._requires_grad and base._grad_fn is None:
+            if info.creation != "default":
+                raise RuntimeError(view_rebase_error(self, indirect=False))
+            if self._requires_grad and info.base._grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                    "an in-place operation.")
-    if info is not None and STATE.enabled and info.chain[-1][2] is not None:
-        op = info.chain[-1][0]
-        name = re.sub(r"Backward\d*$", "", op.grad_fn if isinstance(op.grad_fn, str) else
-                      op.name.title().replace("_", ""))
-        raise RuntimeError(
-            f"Output {info.chain[-1][2]} of {name} is a view and is being modified inplace. "
-            "This view is the output of a function that returns multiple views. Such functions "
-            "do not allow the output views to be modified inplace. You should replace the "
-            "inplace operation by an out-of-place one.")
+        elif self._requires_grad and self._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
     arr = self._data
-    if not overlap_ok and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+    if not overlap_ok and arr.size > 1 and any(
+            s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
@@ -202,18 +226,24 @@ def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
     # (logical_not_, eq_) is written back as 0 and 1
     if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
         raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+def _check_shape(shape: tuple, result_shape: tuple) -> None:
+    """An in-place op cannot grow self to the broadcast shape of its inputs (torch's message)."""
+    if result_shape != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(result_shape)}")
 
 
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
-    check_inplace(self, overlap_ok)
-    recording = STATE.enabled and (self._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args) or any(
-        isinstance(a, Tensor) and a._requires_grad for a in kwargs.values()))
+    others = any(isinstance(a, Tensor) and a._requires_grad for a in args) or any(
+        isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
+    check_inplace(self, overlap_ok, others)
+    recording = STATE.enabled and (self._requires_grad or others)
     if not recording:
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)
+        _check_shape(self._data.shape, out._data.shape)
         _write(self, out._data)
         _carry_tangent(out, self)
         return self
@@ -224,6 +254,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
         _check_complex_result(self, out, fn)
+        _check_shape(self._data.shape, out._data.shape)
         _write(self, out._data)
         _carry_tangent(out, self)
         if out._grad_fn is not None:
@@ -232,21 +263,28 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
                 _retarget_result(out._grad_fn, self)
         return self
     # a write through a view: the base records CopySlices around the op's node
-    if info.base_fn is not info.base._grad_fn:
+    if info.version != self._vc[0]:
         sync_view(self)
     view_old = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
                             self._output_nr)
     out = fn(view_old, *args, **kwargs)
     _check_complex_result(self, out, fn)
+    _check_shape(self._data.shape, out._data.shape)
     if out._data.dtype != self._data.dtype:
         out = out.to(self.dtype)
-    base = info.base
-    base_old = Tensor._make(base._data, base._requires_grad, base._grad_fn, base._output_nr)
     _write(self, out._data)
-    new = _record(_copy_slices, (base_old, out), {"chain": info.chain}, base._data)
-    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
-    sync_view(self)
+    rebase_view(self, out)
     return self
+
+
+def rebase_view(view: Tensor, out: Tensor) -> None:
+    """After out's values were written into view: the base records CopySlices (the write as a
+    function of its old value and out) and the view gets a fresh grad_fn from it."""
+    base = view._view.base
+    base_old = Tensor._make(base._data, base._requires_grad, base._grad_fn, base._output_nr)
+    new = _record(_copy_slices, (base_old, out), {"chain": view._view.chain}, base._data)
+    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
+    sync_view(view)
 
 
 # *** in-place fills and copies (their nodes have torch's names) ***
@@ -304,6 +342,12 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copy src's values into self (src broadcasts; its dtype is converted)."""
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src, dtype=self._data.dtype))
+    if src._data.shape != self._data.shape:
+        shapes = [self._data.shape, src._data.shape]
+        error = _broadcast_error(shapes)
+        if error is not None:
+            raise RuntimeError(error)
+        _check_shape(self._data.shape, np.broadcast_shapes(*shapes))
     return inplace(_copy.public, self, src)
 
 
@@ -316,5 +360,5 @@ def make_inplace_method(fn: Callable) -> Callable:
     return method
 
 
-__all__ = ["inplace", "check_inplace", "make_inplace_method", "sync_view", "replay", "ViewInfo",
-           "bump_version", "user_location"]
+__all__ = ["inplace", "check_inplace", "make_inplace_method", "sync_view", "rebase_view", "replay",
+           "ViewInfo", "bump_version", "user_location"]

@@ -373,13 +373,25 @@ def _(grad, *, dims):
 
 
 @composite("flip")
-def flip(input: Tensor, *dims) -> Tensor:
-    """Reverse the order of elements along dims (a copy).
+def flip(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    """Reverse the order of elements along dims (a copy); `flip(x, dims)`, `x.flip(*dims)`.
 
     Example::
-        >>> ndgrad.tensor([1., 2., 3.]).flip(0)
+        >>> ndgrad.tensor([1., 2., 3.]).flip(dims=(0,))
         tensor([3., 2., 1.])
     """
+    if "dims" in kwargs:
+        if dims:
+            raise TypeError("flip() got multiple values for argument 'dims'")
+        dims = kwargs.pop("dims")
+        if not isinstance(dims, (tuple, list)):
+            raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not "
+                            f"{type(dims).__name__}")
+        dims = (dims,)
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     return _flip.public(input, dims=_size_args(dims))
 
 

@@ -581,7 +581,12 @@ def _(grad, *, memory_format):
 @composite("contiguous", export=False)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """self if already contiguous in memory_format (C order by default), else a copy that is
-    (CloneBackward0)."""
+    (CloneBackward0).
+
+    Example::
+        >>> ndgrad.zeros(2, 3).t().contiguous().is_contiguous()
+        True
+    """
     fmt = memory_format
     if fmt is None or fmt is _memory_format.preserve_format:
         fmt = _memory_format.contiguous_format

@@ -30,6 +30,15 @@ def _int_list(x: Any) -> tuple:
     return (int(x),) if isinstance(x, (int, np.integer, Tensor)) else tuple(int(v) for v in x)
 
 
+def _reshaped_view(arr: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """arr reshaped without a copy, or None when the strides do not allow it (NumPy's
+    reshape(copy=False), which needs NumPy 2.1, written for every supported NumPy)."""
+    out = arr.reshape(shape)
+    if out.size and not np.may_share_memory(out, arr):
+        return None
+    return out
+
+
 def _infer_size(shape: tuple, numel: int) -> tuple:
     """Replace one -1 in shape by the size that makes it hold numel elements."""
     neg = [i for i, s in enumerate(shape) if s == -1]
@@ -76,13 +85,12 @@ def _sized_outputs(public: Callable) -> Callable:
                                                                    ((2, 3), {"size": (-1,)})],
            torch_fn=lambda torch, x, size: x.view(size))
 def _view(input, *, size):
-    shape = _infer_size(size, input.size)
-    try:
-        return input.reshape(shape, copy=False)
-    except ValueError:
+    out = _reshaped_view(input, _infer_size(size, input.size))
+    if out is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
-                           ".reshape(...) instead.") from None
+                           ".reshape(...) instead.")
+    return out
 
 
 @_view.vjp
@@ -128,9 +136,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     """
     shape = _size_args(shape)
     data = input._data
-    try:
-        data.reshape(_infer_size(shape, data.size), copy=False)
-    except ValueError:
+    if _reshaped_view(data, _infer_size(shape, data.size)) is None:
         return _unsafe_view.public(input.clone(), size=shape)
     return _view.public(input, size=shape)
 
@@ -395,6 +401,23 @@ def expand(input: Tensor, *size) -> Tensor:
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """expand to other's shape."""
     return _expand.public(input, size=tuple(other._data.shape))
+
+
+@composite("view_as", export=False)
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """view with other's shape.
+
+    Example::
+        >>> ndgrad.arange(6.).view_as(ndgrad.zeros(2, 3)).shape
+        torch.Size([2, 3])
+    """
+    return view(input, tuple(other._data.shape))
+
+
+@composite("reshape_as", export=False)
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """reshape to other's shape."""
+    return reshape(input, tuple(other._data.shape))
 
 
 @composite("broadcast_to")

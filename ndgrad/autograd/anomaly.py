@@ -39,22 +39,30 @@ def _forward_trace(node: Any) -> str:
     return f"Traceback of forward call that caused the error:\n{''.join(tb)}"
 
 
+def _add_note(error: BaseException, note: str) -> None:
+    """BaseException.add_note (Python 3.11+); on 3.10 the note is kept in __notes__ only, and the
+    warning issued with it is what shows the forward traceback."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:
+        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
 def checked_apply(node: Any, grads: list, apply: Callable) -> list:
-    """node.apply under anomaly mode: errors and NaNs carry the node's forward traceback."""
+    """node.apply under anomaly mode: errors and NaNs carry the node's forward traceback (as a
+    warning, as torch prints it, and as a note on the exception)."""
     try:
         outs = apply(node, grads)
+        if STATE.check_nan:
+            for i, g in enumerate(outs):
+                if g is not None and np.isnan(g._data).any():
+                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                                       "output.")
     except Exception as e:
         note = f"Error detected in {node.name()}. {_forward_trace(node)}"
         warnings.warn(note, UserWarning, stacklevel=2)
-        e.add_note(note)
+        _add_note(e, note)
         raise
-    if STATE.check_nan:
-        for i, g in enumerate(outs):
-            if g is not None and np.isnan(g._data).any():
-                err = RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
-                                   "output.")
-                err.add_note(_forward_trace(node))
-                raise err
     return outs
 
 
@@ -102,9 +110,16 @@ class set_detect_anomaly:
         STATE.enabled, STATE.check_nan = self.prev
 
 
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """torch.set_anomaly_enabled: switch anomaly detection (and its NaN check) on or off."""
+    STATE.enabled, STATE.check_nan = bool(enabled), bool(check_nan)
+
+
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (torch.is_anomaly_enabled)."""
     return STATE.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection checks backward results for NaN."""
     return STATE.check_nan

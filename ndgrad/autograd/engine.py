@@ -80,16 +80,19 @@ def _apply_validated(node: Node, grads: list) -> list:
     return _validate(node, node.apply(grads))
 
 
-def _call_prehooks(node: Node, grads: list) -> list:
-    """Tensor hooks, then retain_grad, then node pre-hooks: torch's order."""
+def _call_prehooks(node: Node, grads: list, seen: set) -> list:
+    """Tensor hooks, then retain_grad, then node pre-hooks: torch's order. The arrays handed to
+    user code go into `seen`: a hook may keep them, so AccumulateGrad must copy, not adopt them."""
     for nr in range(len(grads)):
         hooks = node._tensor_hooks(nr)
         if hooks:
             for h in list(hooks.values()):
                 if grads[nr] is not None:
+                    seen.add(id(grads[nr]._data))
                     r = h(grads[nr])
                     if r is not None:
                         grads[nr] = r
+                        seen.add(id(r._data))
     extra = node._hooks
     if extra is None:
         return grads
@@ -99,9 +102,11 @@ def _call_prehooks(node: Node, grads: list) -> list:
             g = grads[nr]
             t._grad = g.detach().clone() if t._grad is None else t._grad + g
     for h in list(extra.pre.values()):
+        seen.update(id(g._data) for g in grads if g is not None)
         r = h(tuple(grads))
         if r is not None:
             grads = list(r)
+            seen.update(id(g._data) for g in grads if g is not None)
     return grads
 
 
@@ -141,14 +146,14 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
-    task, outer_task = GraphTask(), _CURRENT.task
+    task, outer_task = GraphTask(deps, needed), _CURRENT.task
     _CURRENT.task = task
     try:
         while heap:
             node = pop(heap)[2]
             grads = buffers.pop(node, None) or [None] * node.n_outputs
             if node._hooks is not None or type(node) is AccumulateGrad:
-                grads = _call_prehooks(node, grads)
+                grads = _call_prehooks(node, grads, owned)
             if captures is not None:
                 for nr, g in enumerate(grads):
                     slot = captures.get((node, nr))
@@ -171,9 +176,11 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                     outs = _validate(node, node.apply(grads))
                 if node._hooks is not None and node._hooks.post:
                     for h in list(node._hooks.post.values()):
+                        owned.update(id(g._data) for g in outs if g is not None)
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
+                            owned.update(id(g._data) for g in outs if g is not None)
             if OBSERVER is not None:
                 OBSERVER(node, grads, outs)
             if not retain_graph:

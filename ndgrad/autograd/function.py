@@ -8,13 +8,13 @@ from typing import Any, Callable
 from .. import _creation
 from .._dtype import from_numpy_dtype
 from .._ops._registry import _FREED_MSG, _version_error
-from .._ops.inplace import user_location
+from .._ops.inplace import rebase_view, user_location
 from .._tensor import Tensor
 from . import forward_ad, saved_hooks
 from .anomaly import STATE as _ANOMALY
 from .anomaly import on_record
 from .grad_mode import STATE, no_grad
-from .graph import Node
+from .graph import Node, gradient_edge
 
 
 class FunctionCtx:
@@ -41,6 +41,9 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
+        in_jvp = getattr(self, "_in_jvp", None)
+        if in_jvp is not None:  # inside jvp, as torch: the tensors given to save_for_forward
+            return in_jvp
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
@@ -180,12 +183,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         recording = STATE.enabled and any(ctx.needs_input_grad)
         edges = []
         for i in tensor_pos:
-            a = args[i]
-            if a._requires_grad:
-                edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else
-                             (a._get_accumulator(), 0))
-            else:
-                edges.append((None, 0))
+            edges.append(gradient_edge(args[i]) if args[i]._requires_grad else (None, 0))
         custom_setup = cls.setup_context is not Function.setup_context
         with no_grad():
             if custom_setup:
@@ -223,15 +221,14 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 if id(o) in nondiff or o._data.dtype.kind not in "fc":
                     continue
                 o._grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
+                if o._view is not None:  # its grad_fn is current as of now (torch's attr_version)
+                    o._view.version = o._vc[0]
+            for d in ctx._dirty:  # a view written by forward: its base records CopySlices
+                if d._view is not None and d._grad_fn is ctx:
+                    rebase_view(d, d)
         _save(ctx, outs, recording)
         if forward_ad.LEVELS.stack:
-            tangents = [forward_ad.get_tangent(a) if isinstance(a, Tensor) else None for a in args]
-            if any(t is not None for t in tangents):
-                out_t = cls.jvp(ctx, *tangents)
-                out_t = out_t if isinstance(out_t, tuple) else (out_t,)
-                for o, t in zip(outs, out_t):
-                    if isinstance(o, Tensor) and t is not None:
-                        forward_ad.set_tangent(o, t)
+            _forward_ad_jvp(cls, ctx, args, outs)
         if recording and (_ANOMALY.enabled or _ANOMALY.keep_inputs):
             on_record(ctx, args, kwargs)
         return outputs
@@ -258,13 +255,62 @@ def _save(ctx: BackwardCFunction, outs: tuple, recording: bool) -> None:
     ctx._to_save = ()
 
 
+def _forward_ad_jvp(cls: type, ctx: Any, args: tuple, outs: tuple) -> None:
+    """Give the outputs of a custom Function their tangents from its jvp (torch's contract: one
+    tangent per forward argument, zeros for a tensor without one, None for a non-tensor; inside
+    jvp, ctx.saved_tensors holds what forward passed to save_for_forward)."""
+    tangents = [forward_ad.get_tangent(a) if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return
+    tangents = [_creation.zeros_like(a) if t is None and isinstance(a, Tensor) else t
+                for a, t in zip(args, tangents)]
+    ctx._in_jvp = tuple(getattr(ctx, "_saved_for_forward", ()))
+    try:
+        out_t = cls.jvp(ctx, *tangents)
+    finally:
+        ctx._in_jvp = None
+    out_t = out_t if isinstance(out_t, tuple) else (out_t,)
+    for o, t in zip(outs, out_t):
+        if isinstance(o, Tensor) and t is not None:
+            forward_ad.set_tangent(o, t)
+
+
+class Error(Node):
+    """The grad_fn of what a @once_differentiable backward returns when it could be
+    differentiated again: running it raises (torch's DelayedError)."""
+
+    __slots__ = ("n_outputs",)
+
+    def __init__(self, n_outputs: int) -> None:
+        Node.__init__(self)
+        self.n_outputs = n_outputs
+        self.next_functions = ((None, 0),) * n_outputs
+        self._meta = (None,) * n_outputs
+
+    def name(self) -> str:
+        return "torch::autograd::Error"
+
+    def apply(self, grads: list) -> tuple:
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
 def once_differentiable(fn: Callable) -> Callable:
-    """Run a backward with grad disabled: its results are not differentiable again."""
+    """Run a backward with grad disabled. If it could be differentiated again (grad mode on and
+    a gradient argument requires grad), its results get a grad_fn that raises when reached."""
 
     @functools.wraps(fn)
     def wrapper(ctx: Any, *args: Any) -> Any:
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not STATE.enabled or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        err = Error(len(outs))
+        outs = tuple(Tensor._make(o._data, True, err, nr) if isinstance(o, Tensor) else o
+                     for nr, o in enumerate(outs))
+        return outs[0] if single else outs
 
     return wrapper
 

@@ -169,7 +169,7 @@ def _jacobian_forward(func: Callable, ins: tuple, out_shape: tuple) -> tuple:
         cols = []
         for k in range(x.numel()):
             unit = zeros_like(x)
-            unit._data.reshape(-1)[k] = 1
+            unit._data.flat[k] = 1  # in place whatever the strides of x
             with forward_ad.dual_level():
                 duals = [forward_ad.make_dual(x, unit) if i == j else a for i, a in enumerate(ins)]
                 out = func(*duals)

@@ -11,7 +11,6 @@ from .._tensor import Tensor
 from . import forward_ad
 from ._backward import grad
 from .anomaly import STATE as _ANOMALY
-from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -41,18 +40,19 @@ def _real_coords(a: np.ndarray) -> np.ndarray:
 
 
 def _numeric_jacobian(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
-    """d(outputs)/d(inputs[i]) by central differences, one column per real input coordinate."""
+    """d(outputs)/d(inputs[i]) by central differences, one column per real input coordinate
+    (re, then im, for each complex element). func runs in the caller's grad mode, as torch's
+    does: a func that differentiates inside (as gradgradcheck's does) must still be able to."""
     x = inputs[i]._data
-    flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
-    if flat.dtype.kind == "c":
-        flat = flat.view(flat.real.dtype)  # (re, im) pairs, still the input's memory
+    flat = x.flat  # C-order positions, written in place whatever the strides
+    steps = (eps, eps * 1j) if x.dtype.kind == "c" else (eps,)
     cols: list[list] = []
-    with no_grad():
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
+    for k in range(x.size):
+        orig = flat[k]
+        for step in steps:
+            flat[k] = orig + step
             plus = [_real_coords(o._data).copy() for o in _outputs(func, inputs)]
-            flat[k] = orig - eps
+            flat[k] = orig - step
             minus = [_real_coords(o._data).copy() for o in _outputs(func, inputs)]
             flat[k] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
@@ -75,7 +75,7 @@ def _analytic_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray
                     rows.append(np.zeros(width))
                     continue
                 g = _creation.zeros_like(out)
-                g._data.reshape(-1)[k] = seed
+                g._data.flat[k] = seed  # (reshape(-1) of a strided array would be a copy)
                 (gi,) = grad(out, inputs[i], g, retain_graph=True, allow_unused=True)
                 rows.append(np.zeros(width) if gi is None else _real_coords(gi._data))
         jacs.append(np.stack(rows) if rows else np.zeros((0, width)))
@@ -119,6 +119,9 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
             warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", UserWarning, stacklevel=2)
+    if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of them have requires_grad=True.")
     for i, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
@@ -150,7 +153,7 @@ def _forward_jacobian(func: Callable, inputs: tuple, i: int) -> list[np.ndarray]
     for k in range(x.numel()):
         for seed in seeds:
             tangent = _creation.zeros_like(x)
-            tangent._data.reshape(-1)[k] = seed
+            tangent._data.flat[k] = seed
             with forward_ad.dual_level():
                 args = list(inputs)
                 args[i] = forward_ad.make_dual(x, tangent)
@@ -203,7 +206,7 @@ def _random_like(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
     g = rng.standard_normal(a.shape)
     if a.dtype.kind == "c":
         g = g + 1j * rng.standard_normal(a.shape)
-    return g.astype(a.dtype)
+    return np.asarray(g, dtype=a.dtype)  # an array even for 0-d (a NumPy scalar is a copy)
 
 
 def _complex_note(inp: Any, out: Any) -> str:

@@ -128,6 +128,9 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
     old = var._grad
     if old is None:
         if create_graph:
+            if grad._view is not None:  # .grad owns its memory and is not a view (as torch's)
+                grad = Tensor._make(grad._data.copy(), grad._requires_grad, grad.grad_fn,
+                                    grad._output_nr)
             var._grad = grad
         else:
             arr = grad._data
@@ -149,6 +152,18 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
             h(var)
 
 
+def gradient_edge(t: Any) -> tuple:
+    """(node, output_nr) where t's gradient enters the graph: its grad_fn, or its AccumulateGrad;
+    (None, 0) for a view made in no_grad mode of a base that requires grad (as torch, such a
+    view requires grad but no gradient flows from it)."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._view is not None and t._view.base._requires_grad:
+        return (None, 0)
+    return (t._get_accumulator(), 0)
+
+
 def _get_accumulator(self: Tensor) -> AccumulateGrad:
     """The AccumulateGrad node of a leaf: the same one while any graph holds it (the leaf
     refers to it weakly, the node holds the leaf)."""
@@ -164,12 +179,14 @@ Tensor._get_accumulator = _get_accumulator  # the graph gives leaves their node
 
 
 class GraphTask:
-    """One backward pass: callbacks queued during it run when it finishes."""
+    """One backward pass: callbacks queued during it run when it finishes; the nodes it reaches
+    (deps) and, when it captures gradients, the ones it runs (needed)."""
 
-    __slots__ = ("callbacks", "__weakref__")
+    __slots__ = ("callbacks", "deps", "needed", "__weakref__")
 
-    def __init__(self) -> None:
+    def __init__(self, deps: dict, needed: set | None) -> None:
         self.callbacks: list = []
+        self.deps, self.needed = deps, needed
 
 
 class _Current(threading.local):
@@ -182,6 +199,16 @@ CURRENT = _Current()
 def current_task() -> GraphTask | None:
     """The backward pass running on this thread (None outside backward)."""
     return CURRENT.task
+
+
+def will_execute(node: Node) -> bool:
+    """Whether the backward pass running on this thread runs `node` (torch's
+    _will_engine_execute_node)."""
+    task = CURRENT.task
+    if task is None:
+        raise RuntimeError("_will_engine_execute_node should only be called during the backward "
+                           "pass")
+    return node in task.deps and (task.needed is None or node in task.needed)
 
 
 # *** public graph utilities (torch.autograd.graph) ***
@@ -265,49 +292,67 @@ class disable_saved_tensors_hooks:
 
 
 def register_multi_grad_hook(tensors: Any, fn: Callable, *, mode: str = "all") -> RemovableHandle:
-    """Call fn once per backward pass with the gradients of all `tensors` ("all": after every
-    one of them that takes part has its gradient, None for the others) or with the first one
-    ("any")."""
+    """Call fn once per backward pass. "all": with the list of the gradients of `tensors`, as
+    soon as every one of them that this pass computes has arrived (None for the others); "any":
+    with the first of them to arrive.
+
+    Example::
+        >>> a, b = ndgrad.ones(2, requires_grad=True), ndgrad.ones(2, requires_grad=True)
+        >>> h = register_multi_grad_hook((a, b), lambda gs: print([g is None for g in gs]))
+        >>> (a * 2).sum().backward()
+        [False, True]
+    """
     tensors = list(tensors)
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
-    handles: list = []
-    store: dict = {}
+    per_task: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    if mode == "any":
+        def any_hook(grad: Any) -> None:
+            task = current_task()
+            if task not in per_task:
+                per_task[task] = True
+                fn(grad)
 
-    def make_hook(i: int) -> Callable:
+        handles = [t.register_hook(any_hook) for t in tensors if t._requires_grad]
+        return _MultiHandle(handles)
+    nodes = []  # where each tensor's gradient arrives: its grad_fn, or a leaf's AccumulateGrad
+    for t in tensors:
+        node = t.grad_fn
+        if node is None and t._requires_grad:
+            node = t._get_accumulator()
+        if node is None:
+            raise AssertionError("Expected gradient function to be set")
+        nodes.append(node)
+
+    def all_hook(i: int) -> Callable:
         def hook(grad: Any) -> None:
             task = current_task()
-            state = store.get(id(task))
-            if state is None:
-                state = store[id(task)] = {"grads": [None] * len(tensors), "fired": False}
-                if mode == "all":
-                    def finish(key: int = id(task)) -> None:
-                        st = store.pop(key)
-                        fn(tuple(st["grads"]))
-
-                    task.callbacks.append(finish)
-                else:
-                    task.callbacks.append(lambda key=id(task): store.pop(key, None))
-            state["grads"][i] = grad
-            if mode == "any" and not state["fired"]:
-                state["fired"] = True
-                fn(grad)
+            state = per_task.get(task)
+            if state is None:  # [calls so far, calls expected, gradients]
+                expected = sum(will_execute(n) for n in nodes)
+                state = per_task[task] = [0, expected, [None] * len(tensors)]
+            state[2][i] = grad
+            state[0] += 1
+            if state[0] == state[1]:
+                del per_task[task]
+                fn(state[2])
 
         return hook
 
-    for i, t in enumerate(tensors):
-        handles.append(t.register_hook(make_hook(i)))
+    return _MultiHandle([t.register_hook(all_hook(i)) for i, t in enumerate(tensors)])
 
-    class _Multi(RemovableHandle):
-        def __init__(self) -> None:  # noqa: D401 - a handle over several handles
-            self.id = -1
-            self._store = {}
 
-        def remove(self) -> None:
-            for h in handles:
-                h.remove()
+class _MultiHandle(RemovableHandle):
+    """The handle of a multi-grad hook: removes the hook from every tensor."""
 
-    return _Multi()
+    def __init__(self, handles: list) -> None:  # noqa: D401 - a handle over several handles
+        self.id = -1
+        self._store = {}
+        self._handles = handles
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
 
 
 def summary(tensor: Any) -> "GraphSummary":

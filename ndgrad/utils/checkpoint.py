@@ -5,6 +5,7 @@ from typing import Any, Callable, Iterable
 
 from .. import _random
 from .._tensor import Tensor
+from ..autograd.engine import current_task
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd.graph import saved_tensors_hooks
@@ -16,17 +17,26 @@ class _Frame:
     def __init__(self, fn: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
         self.fn, self.args, self.kwargs, self.rng_state = fn, args, kwargs, rng_state
         self.count = 0
-        self.recomputed: list | None = None
+        self.recomputed: dict[bool, list] = {}  # by create_graph
 
-    def recompute(self) -> None:
+    def unpack(self, index: int) -> Tensor:
+        # a create_graph backward (grad mode on) needs the recomputed values in the graph of the
+        # real inputs, so that they can be differentiated again; a plain one does not
+        create_graph = is_grad_enabled()
+        if create_graph not in self.recomputed:
+            self.recompute(create_graph)
+        return self.recomputed[create_graph][index]
+
+    def recompute(self, create_graph: bool) -> None:
         saved: list = []
 
         def pack(t: Tensor) -> Tensor:
             saved.append(t)
             return t
 
-        detached = tuple(a.detach().requires_grad_(a._requires_grad) if isinstance(a, Tensor)
-                         else a for a in self.args)
+        detached = self.args if create_graph else tuple(
+            a.detach().requires_grad_(a._requires_grad) if isinstance(a, Tensor) else a
+            for a in self.args)
         state = _random.default_generator.get_state() if self.rng_state is not None else None
         try:
             if self.rng_state is not None:
@@ -36,7 +46,7 @@ class _Frame:
         finally:
             if state is not None:
                 _random.default_generator.set_state(state)
-        self.recomputed = saved
+        self.recomputed[create_graph] = saved
 
 
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
@@ -70,12 +80,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         frame.count += 1
         return index  # a placeholder instead of the activation
 
-    def unpack(index: int) -> Tensor:
-        if frame.recomputed is None:
-            frame.recompute()
-        return frame.recomputed[index]
-
-    with saved_tensors_hooks(pack, unpack):
+    with saved_tensors_hooks(pack, frame.unpack):
         return function(*args, **kwargs)
 
 
@@ -93,6 +98,13 @@ class CheckpointFunction(Function):
     def backward(ctx: Any, *grads: Any) -> Any:
         from .. import autograd
 
+        task = current_task()
+        if task is not None and task.needed is not None:
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "passing an `inputs` parameter to .backward(). To resolve this error, you can "
+                "either set use_reentrant=False, or call .backward() without passing the `inputs` "
+                "argument.")
         ctx.saved_tensors  # raises if the graph was freed
         detached = [a.detach().requires_grad_(a._requires_grad) if isinstance(a, Tensor) else a
                     for a in ctx.inputs]

@@ -149,6 +149,10 @@ def map_dtype(dtype: torch.dtype) -> Any:
     nd = getattr(ndgrad, name, None)
     if not isinstance(nd, ndgrad.dtype):
         raise Missing(f"dtype torch.{name}")
+    try:
+        nd.np
+    except TypeError:  # named only to be refused (bfloat16)
+        raise Missing(f"dtype torch.{name}") from None
     return nd
 
 

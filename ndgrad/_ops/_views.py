@@ -1,0 +1,29 @@
+"""View bookkeeping: what an output of a view op shares with its input's base."""
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor, ViewInfo
+from ..autograd.grad_mode import STATE
+
+
+def mark_views(op: Any, x: Tensor, attrs: dict, result: Any) -> None:
+    """Outputs of a view op share x's memory and version counter and know how to be replayed
+    from x's base (needed when one of them is written in place). As in torch, a view of a base
+    that requires grad requires grad too, even when made in no_grad mode."""
+    info = x._view
+    base = info.base if info is not None else x
+    prefix = info.chain if info is not None else ()
+    multi = op.n_outputs != 1  # torch's CreationMeta, else the viewed view's:
+    creation = ("no_grad" if not STATE.enabled else "multi" if multi else
+                info.creation if info is not None else "default")
+    requires_grad = base._requires_grad
+    outs = result if type(result) is tuple else (result,)
+    for i, r in enumerate(outs):
+        r._vc = x._vc
+        r._view = ViewInfo(base, prefix + ((op, attrs, i if multi else None),), creation,
+                           x._vc[0])
+        if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit
+            r._is_conj = True
+        if requires_grad and not r._requires_grad and r._data.dtype.kind in "fc":
+            r._requires_grad = True
