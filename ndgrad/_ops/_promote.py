@@ -211,8 +211,25 @@ def _conj(t: Any) -> Any:
     return t if t is None or t._data.dtype.kind != "c" else t.conj_physical()
 
 
+def _prep_binary_numbers(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    a, b = inputs
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # a 0-d result, as torch's
+        a = _scalar(a)
+        a = Tensor._make(np.asarray(a, dtype=_dtype.scalar_dtype(a).np))
+    return _prep_binary((a, b), attrs)
+
+
 _PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None: _prep_plain,
          "scalar": _prep_scalar_attr}
+# torch's add, sub, mul, div and floor_divide also take two Python numbers (torch.mul(2, 1.5))
+_TWO_NUMBERS = frozenset(("add", "sub", "mul", "div", "floor_divide"))
+
+
+def prep_for(promote: str | None, name: str) -> Callable:
+    """The argument preparation of an op declared with `promote`."""
+    if promote == "binary" and name in _TWO_NUMBERS:
+        return _prep_binary_numbers
+    return _PREP[promote]
 
 
 def _broadcast_error(shapes: list) -> str | None:

@@ -22,7 +22,7 @@ from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from ._codegen import _make_public, with_numpy_names
 from ._forward import propagate as _propagate_tangents
 from ._views import mark_views as _mark_views
-from ._promote import _PREP, _broadcast_error, holomorphic_vjp, real_only
+from ._promote import _broadcast_error, holomorphic_vjp, prep_for, real_only
 from ._promote import _scalar, result_dtype  # noqa: F401  (re-exported to the op modules)
 
 _PACKED = object()  # marks a saved entry that went through saved_tensors_hooks
@@ -208,7 +208,8 @@ class OpDef:
         self.promote = promote
         self.complex = complex
         # argument preparation: promotion, and for real-only ops torch's refusal of complex input
-        self.prep = _PREP[promote] if complex else real_only(_PREP[promote], name)
+        prep = prep_for(promote, name)
+        self.prep = prep if complex else real_only(prep, name)
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests
