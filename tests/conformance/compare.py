@@ -142,16 +142,7 @@ def _compare_arrays(e: np.ndarray, a: np.ndarray, tol: Tolerance, where: str) ->
         e64 = e.astype(np.complex128 if e.dtype.kind == "c" else np.float64)
         a64 = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
-            if a64.dtype.kind == "c" or e64.dtype.kind == "c":
-                # as torch.testing.assert_close: real and imaginary parts each close (an infinite
-                # real part does not make the imaginary parts compare exactly)
-                a64, e64 = a64.astype(np.complex128), e64.astype(np.complex128)
-                close = (np.isclose(a64.real, e64.real, rtol=tol.rtol, atol=tol.atol,
-                                    equal_nan=True)
-                         & np.isclose(a64.imag, e64.imag, rtol=tol.rtol, atol=tol.atol,
-                                      equal_nan=True))
-            else:
-                close = np.isclose(a64, e64, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+            close = np.isclose(a64, e64, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
             bad = ~close
             diff = np.abs(a64 - e64)
     else:
