@@ -78,10 +78,44 @@ class SampleRun:
                 lambda: _wrapped(self.checker.nd_wrapper, variant.nd_fn, n_in, "ndgrad"))
             if raised:
                 return None
-        self._backward(variant, t_out, n_out, t_leaves, n_leaves, gradgrad)
+        marks_wrong = self.checker.torch_marks_wrong
+        wrong_grad = marks_wrong("TestBwdGradients", "test_fn_grad", self.dtype)
+        wrong_gradgrad = gradgrad and marks_wrong("TestBwdGradients", "test_fn_gradgrad",
+                                                  self.dtype)
+        if wrong_grad or wrong_gradgrad:
+            self._finite_differences(variant, n_in, n_leaves, "backward" if wrong_grad else
+                                     "gradgrad")
+        if not wrong_grad:
+            self._backward(variant, t_out, n_out, t_leaves, n_leaves,
+                           gradgrad and not wrong_gradgrad)
         if variant.label == "function" and self.op.supports_forward_ad:
-            self._forward_ad(variant)
+            if marks_wrong("TestFwdGradients", "test_forward_mode_AD", self.dtype):
+                self._finite_differences(variant, n_in, n_leaves, "forward AD")
+            else:
+                self._forward_ad(variant)
         return None
+
+    def _finite_differences(self, variant: Any, n_in: Any, n_leaves: list, what: str) -> None:
+        """ndgrad's derivative against finite differences, where torch's own is marked wrong."""
+        stage = self._stage(variant, f"{what} (finite differences: torch marks its own wrong)")
+        process = nd_callable(self.sample.output_process_fn_grad)
+
+        def fn(*xs: Any) -> tuple:
+            built = replace_tensors(n_in, {id(leaf): x for leaf, x in zip(n_leaves, xs)})
+            out = process(_wrapped(self.checker.nd_wrapper, variant.nd_fn, built, "ndgrad"))
+            return tuple(t for t in tensors_of(out) if t.requires_grad)
+
+        leaves = tuple(leaf.detach().requires_grad_() for leaf in n_leaves)
+        if what == "gradgrad":
+            run = lambda: ndgrad.autograd.gradgradcheck(fn, leaves)  # noqa: E731
+        else:
+            run = lambda: ndgrad.autograd.gradcheck(  # noqa: E731
+                fn, leaves, check_forward_ad=what == "forward AD",
+                check_backward_ad=what == "backward")
+        try:
+            run()
+        except Exception as err:  # noqa: BLE001 - any failure of the check is the finding
+            raise Failure(stage, "values differ", f"{type(err).__name__}: {err}") from None
 
     def _compare_forward(self, t_out: Any, n_out: Any, variant: Any) -> None:
         tol = None if self.op.has_nondeterministic_output else self.tol
