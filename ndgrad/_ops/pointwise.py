@@ -13,7 +13,8 @@ import numpy as np
 from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._promote import conj_scalar as _conj_scalar, float_power_dtype as _float_power_dtype
-from ._promote import real_part as _real, refuse_complex
+from ._promote import complex_operand as _is_complex, complex_scaled as _complex_scaled
+from ._promote import real_part as _real, refuse_complex, times_alpha as _times_alpha
 from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
@@ -90,28 +91,6 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if out.dtype != np.float16 and np.result_type(a, b).kind in "biu":
         out = out.astype(_dtype._Default.float.np)
     return out
-
-
-def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
-    if kind != "c" and isinstance(alpha, complex):
-        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
-                           "number.")
-    if kind in "biu" and isinstance(alpha, float):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
-    return x * alpha  # a Python number times a Python alpha stays a weak Python number
-
-
-def _is_complex(x: Any) -> bool:
-    return isinstance(x, complex) or (isinstance(x, np.ndarray) and x.dtype.kind == "c")
-
-
-def _complex_scaled(x: Any, alpha: Any) -> Any:
-    """alpha * x in a complex result, as torch's add kernel computes it: always a full complex
-    product, so an infinite part of x gives NaN parts ((1+0j) * (inf+0j) is inf+nanj)."""
-    if isinstance(x, np.ndarray):
-        return np.multiply(complex(alpha), x)
-    return complex(alpha) * complex(x)
 
 
 def _int_kind(a: Any, b: Any) -> str:
