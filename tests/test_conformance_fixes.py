@@ -132,3 +132,17 @@ def test_shrink_gradients_pass_nan_like_torch(torch):
             getattr(lib.nn.functional, name)(x).sum().backward()
             got.append(x.grad.numpy().tolist())
         assert got[0] == got[1]
+
+
+def test_unbatched_transformer_layer_with_key_padding_mask(torch):
+    outs = []
+    for lib in (torch, ndgrad):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+        for p_torch in layer.parameters():
+            p_torch.data = lib.arange(p_torch.numel(), dtype=lib.float32).reshape(
+                p_torch.shape).sin() * 0.3
+        x = lib.arange(12, dtype=lib.float32).reshape(3, 4).cos()
+        mask = lib.tensor([False, False, True])
+        outs.append(layer(x, src_key_padding_mask=mask).detach().numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
