@@ -146,3 +146,14 @@ def test_unbatched_transformer_layer_with_key_padding_mask(torch):
         mask = lib.tensor([False, False, True])
         outs.append(layer(x, src_key_padding_mask=mask).detach().numpy())
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+
+
+def test_silu_complex_forward_only_like_torch(torch):
+    got = []
+    for lib in (torch, ndgrad):
+        x = lib.tensor([1 + 1j, -2 + 0.5j, 30 - 2j], dtype=lib.complex128)
+        row = [lib.nn.functional.silu(x).numpy().tolist()]
+        row.append(_outcome(lambda T: T.nn.functional.silu(x.clone().requires_grad_()), lib)[0])
+        got.append(row)
+    assert got[0][1] == got[1][1] == "RuntimeError"
+    np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-12)

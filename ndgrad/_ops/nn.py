@@ -272,9 +272,12 @@ def _(grad, grad_output, input, needs_input_grad, *, approximate):
             else None)
 
 
-@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"))
+@primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"),
+           complex=True, complex_samples=False)  # complex: forward only, as torch
 def silu(input):
-    """input * sigmoid(input)."""
+    """input * sigmoid(input); complex input as torch's x / (1 + exp(-x)), without autograd."""
+    if input.dtype.kind == "c":
+        return input / (1 + np.exp(-input))
     _kernel_dtype(input, "silu_cpu")
     return input * _sigmoid(input)
 

@@ -17,6 +17,7 @@ from .._ops.nn import (  # noqa: F401  (re-exported: torch.nn.functional.<name>)
     cdist, cosine_similarity, pairwise_distance, prelu,
 )
 from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled
 from ._loss_functional import (  # noqa: F401  (re-exported)
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
     cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
@@ -201,6 +202,9 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(ndgrad.tensor([0.]))
         tensor([0.])
     """
+    if input.is_complex() and input.requires_grad and is_grad_enabled():
+        raise RuntimeError("silu does not support automatic differentiation for outputs with "
+                           "complex dtype.")
     return _maybe_inplace(_nn.silu, input, inplace)
 
 
