@@ -16,6 +16,7 @@ from ndgrad.func import _batched
 # Adding a batching rule shrinks these sets; an op added without one grows them: update here.
 FORWARD_FALLBACKS = {
     "_ctc_loss", "_ctc_loss_backward", "_prelu_kernel",  # no rule yet
+    "scatter_legacy_reduce",  # scatter(reduce=...), deprecated in torch: no rule
     "as_strided_view", "copy_slices",  # replays of in-place writes through views
     "embedding", "embedding_dense_backward",  # per-sample tables with a padding_idx
     "index_add", "index_copy", "index_fill", "index_fill_tensor",  # per-sample index vectors
