@@ -81,11 +81,14 @@ from ._runtime import (  # noqa: E402
     use_deterministic_algorithms,
 )
 
+from math import e, inf, nan, pi  # noqa: E402  (torch.e, torch.inf, torch.nan, torch.pi)
+newaxis = None
+
 _SUBMODULES = {"nn", "optim", "utils", "func", "linalg", "serialization", "testing", "viz",
                "distributed", "accelerator", "amp", "backends", "cpu", "cuda", "functional", "jit",
-               "mps", "profiler", "fft"}
+               "mps", "profiler", "fft", "special", "masked", "signal"}
 _ATTRIBUTES = {"load": "serialization", "save": "serialization", "return_types": "_ops.sorting",
-               "autocast": "amp",
+               "autocast": "amp", "vmap": "func", "finfo": "_type_info", "iinfo": "_type_info",
                **dict.fromkeys(("Generator", "default_generator", "get_rng_state", "initial_seed",
                                 "manual_seed", "seed", "set_rng_state"), "_random")}
 

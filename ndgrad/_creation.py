@@ -280,7 +280,11 @@ def linspace(start: float, end: float, steps: int, *, dtype: _DType | None = Non
         step = (e - s) / work.type(steps - 1)
         i = np.arange(steps)
         half = steps // 2
-        arr = np.where(i < half, s + step * i.astype(work), e - step * (steps - i - 1).astype(work))
+        # torch's float32 kernel fuses start + step * i (one rounding, FMA): float64 arithmetic is
+        # exact there and rounds once at the end
+        fused = np.float64 if work == np.float32 else work.type
+        s_, e_, step_ = fused(s), fused(e), fused(step)
+        arr = np.where(i < half, s_ + step_ * i, e_ - step_ * (steps - i - 1)).astype(work)
     return _finish(arr.astype(dt), requires_grad)
 
 

@@ -36,9 +36,13 @@ def factory(name: str, *, takes_out: bool = True, allocating: bool | str = True)
                 raise RuntimeError(f"{name}(): ndgrad has only the torch.strided layout, got "
                                    f"{layout}")
             out = kwargs.pop("out", None) if takes_out else None
-            if out is None:
-                return fn(*args, **kwargs)
-            return _into(name, fn, args, kwargs, out)
+            if out is not None:
+                return _into(name, fn, args, kwargs, out)
+            result = fn(*args, **kwargs)
+            mode = _out.GRAD_MODE  # (autograd's grad-mode state, bound by the op registry)
+            if mode is not None and mode.inference and isinstance(result, Tensor):
+                result._is_inference = True  # a new tensor made in inference_mode
+            return result
 
         make._handles_out = takes_out  # type: ignore[attr-defined]  (composite() leaves it be)
         return make

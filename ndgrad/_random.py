@@ -104,6 +104,9 @@ def _as_int(x: np.floating) -> int:
 class Generator:
     """torch.Generator(device='cpu'): mt19937 state plus the cached Box-Muller sample."""
 
+    def __repr__(self) -> str:  # torch's class lives in torch._C
+        return f"<ndgrad._C.Generator object at {id(self):#x}>"
+
     def __init__(self, device: str = "cpu") -> None:
         if str(device) != "cpu":
             raise ValueError(f"only cpu generators are supported, got {device!r}")

@@ -118,6 +118,7 @@ class Tensor:
     _retains_grad = False
     _post_acc_hooks: dict | None = None
     _is_conj = False  # torch's conjugate bit (set by conj(); see _ops/complex.py)
+    _is_inference = False  # made inside inference_mode (set by the op registry and factories)
 
     # *** construction ***
 
@@ -224,7 +225,7 @@ class Tensor:
         return self._is_conj
 
     def is_inference(self) -> bool:
-        return False
+        return self._is_inference
 
     def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
         """The legacy type name ("torch.FloatTensor"), or self converted to a dtype, a legacy
@@ -548,7 +549,7 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and type(self) is Tensor:  # as torch: a Parameter prints whole
             return format(self.item(), spec)
         return object.__format__(self, spec)
 

@@ -14,6 +14,12 @@ from ._ops.spectral import _linalg_qr as qr
 from ._ops.spectral import _linalg_svd as svd
 from ._ops.spectral import _pinv as pinv
 from ._ops.spectral import eigvalsh, svdvals
+from ._ops.linalg_eig import eig, eigvals
+from ._ops.linalg_householder import linalg_householder_product, linalg_matrix_exp
+from ._ops.linalg_lu import ldl_factor, ldl_factor_ex, linalg_ldl_solve, linalg_lu_solve, lu
+from ._ops.linalg_lu import lu_factor, lu_factor_ex
+from ._ops.linalg_misc import cond, matrix_rank, tensorinv, tensorsolve, vander
+from ._ops.linalg_solvers import cholesky_ex, inv_ex, lstsq, solve_ex
 from ._tensor import Tensor
 
 inv = linalg_inv.public
@@ -21,15 +27,21 @@ det = linalg_det.public
 solve = linalg_solve.public
 solve_triangular = linalg_solve_triangular.public
 cholesky = linalg_cholesky.public
+lu_solve = linalg_lu_solve.public
+ldl_solve = linalg_ldl_solve.public
+matrix_exp = linalg_matrix_exp.public
+householder_product = linalg_householder_product.public
 
 # norms live in _ops/statistics.py (torch.linalg.norm is statistics.linalg_norm, not
 # torch.norm); looked up lazily so this module works before they land
 _LAZY = {"vector_norm": "vector_norm", "matrix_norm": "matrix_norm", "norm": "linalg_norm"}
 
 __all__ = [
-    "LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
-    "matrix_power", "multi_dot", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-    "svdvals", "vecdot",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
+    "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve",
+    "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
+    "matrix_power", "matrix_rank", "multi_dot", "pinv", "qr", "slogdet", "solve", "solve_ex",
+    "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
     "matrix_norm", "norm", "vector_norm",  # noqa: F822  (resolved lazily by __getattr__)
 ]
 

@@ -463,7 +463,7 @@ def test_casting_complex_to_real_warns_as_torch_and_keeps_the_real_part():
     ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.1)), ("AdamW", dict(lr=0.1)),
     ("RMSprop", dict(lr=0.05, momentum=0.5, centered=True)), ("Adagrad", dict(lr=0.1)),
     ("Adamax", dict(lr=0.1)), ("NAdam", dict(lr=0.1)), ("RAdam", dict(lr=0.1)),
-    ("LBFGS", dict(lr=0.5))])
+    ("Adadelta", dict(lr=0.5)), ("LBFGS", dict(lr=0.5))])
 def test_optimizers_step_complex_parameters_as_torch(torch, name, kw):
     start = _c(4)
     results = []

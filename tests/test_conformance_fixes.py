@@ -20,6 +20,7 @@ CASES = {
     "sub_complex_inf": lambda T: T.sub(T.tensor(_PAIRS[0]), T.tensor(_PAIRS[1])),
     "rsub_complex_inf": lambda T: T.rsub(T.tensor(_PAIRS[0]), T.tensor(_PAIRS[1])),
     "rsub_scalar_complex": lambda T: T.rsub(T.tensor(_PAIRS[0]), 2.0),
+    "imod_ifloordiv": lambda T: _inplace_operators(T),
     "add_scalar_inf": lambda T: T.tensor(_PAIRS[0]) + complex(INF, 0),
     "add_real_inf_to_complex": lambda T: T.ones(2, dtype=T.complex128) + T.tensor([INF, -INF]),
     "trigamma_poles": lambda T: T.polygamma(1, T.tensor([-INF, -3.0, -1.0, -0.0, 0.0, 0.3,
@@ -52,6 +53,14 @@ CASES = {
     "log2_complex_0d": lambda T: T.log2(T.tensor(3 + 4j)),
     "matmul_empty_batch": lambda T: T.matmul(T.ones(5, 5, 0), T.ones(0, 5)),
 }
+
+
+def _inplace_operators(T):
+    a, i = T.tensor([5.0, -7.0, 3.5]), T.tensor([5, -7, 9])
+    b, j = a, i
+    a %= 2
+    i //= 2
+    return a, i, a is b, i is j
 
 
 def _value(x):

@@ -374,6 +374,36 @@ def test_einsum_sublist_format(torch):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
+EMPTY_BATCH_FNS = {  # backward through batched linear algebra whose batch or matrices are empty
+    "cholesky": lambda L, A: L.linalg.cholesky(A @ A.mT + L.eye(A.shape[-1], dtype=A.dtype)),
+    "qr": lambda L, A: L.linalg.qr(A)[0].sum() + L.linalg.qr(A)[1].sum(),
+    "svdvals": lambda L, A: L.linalg.svd(A)[1],
+    "pinv": lambda L, A: L.linalg.pinv(A),
+    "logdet": lambda L, A: L.logdet(A @ A.mT + L.eye(A.shape[-1], dtype=A.dtype)),
+    "inv": lambda L, A: L.linalg.inv(A),
+    "eigh": lambda L, A: L.linalg.eigh(A + A.mT)[0],
+    "det": lambda L, A: L.linalg.det(A),
+    "solve": lambda L, A: L.linalg.solve(A, A),
+    "lu": lambda L, A: L.linalg.lu(A)[2],
+    "matrix_exp": lambda L, A: L.linalg.matrix_exp(A),
+    "lstsq": lambda L, A: L.linalg.lstsq(A, A).solution,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_BATCH_FNS))
+def test_backward_through_empty_batches_matches_torch(torch, name):
+    for shape in [(0, 3, 3), (2, 0, 0), (0, 0), (3, 0, 3)]:
+        results = []
+        for L in (torch, ndgrad):
+            A = L.zeros(shape, dtype=L.float64, requires_grad=True)
+            try:
+                EMPTY_BATCH_FNS[name](L, A).sum().backward()
+                results.append(("ok", tuple(A.grad.shape)))
+            except RuntimeError:  # torch refuses non-square input: so must ndgrad
+                results.append(("RuntimeError",))
+        assert results[0] == results[1], (shape, results)
+
+
 def test_empty_and_integer_inputs_match_torch(torch):
     cases = [
         lambda L: L.linalg.det(L.ones(0, 3, 3)),

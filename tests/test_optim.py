@@ -56,6 +56,8 @@ CASES = [
     ("RMSprop", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.01, centered=True, alpha=0.9)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.2, weight_decay=0.1)),
     ("Adamax", dict(lr=0.05)),
@@ -287,6 +289,7 @@ def test_errors_match_torch(torch):
         lambda m: m.optim.Adam([m.zeros(1, requires_grad=True)], eps=-1.0),
         lambda m: m.optim.RMSprop([m.zeros(1, requires_grad=True)], alpha=-1.0),
         lambda m: m.optim.Adagrad([m.zeros(1, requires_grad=True)], lr_decay=-1.0),
+        lambda m: m.optim.Adadelta([m.zeros(1, requires_grad=True)], rho=1.5),
         lambda m: m.optim.NAdam([m.zeros(1, requires_grad=True)], momentum_decay=-1.0),
         lambda m: m.optim.SGD({m.zeros(1, requires_grad=True)}),
     ]
@@ -302,7 +305,7 @@ def test_errors_match_torch(torch):
 
 def test_repr_defaults_and_groups_match_torch(torch):
     t, n = torch.zeros(2, requires_grad=True), ndgrad.zeros(2, requires_grad=True)
-    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "LBFGS"]:
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "LBFGS"]:
         to, no = getattr(torch.optim, name)([t]), getattr(optim, name)([n])
         assert repr(no) == repr(to)
         assert no.defaults == to.defaults

@@ -14,6 +14,10 @@ from ndgrad.func import _batched
 # *** the ops that run once per sample (as torch's fallback, with its performance warning) ***
 # Seen over the op-table sweeps below (every sample, all inputs batched / only the first one).
 # Adding a batching rule shrinks these sets; an op added without one grows them: update here.
+NN_FALLBACKS = {"_embedding_bag", "_pdist_forward", "affine_grid_generator", "conv_tbc",
+                "fractional_max_pool2d", "fractional_max_pool2d_backward",
+                "fractional_max_pool3d", "fractional_max_pool3d_backward", "multi_margin_loss",
+                "multilabel_margin_loss", "rrelu_with_noise", "rrelu_with_noise_"}
 FORWARD_FALLBACKS = {
     "_ctc_loss", "_ctc_loss_backward", "_prelu_kernel",  # no rule yet
     "scatter_legacy_reduce",  # scatter(reduce=...), deprecated in torch: no rule
@@ -25,8 +29,13 @@ FORWARD_FALLBACKS = {
     "nll_loss", "nll_loss2d", "nll_loss_backward",  # per-sample class weights; 2-d targets
     # composites that compute on NumPy arrays (run per sample by their registered name)
     "cosine_similarity", "matrix_norm", "nn.functional.gaussian_nll_loss",
+    # linear algebra with a lower-rank companion (tau, pivots) or a vector right-hand side
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_ldl_solve", "linalg_lstsq",
     "block_diag", "put",  # per-sample block layouts; per-sample flat indices
     "bincount", "histc", "quantile", "nanquantile",  # bins and ranks from each sample's values
+    # nn ops of issue 11 without a rule yet: per-sample random draws or sizes in their attributes
+    # (fractional pooling, rrelu's noise, affine grids), ragged bags, (T, B, C) layouts, pairs
+    *NN_FALLBACKS,
 }
 # VJPs that read values (ties, index recomputation) run per sample in a batched backward;
 # pointwise and pooling VJPs that read values run on the physical tensors instead.
@@ -38,7 +47,14 @@ BACKWARD_FALLBACKS = {f"{n} (backward)" for n in (
     "vmap(loss)",  # cosine_similarity, gaussian_nll_loss: the whole vmapped function loops
     "_prelu_kernel", "as_strided_view", "copy_slices", "embedding", "embedding_dense_backward",
     "index_add", "index_copy", "index_fill", "index_fill_tensor", "native_batch_norm",
-    "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put"}
+    "nll_loss", "nll_loss2d", "nll_loss_backward", "block_diag", "put", *NN_FALLBACKS,
+    "linalg_householder_product", "ormqr", "linalg_lu_solve", "linalg_lstsq",
+    "linalg_lu (backward)", "linalg_lu_factor_ex (backward)",  # the pivots are read as values
+    "linalg_eig (backward)"} | {  # the phase check reads the values
+    f"{n} (backward)" for n in ("_embedding_bag", "fractional_max_pool2d",
+                                "fractional_max_pool2d_backward", "fractional_max_pool3d",
+                                "fractional_max_pool3d_backward", "multi_margin_loss",
+                                "multilabel_margin_loss")}
 # torch refuses these under vmap, so do we
 DYNAMIC = {"masked_select", "nonzero", "unique", "unique_consecutive"}
 B = 3

@@ -29,7 +29,12 @@ from .inplace import inplace as _inplace  # noqa: F401  (used by nn.functional's
 LAZY = ("join", "scatter", "index_ops", "view_ops", "sorting", "scan", "statistics", "special",
         "contract", "decomp", "spectral", "conv", "pool", "resample", "random", "nn", "fft", "fftn",
         "stft", "numeric", "nan_reduce", "log_space", "copy_variants", "combine", "numerical",
-        "histogram", "index_writes", "storage", "native_norms", "lowrank")
+        "histogram", "index_writes", "storage", "native_norms", "lowrank",
+        "special_fns", "special_binary", "special_poly", "windows", "linalg_lu", "linalg_solvers",
+        "linalg_householder", "linalg_misc", "linalg_eig",
+        # the nn ops of issue 11
+        "pool3d", "pool_extra", "nn_margin", "nn_misc", "embedding_bag", "grid_sample",
+        "resample_separable")
 
 # NumPy warns on log(0), x/0, overflow; torch returns inf/nan silently. Filtering by module costs
 # nothing until a warning is actually raised inside ndgrad's op modules.
@@ -176,6 +181,7 @@ _OPERATORS = {
     "__rdiv__": _rtruediv, "__idiv__": METHODS["div_"],
     "__iand__": METHODS["bitwise_and_"], "__ior__": METHODS["bitwise_or_"],
     "__ixor__": METHODS["bitwise_xor_"],
+    "__imod__": _by_name(METHODS, "remainder_"), "__ifloordiv__": _by_name(METHODS, "floor_divide_"),
     "__lshift__": _by_name(PUBLIC, "bitwise_left_shift"),
     "__rshift__": _by_name(PUBLIC, "bitwise_right_shift"),
     "__rlshift__": _by_name(PUBLIC, "bitwise_left_shift", reflected=True),

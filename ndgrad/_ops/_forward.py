@@ -16,24 +16,34 @@ from ..autograd.grad_mode import STATE, enable_grad
 
 
 def propagate(op: Any, inputs: tuple, attrs: dict, result: Any) -> None:
-    """Set the tangents of an op's outputs from its inputs' tangents (a level is active)."""
-    tangents = [get_tangent(x) if isinstance(x, Tensor) else None for x in inputs]
-    if all(t is None for t in tangents) or not op.differentiable:
+    """Set the tangents of an op's outputs from its inputs' tangents, at every active level.
+
+    Levels nest (jvp of jvp, jacfwd of jacfwd): the outermost goes first, so when an inner
+    level's rule reads the result, that result already carries its outer tangents, and the rule
+    runs with only the outer levels active, which differentiates the tangent itself."""
+    if not op.differentiable:
         return
-    outs = result if type(result) is tuple else (result,)
     stack = LEVELS.stack
-    LEVELS.stack = stack[:-1]  # the tangent computation itself is not dual at this level
-    try:
-        if op.jvp_fn is not None:
-            out_t = op.jvp_fn(*tangents, *_primal_args(op, inputs, outs), **attrs)
-        else:
-            out_t = _jvp_from_vjp(op, inputs, attrs, outs, tangents)
-    finally:
-        LEVELS.stack = stack
-    out_t = out_t if type(out_t) is tuple else (out_t,)
-    for o, t in zip(outs, out_t):
-        if t is not None and isinstance(o, Tensor) and o._data.dtype.kind in "fc":
-            set_tangent(o, t if t._data.shape == o._data.shape else t.expand(*o._data.shape))
+    outs = None
+    for level in range(len(stack)):
+        tangents = [get_tangent(x, level) if isinstance(x, Tensor) else None for x in inputs]
+        if all(t is None for t in tangents):
+            continue
+        if outs is None:
+            outs = result if type(result) is tuple else (result,)
+        LEVELS.stack = stack[:level]  # the tangent computation is not dual at this level
+        try:
+            if op.jvp_fn is not None:
+                out_t = op.jvp_fn(*tangents, *_primal_args(op, inputs, outs), **attrs)
+            else:
+                out_t = _jvp_from_vjp(op, inputs, attrs, outs, tangents)
+        finally:
+            LEVELS.stack = stack
+        out_t = out_t if type(out_t) is tuple else (out_t,)
+        for o, t in zip(outs, out_t):
+            if t is not None and isinstance(o, Tensor) and o._data.dtype.kind in "fc":
+                set_tangent(o, t if t._data.shape == o._data.shape else t.expand(*o._data.shape),
+                            level)
 
 
 def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
@@ -56,6 +66,10 @@ def _primal_args(op: Any, inputs: tuple, outs: tuple) -> list:
 def _internal_leaf(x: Any) -> Any:
     leaf = x.detach().requires_grad_()
     leaf._func_level = 1 << 30  # not the user's: ndgrad.func may detach results from it
+    for level in range(len(LEVELS.stack)):  # outer levels' tangents (jvp of jvp) stay on it
+        tangent = get_tangent(x, level)
+        if tangent is not None:
+            set_tangent(leaf, tangent, level)
     return leaf
 
 

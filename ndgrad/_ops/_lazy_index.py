@@ -75,6 +75,28 @@ PUBLIC = _invert({  # ndgrad.<name>
         "native_batch_norm native_group_norm native_layer_norm"),
     "lowrank": (
         "pca_lowrank svd_lowrank"),
+    "special_fns": (
+        "i0 mvlgamma sinc"),
+    "special_binary": (
+        "igamma igammac"),
+    "windows": (
+        "bartlett_window blackman_window hamming_window hann_window kaiser_window"),
+    "linalg_lu": (
+        "lu lu_solve lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
+    "linalg_misc": (
+        "chain_matmul"),
+    "pool3d": (
+        "max_pool3d"),
+    "nn_misc": (
+        "channel_shuffle conv_tbc native_channel_shuffle"),
+    "embedding_bag": (
+        "embedding_bag"),
+    "grid_sample": (
+        "affine_grid_generator grid_sampler grid_sampler_2d grid_sampler_3d"),
 })
 
 
@@ -132,6 +154,16 @@ METHODS = _invert({  # Tensor.<name>
         "index_reduce index_reduce_ nonzero_static put put_"),
     "storage": (
         "new_empty_strided resize_ resize_as_"),
+    "special_fns": (
+        "i0 i0_ mvlgamma mvlgamma_ sinc sinc_"),
+    "special_binary": (
+        "igamma igamma_ igammac igammac_"),
+    "linalg_lu": (
+        "lu lu_solve"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve triangular_solve"),
+    "linalg_householder": (
+        "geqrf matrix_exp orgqr ormqr"),
 })
 
 
@@ -199,11 +231,56 @@ REGISTRY = _invert({  # op names
         "bincount histc unique_consecutive"),
     "index_writes": (
         "fill_scalar fill_tensor put"),
+    "special_fns": (
+        "i0 mvlgamma sinc special_entr special_erfcx special_i0e special_i1 special_i1e "
+        "special_log_ndtr special_ndtr special_ndtri"),
+    "special_binary": (
+        "igamma igammac special_xlog1py special_xlog1py_scalar_other "
+        "special_xlog1py_scalar_self special_zeta special_zeta_scalar_other "
+        "special_zeta_scalar_self"),
+    "special_poly": (
+        "special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0 "
+        "special_bessel_y1 special_chebyshev_polynomial_t special_chebyshev_polynomial_u "
+        "special_chebyshev_polynomial_v special_chebyshev_polynomial_w "
+        "special_hermite_polynomial_h special_hermite_polynomial_he "
+        "special_laguerre_polynomial_l special_legendre_polynomial_p "
+        "special_modified_bessel_i0 special_modified_bessel_i1 special_modified_bessel_k0 "
+        "special_modified_bessel_k1 special_scaled_modified_bessel_k0 "
+        "special_scaled_modified_bessel_k1 special_shifted_chebyshev_polynomial_t "
+        "special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v "
+        "special_shifted_chebyshev_polynomial_w special_spherical_bessel_j0"),
+    "linalg_lu": (
+        "linalg_ldl_factor_ex linalg_ldl_solve linalg_lu linalg_lu_factor_ex linalg_lu_solve "
+        "lu_unpack"),
+    "linalg_solvers": (
+        "cholesky_inverse cholesky_solve linalg_lstsq triangular_solve"),
+    "linalg_householder": (
+        "geqrf linalg_householder_product linalg_matrix_exp ormqr"),
+    "linalg_eig": (
+        "linalg_eig"),
+    "pool3d": (
+        "_adaptive_avg_pool3d _adaptive_avg_pool3d_backward adaptive_max_pool3d "
+        "adaptive_max_pool3d_backward avg_pool3d avg_pool3d_backward max_pool3d_with_indices "
+        "max_pool3d_with_indices_backward"),
+    "pool_extra": (
+        "fractional_max_pool2d fractional_max_pool2d_backward fractional_max_pool3d "
+        "fractional_max_pool3d_backward max_unpool2d max_unpool3d"),
+    "nn_margin": (
+        "multi_margin_loss multilabel_margin_loss"),
+    "nn_misc": (
+        "_pdist_forward channel_shuffle conv_tbc rrelu_with_noise rrelu_with_noise_"),
+    "embedding_bag": (
+        "_embedding_bag"),
+    "grid_sample": (
+        "affine_grid_generator grid_sampler_2d grid_sampler_3d"),
+    "resample_separable": (
+        "_upsample_separable _upsample_separable_backward"),
 })
 
 
 LIBRARIES = _invert({  # ndgrad.<name> registered by a lazily loaded namespace
     "nn": (
         "alpha_dropout batch_norm bilinear celu celu_ dropout feature_alpha_dropout "
-        "group_norm instance_norm layer_norm rms_norm selu selu_ threshold_"),
+        "group_norm instance_norm layer_norm pdist rms_norm rrelu rrelu_ selu selu_ "
+        "threshold_"),
 })

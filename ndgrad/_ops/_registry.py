@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _out
 from .._tensor import Tensor
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, mark_inference as _mark_inference
 from ..autograd import anomaly as _anomaly
 from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
@@ -407,6 +407,8 @@ def call(op: OpDef, inputs: tuple, attrs: dict) -> Any:
                            for o in out)
     if op.view and (op.view is True or op.view(**attrs)):
         _mark_views(op, inputs[0], attrs, result)
+    elif STATE.inference:
+        _mark_inference(result)
     if _FORWARD_AD.stack:
         _propagate_tangents(op, inputs, attrs, result)
     if prof is not None:

@@ -20,7 +20,7 @@ def mark_views(op: Any, x: Tensor, attrs: dict, result: Any) -> None:
     requires_grad = base._requires_grad
     outs = result if type(result) is tuple else (result,)
     for i, r in enumerate(outs):
-        r._vc = x._vc
+        r._vc, r._is_inference = x._vc, x._is_inference  # (a view is what its base is)
         r._view = ViewInfo(base, prefix + ((op, attrs, i if multi else None),), creation,
                            x._vc[0])
         if x._is_conj and r._data.dtype.kind == "c":  # complex views of a conjugate keep the bit

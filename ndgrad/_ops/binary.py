@@ -157,7 +157,7 @@ def atan2(input, other):
 
 
 @atan2.vjp
-def _(grad, input, other, needs_input_grad):
+def _(grad, other, input, needs_input_grad):  # torch's save order
     # d/dy atan2(y, x) = x / (x² + y²), d/dx = -y / (x² + y²); torch takes 0 at the origin
     denom = input * input + other * other
     recip = where(denom == 0, 0.0, denom.reciprocal())

@@ -35,7 +35,7 @@ def maximum(input, other):
 
 
 @maximum.vjp
-def _(grad, input, other, needs_input_grad):
+def _(grad, other, input, needs_input_grad):  # torch's save order
     g = where(input == other, grad / 2, grad)
     return (where(input < other, 0.0, g) if needs_input_grad[0] else None,
             where(input > other, 0.0, g) if needs_input_grad[1] else None)
@@ -54,7 +54,7 @@ def minimum(input, other):
 
 
 @minimum.vjp
-def _(grad, input, other, needs_input_grad):
+def _(grad, other, input, needs_input_grad):  # torch's save order
     g = where(input == other, grad / 2, grad)
     return (where(input > other, 0.0, g) if needs_input_grad[0] else None,
             where(input < other, 0.0, g) if needs_input_grad[1] else None)

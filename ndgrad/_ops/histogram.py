@@ -180,7 +180,7 @@ def histogramdd(input: Tensor, bins: Any, *, range: Sequence[float] | None = Non
     linear = all(lin for _, lin in made)
     hist = _histogramdd(x, edges, None if w is None else w.reshape(-1), density, linear, True)
     return _Histogramdd((Tensor._make(hist),
-                         [Tensor._make(np.array(e, copy=True)) for e in edges]))
+                         tuple(Tensor._make(np.array(e, copy=True)) for e in edges)))
 
 
 @primitive("bincount", differentiable=False, inputs=("input", "weights"),

@@ -15,7 +15,7 @@ from .inplace import bump_version, check_inplace, copy_, fill_, inplace
 from .shape import _expand, _type_name
 
 _FULL = slice(None)
-_INDEX_TYPES = (list, tuple, np.ndarray)
+_INDEX_TYPES = (list, tuple, np.ndarray, range)  # (a range indexes as the list it holds)
 _LEAF_VIEW = ("a view of a leaf Variable that requires grad is being used in an in-place "
               "operation.")
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."

@@ -50,7 +50,7 @@ def mm(input, mat2):
 
 
 @mm.vjp
-def _(grad, input, mat2, needs_input_grad):
+def _(grad, mat2, input, needs_input_grad):  # saved in torch's order: mat2, then self
     return (grad.mm(mat2.t()) if needs_input_grad[0] else None,
             input.t().mm(grad) if needs_input_grad[1] else None)
 
@@ -154,7 +154,7 @@ def bmm(input, mat2):
 
 
 @bmm.vjp
-def _(grad, input, mat2, needs_input_grad):
+def _(grad, mat2, input, needs_input_grad):  # torch's save order
     return (grad.bmm(mat2.transpose(1, 2)) if needs_input_grad[0] else None,
             input.transpose(1, 2).bmm(grad) if needs_input_grad[1] else None)
 
@@ -208,8 +208,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         n_batch = int(np.prod(batch))
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n_batch}, {k}] but got: [{n_batch}, {b[-2]}].")
-    x = reshape(input.expand(*batch, n, k), -1, n, k)
-    y = reshape(other.expand(*batch, k, p), -1, k, p)
+    n_batch = int(np.prod(batch))  # not -1: ambiguous for empty matrices
+    x = reshape(input.expand(*batch, n, k), n_batch, n, k)
+    y = reshape(other.expand(*batch, k, p), n_batch, k, p)
     return _unsafe_view.public(x.bmm(y), size=tuple(batch) + (n, p))
 
 
@@ -251,6 +252,7 @@ def _scaled(t: Tensor, s: Any) -> Tensor:
 
 
 @primitive("addmm", complex="holomorphic", grad_fn="AddmmBackward0", inplace=True,
+           save_if={"mat1": ("mat2",), "mat2": ("mat1",)},
            samples=[(((4,), (2, 3), (3, 4)), {}),
                     (((2, 4), (2, 3), (3, 4)), {"beta": 0.5, "alpha": 2.0}),
                     (((2, 1), (2, 3), (3, 4)), {"beta": 0.0})])

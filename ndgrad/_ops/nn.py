@@ -273,18 +273,20 @@ def _(grad, grad_output, input, needs_input_grad, *, approximate):
 
 
 @primitive("silu", grad_fn="SiluBackward0", export=False, shapes=UNARY, torch_fn=_fn("silu"),
-           complex=True, complex_samples=False)  # complex: forward only, as torch
+           complex="holomorphic", complex_skips=("torch", "jvp_torch"))  # torch: no complex AD
 def silu(input):
-    """input * sigmoid(input); complex input as torch's x / (1 + exp(-x)), without autograd."""
-    if input.dtype.kind == "c":
-        return input / (1 + np.exp(-input))
+    """input * sigmoid(input); complex input as torch's kernel, input / (1 + exp(-input))
+    (F.silu refuses complex input that requires grad, as torch; the rule holds for it anyway)."""
+    if input.dtype.kind == "c" and input.dtype.itemsize > 4:
+        with np.errstate(all="ignore"):
+            return input / (1 + np.exp(-input))
     _kernel_dtype(input, "silu_cpu")
     return input * _sigmoid(input)
 
 
 @silu.vjp
 def _(grad, input):
-    if not STATE.enabled:
+    if not STATE.enabled and input._data.dtype.kind == "f":
         x = input._data
         sx = _sigmoid(x)
         return _plain(grad._data * (sx * (1 + x * (1 - sx))))
@@ -383,9 +385,8 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     _kernel_dtype(input, "softshrink_check")
     _check_lambd(lambd)
-    # NaN falls through both tests and stays NaN (input * 0), as in torch's kernel
-    return np.where(input > lambd, input - lambd,
-                    np.where(input < -lambd, input + lambd, input * 0))
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is outside: it propagates, as torch
+    return np.where(inside, 0, np.where(input > 0, input - lambd, input + lambd))
 
 
 @softshrink.vjp

@@ -14,8 +14,10 @@ from .nn import _wrap
 
 def _softmax_np(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
     d = _wrap(dim, x.ndim)
-    if x.ndim == 0 or x.size == 0:
-        return (np.zeros_like(x) if log else np.ones_like(x)) if x.ndim == 0 else x.copy()
+    if x.ndim == 0:  # x - x: 0 (log) or 1, and nan for inf or nan, as torch
+        return _softmax_np(x.reshape(1), 0, log).reshape(())
+    if x.size == 0:
+        return x.copy()
     shifted = x - np.max(x, axis=d, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=d, keepdims=True)

@@ -225,7 +225,7 @@ def mul(input, other):
 
 
 @mul.vjp
-def _(grad, input, other, needs_input_grad):
+def _(grad, other, input, needs_input_grad):  # saved in torch's order: other, then self
     return (grad * other if needs_input_grad[0] else None,
             grad * input if needs_input_grad[1] else None)
 
@@ -254,7 +254,7 @@ def div(input, other, *, rounding_mode=None):
 
 
 @div.vjp
-def _(grad, input, other, needs_input_grad, *, rounding_mode):
+def _(grad, other, input, needs_input_grad, *, rounding_mode):  # torch's save order
     if rounding_mode is not None:  # piecewise constant: torch's gradient is zeros
         return tuple(_zeros(grad) if n else None for n in needs_input_grad)
     return (grad / other if needs_input_grad[0] else None,

@@ -26,50 +26,58 @@ def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return o - 1 if ceil and (o - 1) * s >= n + p else o
 
 
+_NUM = {1: "one", 2: "two", 3: "three"}
+_DIMS = {2: ("H", "W"), 3: ("T", "H", "W")}
+
+
 def _pool_geom(name: str, x: np.ndarray, kernel_size, stride, padding, dilation,
-               ceil_mode: bool) -> tuple:
-    """Checked (k, s, p, d, out, pads) of a 2-D pool; pads reach the last (ceil-mode) window."""
+               ceil_mode: bool, nd: int = 2) -> tuple:
+    """Checked (k, s, p, d, out, pads) of an nd-D pool; pads reach the last (ceil-mode) window."""
+    either = "" if name == "avg_pool3d" else "either "  # torch's two wordings
     for what, v, empty_ok in (("kernel_size", kernel_size, False), ("stride", stride, True),
                               ("padding", padding, False), ("dilation", dilation, False)):
         if v is None and empty_ok or isinstance(v, (int, np.integer)):
             continue
-        if len(v) not in ((0, 1, 2) if empty_ok else (1, 2)):
-            extra = "be omitted, a single int" if empty_ok else "be a single int"
-            raise RuntimeError(f"{name}: {what} must either {extra}, or a tuple of two ints")
-    k = _tup(kernel_size, 2)
+        if len(v) not in ((0, 1, nd) if empty_ok else (1, nd)):
+            extra = either + ("be omitted, a single int" if empty_ok else "be a single int")
+            if what == "dilation":
+                extra = "be either a single int"
+            raise RuntimeError(f"{name}: {what} must {extra}, or a tuple of {_NUM[nd]} ints")
+    k = _tup(kernel_size, nd)
     s = k if stride is None or (not isinstance(stride, (int, np.integer)) and not len(stride)) \
-        else _tup(stride, 2)
-    p, d = _tup(padding, 2), _tup(dilation, 2)
-    out = tuple(_pool_out(n, *a, ceil_mode) for n, a in zip(x.shape[-2:], zip(k, s, p, d)))
-    if min(k) <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
-                           f"kW: {k[1]}")
-    if min(s) <= 0:
-        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
-    if min(d) <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
-                           f"dilationW: {d[1]}")
-    if x.ndim not in (3, 4) or 0 in x.shape[-3:]:
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        else _tup(stride, nd)
+    p, d = _tup(padding, nd), _tup(dilation, nd)
+    out = tuple(_pool_out(n, *a, ceil_mode) for n, a in zip(x.shape[-nd:], zip(k, s, p, d)))
+    dims = _DIMS[nd]
+    for what, v, pre in (("kernel size", k, "k"), ("stride", s, "d"), ("dilation", d, "dilation")):
+        if min(v) <= 0:
+            got = " ".join(f"{pre}{dim}: {a}" for dim, a in zip(dims, v))
+            raise RuntimeError(f"{what} should be greater than zero, but got {got}")
+    if x.ndim not in (nd + 1, nd + 2) or 0 in x.shape[-nd - 1:]:
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
+                           "input")
     if min(out) < 1:
-        c, (h, w) = x.shape[-3], x.shape[-2:]
-        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
-                           f"({c}x{out[0]}x{out[1]}). Output size is too small")
+        c, sizes = x.shape[-nd - 1], x.shape[-nd:]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + sizes))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (c,) + out))}). Output size is too "
+                           "small")
     pads = tuple((pi, max(0, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
-                 for n, o, ki, si, pi, di in zip(x.shape[-2:], out, k, s, p, d))
+                 for n, o, ki, si, pi, di in zip(x.shape[-nd:], out, k, s, p, d))
     return k, s, p, d, out, pads
 
 
-def _max_pool(x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode) -> tuple:
-    """Max over each window and its flat H*W input index: the first maximum in torch's scan
+def _max_pool(x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode,
+              nd: int = 2) -> tuple:
+    """Max over each window and its flat (D*)H*W input index: the first maximum in torch's scan
     order, the last NaN, and the first in-bounds cell when nothing beats the padding."""
-    k, s, p, d, out, pads = _pool_geom("max_pool2d", x, kernel_size, stride, padding, dilation,
-                                       ceil_mode)
+    k, s, p, d, out, pads = _pool_geom(f"max_pool{nd}d", x, kernel_size, stride, padding,
+                                       dilation, ceil_mode, nd)
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    v = _windows(x, k, s, pads, d, value=low)[..., :out[0], :out[1], :, :]
+    v = _windows(x, k, s, pads, d, value=low)[(Ellipsis,) + tuple(slice(0, o) for o in out)
+                                              + (slice(None),) * nd]
     # one copy puts each tap in its own contiguous plane; strided taps cost numpy ~3x more
-    taps = np.ascontiguousarray(np.moveaxis(v, (-2, -1), (0, 1))).reshape((k[0] * k[1],)
-                                                                          + v.shape[:-2])
+    taps = np.ascontiguousarray(np.moveaxis(v, tuple(range(-nd, 0)), tuple(range(nd))))
+    taps = taps.reshape((math.prod(k),) + v.shape[:-nd])
     best = taps.max(0)
     # the first tap equal to the max = the count of leading taps that are not:
     # ne0 (1 + ne1 (1 + ne2 (...))); masked copies cost numpy ~10x these products
@@ -81,20 +89,28 @@ def _max_pool(x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode) 
     if x.dtype.kind == "f" and np.isnan(best).any():
         for t in range(len(taps)):  # a later NaN wins
             np.copyto(tap, t, where=np.isnan(taps[t]))
-    r0, c0 = (np.arange(o) * si - pi for o, si, pi in zip(out, s, p))
-    w = x.shape[-1]
-    offsets = np.array([i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])])
-    idx = (r0[:, None] * w + c0[None, :]) + offsets.take(tap)
+    sizes = x.shape[-nd:]
+    step = [math.prod(sizes[m + 1:]) for m in range(nd)]  # flat strides of the spatial dims
+    starts = [np.arange(o) * si - pi for o, si, pi in zip(out, s, p)]
+    offsets = np.array([sum(i * dd * st for i, dd, st in zip(off, d, step))
+                        for off in np.ndindex(*k)])
+    idx = _outer_sum([a * st for a, st in zip(starts, step)]) + offsets.take(tap)
     if (best == low).any():  # nothing beat the padding: torch keeps the first in-bounds cell
-        first = [np.where(a < 0, a + (-a + dd - 1) // dd * dd, a) for a, dd in zip((r0, c0), d)]
-        np.copyto(idx, first[0][:, None] * w + first[1][None, :], where=best == low)
+        first = [np.where(a < 0, a + (-a + dd - 1) // dd * dd, a) for a, dd in zip(starts, d)]
+        np.copyto(idx, _outer_sum([a * st for a, st in zip(first, step)]), where=best == low)
     return best, idx
 
 
-def _scatter(grad: np.ndarray, indices: np.ndarray, shape: tuple) -> np.ndarray:
-    """zeros(shape) with grad added at the flat (H*W) indices of each (N, C) plane."""
-    hw = shape[-1] * shape[-2]
-    planes = math.prod(shape[:-2])
+def _outer_sum(vectors: list) -> np.ndarray:
+    """a[i] + b[j] + ... over the grid of the vectors' indices."""
+    nd = len(vectors)
+    return sum(v.reshape((-1,) + (1,) * (nd - 1 - m)) for m, v in enumerate(vectors))
+
+
+def _scatter(grad: np.ndarray, indices: np.ndarray, shape: tuple, nd: int = 2) -> np.ndarray:
+    """zeros(shape) with grad added at the flat spatial indices of each (N, C) plane."""
+    hw = math.prod(shape[-nd:])
+    planes = math.prod(shape[:-nd])
     out = np.zeros(planes * hw, grad.dtype)
     np.add.at(out, (indices.reshape(planes, grad.size // max(planes, 1))
                     + np.arange(planes)[:, None] * hw).ravel(),
@@ -102,12 +118,12 @@ def _scatter(grad: np.ndarray, indices: np.ndarray, shape: tuple) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _gather(t: Tensor, indices: Tensor) -> Tensor:
-    """t[..., idx // W, idx % W] per (N, C) plane: the adjoint of _scatter, as a recorded index."""
+def _gather(t: Tensor, indices: Tensor, nd: int = 2) -> Tensor:
+    """t at the flat spatial indices of each (N, C) plane: the adjoint of _scatter, recorded."""
     idx = indices._data
     lead = tuple(np.arange(n).reshape((-1,) + (1,) * (idx.ndim - 1 - i))
-                 for i, n in enumerate(idx.shape[:-2]))
-    return t[lead + np.divmod(idx, t.shape[-1])]
+                 for i, n in enumerate(idx.shape[:-nd]))
+    return t[lead + np.unravel_index(idx, tuple(t.shape[-nd:]))]
 
 
 _POOL = {"kernel_size": (2, 2), "stride": (1, 2), "padding": (1, 0), "dilation": (1, 1),
@@ -160,41 +176,56 @@ def _adaptive_bounds(n: int, o: int) -> tuple:
     return i * n // o, ((i + 1) * n + o - 1) // o
 
 
-def _adaptive_size(name: str, x: np.ndarray, output_size, msg: str) -> tuple:
-    if x.ndim not in (3, 4) or 0 in x.shape[-3:]:
-        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{msg}{list(x.shape)}")
-    size = _tup(output_size, 2) if not isinstance(output_size, (tuple, list)) or \
+def _adaptive_size(name: str, x: np.ndarray, output_size, msg: str, nd: int = 2) -> tuple:
+    if x.ndim not in (nd + 1, nd + 2) or 0 in x.shape[-nd - 1:]:
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{msg}"
+                           f"{list(x.shape)}")
+    size = _tup(output_size, nd) if not isinstance(output_size, (tuple, list)) or \
         None not in output_size else tuple(n if o is None else int(o)
-                                           for n, o in zip(x.shape[-2:], output_size))
-    if len(size) != 2:
-        raise RuntimeError(f"{name}: output_size must be 2")
+                                           for n, o in zip(x.shape[-nd:], output_size))
+    if len(size) != nd:
+        if name == "adaptive_max_pool3d":
+            raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
+        raise RuntimeError(f"{name}: output_size must be {nd}")
     return size
 
 
-def _adaptive_max(x: np.ndarray, output_size) -> tuple:
-    out = _adaptive_size("adaptive_max_pool2d", x, output_size, ": ")
-    starts, idx = [], []
-    for n, o in zip(x.shape[-2:], out):
+def _adaptive_max(x: np.ndarray, output_size, nd: int = 2) -> tuple:
+    out = _adaptive_size(f"adaptive_max_pool{nd}d", x, output_size, ": ", nd)
+    starts, rows, masks = [], [], []
+    for n, o in zip(x.shape[-nd:], out):
         lo, hi = _adaptive_bounds(n, o)
         span = np.arange(int((hi - lo).max()))
         starts.append(lo)
-        idx.append((lo[:, None] + span, lo[:, None] + span < hi[:, None]))  # (o, K), valid
-    (rh, mh), (rw, mw) = idx
-    v = x[..., np.minimum(rh, x.shape[-2] - 1)[:, None, :, None],
-          np.minimum(rw, x.shape[-1] - 1)[None, :, None, :]]  # (..., oh, ow, Kh, Kw)
+        rows.append(np.minimum(lo[:, None] + span, n - 1))  # (o, K)
+        masks.append(lo[:, None] + span < hi[:, None])
+    # v[..., o0, o1, ..., K0, K1, ...]: every window padded to the longest, masked
+    index = tuple(_spread(r, m, nd) for m, r in enumerate(rows))
+    v = x[(Ellipsis,) + index]
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    v = np.where(mh[:, None, :, None] & mw[None, :, None, :], v, low)
-    kh, kw = v.shape[-2:]
-    flat = v.reshape(v.shape[:-2] + (kh * kw,))
+    valid = np.ones((1,) * (2 * nd), bool)
+    for m, mk in enumerate(masks):
+        valid = valid & _spread(mk, m, nd)
+    v = np.where(valid, v, low)
+    ks = v.shape[-nd:]
+    flat = v.reshape(v.shape[:-nd] + (math.prod(ks),))
     am = flat.argmax(-1)  # the first maximum, as torch's scan keeps it
     nan = np.isnan(flat) if x.dtype.kind == "f" else None
     if nan is not None and nan.any():  # but the last NaN
-        am = np.where(nan.any(-1), kh * kw - 1 - nan[..., ::-1].argmax(-1), am)
-    ki, kj = np.divmod(am, kw)
-    rows = starts[0][:, None] + ki
-    cols = starts[1][None, :] + kj
+        am = np.where(nan.any(-1), flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1), am)
+    taps = np.unravel_index(am, ks)
+    sizes = x.shape[-nd:]
+    idx = sum((st.reshape((-1,) + (1,) * (nd - 1 - m)) + kk) * math.prod(sizes[m + 1:])
+              for m, (st, kk) in enumerate(zip(starts, taps)))
     vals = np.take_along_axis(flat, am[..., None], -1)[..., 0]
-    return vals.astype(x.dtype, copy=False), (rows * x.shape[-1] + cols).astype(np.int64)
+    return vals.astype(x.dtype, copy=False), idx.astype(np.int64)
+
+
+def _spread(a: np.ndarray, m: int, nd: int) -> np.ndarray:
+    """An (o, K) table of spatial dim m placed at axes m and nd + m of a 2*nd-dim grid."""
+    shape = [1] * (2 * nd)
+    shape[m], shape[nd + m] = a.shape
+    return a.reshape(shape)
 
 
 @primitive("adaptive_max_pool2d", grad_fn="AdaptiveMaxPool2DBackward0", n_outputs=2,
@@ -230,20 +261,22 @@ def _(ggi, indices, *, input_size):
 
 
 def _avg_geom(x_shape: tuple, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override) -> tuple:
-    """(k, s, pads, out, divisor) of avg_pool2d; the divisor counts padding or not, per window."""
-    k, s, p, _, out, pads = _pool_geom("avg_pool2d", np.empty(x_shape, np.int8), kernel_size,
-                                       stride, padding, 1, ceil_mode)
+              divisor_override, nd: int = 2) -> tuple:
+    """(k, s, pads, out, divisor) of an nd-D avg pool; the divisor counts padding or not, per
+    window."""
+    k, s, p, _, out, pads = _pool_geom(f"avg_pool{nd}d", np.empty(x_shape, np.int8), kernel_size,
+                                       stride, padding, 1, ceil_mode, nd)
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("divisor must be not zero")
         return k, s, pads, out, divisor_override
-    sizes = []
-    for n, o, ki, si, pi in zip(x_shape[-2:], out, k, s, p):
+    div = np.ones((1,) * nd, np.int64)
+    for m, (n, o, ki, si, pi) in enumerate(zip(x_shape[-nd:], out, k, s, p)):
         lo = np.arange(o) * si - pi
         hi = np.minimum(lo + ki, n + pi)
-        sizes.append(hi - lo if count_include_pad else np.minimum(hi, n) - np.maximum(lo, 0))
-    return k, s, pads, out, sizes[0][:, None] * sizes[1][None, :]
+        size = hi - lo if count_include_pad else np.minimum(hi, n) - np.maximum(lo, 0)
+        div = div * size.reshape((-1,) + (1,) * (nd - 1 - m))
+    return k, s, pads, out, div
 
 
 _AVG = {"kernel_size": (3, 2), "stride": (2, 1), "padding": 1, "ceil_mode": True,

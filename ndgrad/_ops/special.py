@@ -1,5 +1,6 @@
 """Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma (SciPy, imported on first
-use so that `import ndgrad` does not import SciPy) and xlogy."""
+use so that `import ndgrad` does not import SciPy) and xlogy; the rest of torch.special lives in
+special_fns, special_binary and special_poly."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from . import _special_math
 from ._registry import composite, primitive
 from .pointwise import FEW_BINARY_SHAPES, FEW_UNARY_SHAPES, _bad_args, _result_np, where
 
@@ -21,6 +23,22 @@ def _scipy(name: str, x: np.ndarray, *args: Any) -> np.ndarray:
     import scipy.special
 
     return np.asarray(getattr(scipy.special, name)(*args, x), dtype=x.dtype)
+
+
+def _scipy_bessel_i(name: str, x: np.ndarray) -> np.ndarray:
+    """scipy.special.i0 / i1 with torch's float32 overflow: its kernels form exp(|x|) in float32
+    first, so the result is infinite from |x| > 88.72 on (the true values stay finite to ~91.9)
+    and NaN at ±inf."""
+    out = _scipy(name, x)
+    if out.dtype != np.float32:
+        return out
+    with np.errstate(over="ignore"):
+        over = np.isinf(np.exp(np.abs(x).astype(np.float32)))
+    if not over.any():
+        return out
+    inf = np.copysign(np.float32(np.inf), x) if name == "i1" else np.float32(np.inf)
+    inf = np.where(np.isinf(x), np.float32(np.nan), inf)  # exp(x) / sqrt(x) is inf / inf there
+    return np.where(over, inf, out).astype(np.float32)
 
 
 @primitive("erf", inplace=True, grad_fn="ErfBackward0", promote="float", shapes=FEW_UNARY_SHAPES)
@@ -115,31 +133,7 @@ def _polygamma(input, *, n):
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
         return _scipy("psi", input)
-    if n == 1:
-        return _trigamma(input)
-    out = _scipy("polygamma", input, n)
-    out[np.isposinf(input)] = np.nan  # torch's zeta(n + 1, inf) is NaN
-    return out
-
-
-def _trigamma(x: np.ndarray) -> np.ndarray:
-    """torch's trigamma, step for step in x's dtype: reflection below 1/2, six recurrence steps,
-    then the asymptotic series. At poles and huge negative x it gives torch's finite values
-    (from sin(pi x) rounding off zero) and NaN at -inf, where SciPy gives inf."""
-    if x.dtype == np.float16:  # torch computes half in float
-        return _trigamma(x.astype(np.float32)).astype(np.float16)
-    one, pi = x.dtype.type(1), x.dtype.type(math.pi)
-    reflect = x < 0.5
-    sin_pi_x = np.sin(pi * x)
-    result = np.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), 0).astype(x.dtype)
-    x = np.where(reflect, one - x, x)
-    for _ in range(6):
-        result += one / (x * x)
-        x = x + one
-    ixx = one / (x * x)
-    series = ixx * (one / 6 - ixx * (one / 30 - ixx * (one / 42)))
-    result += (one + one / (2 * x) + series) / x
-    return np.where(reflect, -result, result)
+    return _special_math.polygamma(n, input).astype(input.dtype, copy=False)  # torch's edges
 
 
 @_polygamma.vjp
@@ -228,3 +222,4 @@ def xlogy(input: Any, other: Any) -> Tensor:
     if not isinstance(other, Tensor):
         raise _bad_args("xlogy", (input, other), "TSN")
     return _xlogy_scalar_self.public(other, input=input)
+

@@ -315,18 +315,40 @@ def _(grad, input, result, *, ord, dim, keepdim, dtype):
 
 @_vector_norm.jvp
 def _(input_t, input, result, *, ord, dim, keepdim, dtype):
-    # torch's own forward rule (norm_jvp) rather than the VJP differentiated: where the norm is
-    # 0 the VJP's masked g / norm would give 0/0 (torch's double backward keeps that NaN), the
-    # tangent is 0. d|z| = Re(conj(coefficient) dz), the coefficient being the VJP of 1.
-    ones = Tensor._make(np.ones_like(result._data))
-    coeff = _vector_norm.vjp_fn(ones, input, result, ord=ord, dim=dim, keepdim=keepdim,
-                                dtype=dtype)
-    if coeff is None:  # ord 0 counts non-zeros: a constant
-        return Tensor._make(np.zeros_like(result._data))
-    prod = coeff.conj() * input_t
+    # torch's own forward-mode formula (norm_jvp): it masks the zero norms after dividing, where
+    # the double backward of the rule above keeps their nan (as torch's does)
+    p = float(ord)
     axes = _axes(dim, input._data.ndim)
-    total = prod.real.sum() if axes is None else prod.real.sum(dim=axes, keepdim=True)
-    return total.reshape(result._data.shape).to(result.dtype)
+    if dtype is not None and input._data.dtype != dtype.np:
+        input, input_t = input.to(dtype), input_t.to(dtype)
+
+    every = tuple(range(input._data.ndim)) if axes is None else axes
+
+    def total(x: Tensor) -> Tensor:
+        return x.sum(every, keepdim) if every else x
+
+    zero = Tensor._make(result._data == 0)
+    if p == 0:
+        return result * 0
+    if p == 1:
+        return total((input.sgn() * input_t.conj()).real)
+    if p == 2:
+        return where(zero, 0.0, total((input * input_t.conj()).real) / result)
+    a = input.abs()
+    if p in (INF, -INF):
+        norm = _unreduce(result, input._data.shape, dim, keepdim)
+        hit = (a._data == norm._data) | (np.isnan(input._data) & np.isnan(norm._data))
+        count = hit.sum(axis=every, keepdims=True)
+        share = Tensor._make((hit / count).astype(a._data.dtype))
+        return total((input.sgn() * input_t.conj()).real * share)
+    if p < 1:
+        nonzero = where(Tensor._make(input._data == 0), 0.0, a ** (p - 1))
+        return total(nonzero * (input.sgn() * input_t.conj()).real) * result ** (1 - p)
+    if p < 2:
+        out = total(a ** (p - 1) * (input.sgn() * input_t.conj()).real) / result ** (p - 1)
+    else:
+        out = total(a ** (p - 2) * (input * input_t.conj()).real) / result ** (p - 1)
+    return where(zero, 0.0, out)
 
 
 _NORM_KW = {"kinks": (0.0,)}

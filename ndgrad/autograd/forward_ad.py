@@ -16,10 +16,11 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 class _Level:
     """One forward-AD level: the tensors that received a tangent in it (to clear them on exit)."""
 
-    __slots__ = ("tensors",)
+    __slots__ = ("tensors", "public")
 
-    def __init__(self) -> None:
+    def __init__(self, public: bool) -> None:
         self.tensors: list = []
+        self.public = public  # entered by dual_level (not nestable), not by torch.func.jvp
 
 
 class _Levels(threading.local):
@@ -33,9 +34,31 @@ def active() -> bool:
     return bool(LEVELS.stack)
 
 
+_NESTED = "Nested forward mode AD is not supported at the moment"
+
+
 def enter_dual_level() -> int:
-    LEVELS.stack = LEVELS.stack + [_Level()]
+    if LEVELS.stack:  # torch's forward AD has one level; only torch.func.jvp nests
+        raise RuntimeError(_NESTED)
+    return _enter(public=True)
+
+
+def _enter(public: bool) -> int:
+    LEVELS.stack = LEVELS.stack + [_Level(public)]
     return len(LEVELS.stack) - 1
+
+
+class transform_level:
+    """The level of one torch.func.jvp: these nest (jvp of jvp, jacfwd of jacfwd), but not
+    inside a dual_level, as in torch."""
+
+    def __enter__(self) -> int:
+        if any(level.public for level in LEVELS.stack):
+            raise RuntimeError(_NESTED)
+        return _enter(public=False)
+
+    def __exit__(self, *exc: object) -> None:
+        exit_dual_level()
 
 
 def exit_dual_level(*, level: int | None = None) -> None:

@@ -56,8 +56,8 @@ class FunctionCtx:
             if kind == "packed":
                 out.append(saved_hooks.unpack(a, b))
                 continue
-            if kind == "output":  # (output array, version counter, version, output_nr)
-                t = Tensor._make(a, True, self, 0)
+            if kind == "output":  # ((output array, output_nr), version counter, version)
+                t = Tensor._make(a[0], True, self, a[1])
                 t._vc = b
                 if b[0] != c:
                     raise RuntimeError(_version_error(t, b[0], c, self, self))
@@ -112,6 +112,9 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _release(self) -> None:
         self._saved = None
+
+    def __repr__(self) -> str:  # a Python class in torch too: printed with its module
+        return f"<{type(self).__module__}.{type(self).__qualname__} object at {hex(id(self))}>"
 
     def _rerun(self, inputs: tuple, attrs: dict) -> Any:
         """Apply this node's Function again on other inputs (gradcheck's diagnosis)."""
@@ -248,7 +251,7 @@ def _save(ctx: BackwardCFunction, outs: tuple, recording: bool) -> None:
         elif saved_hooks.active():
             saved.append(("packed",) + saved_hooks.pack(t) + (None,))
         elif id(t) in out_ids and t._grad_fn is ctx:
-            saved.append(("output", t._data, t._vc, t._vc[0]))
+            saved.append(("output", (t._data, out_ids[id(t)]), t._vc, t._vc[0]))
         else:
             saved.append(("input", t, t._vc[0], None))
     ctx._saved = tuple(saved)

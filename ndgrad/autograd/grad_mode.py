@@ -111,6 +111,12 @@ class set_grad_enabled(_DecoratorContextManager):
         return super().__call__(func)
 
 
+def mark_inference(result: Any) -> None:
+    """Tensors an op makes in inference_mode are inference tensors (is_inference())."""
+    for r in (result if type(result) is tuple else (result,)):
+        r._is_inference = True
+
+
 class inference_mode(_DecoratorContextManager):
     """Like no_grad, and tensors made inside are inference tensors (`is_inference()`).
 

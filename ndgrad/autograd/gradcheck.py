@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import _creation
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from . import forward_ad
 from ._backward import grad
@@ -181,20 +182,17 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
         True
     """
     inputs = _as_tuple(inputs)
-    outs = _outputs(func, inputs)
-    if grad_outputs is None:
-        rng = np.random.default_rng(0)
-        grad_outputs = tuple(Tensor._make(_random_like(rng, o._data), o._data.dtype.kind in "fc")
-                             for o in outs)
+    if grad_outputs is None:  # torch's draws: make_tensor(low=-1, high=1) from the global generator
+        grad_outputs = tuple(_random_grad_output(o) for o in _outputs(func, inputs)
+                             if o._requires_grad)
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     n_in = len(inputs)
 
     def first_order(*args: Any) -> tuple:
         ins, gos = args[:n_in], args[n_in:]
-        outs = _outputs(func, ins)
-        pairs = [(o, g) for o, g in zip(outs, gos) if o._requires_grad]
-        grads = grad([o for o, _ in pairs], [ins[k] for k in diff_idx], [g for _, g in pairs],
+        outs = [o for o in _outputs(func, ins) if o._requires_grad]  # grad_outputs pair with these
+        grads = grad(outs, [ins[k] for k in diff_idx], list(gos[:len(outs)]),
                      create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
@@ -202,11 +200,15 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
                      raise_exception=raise_exception)
 
 
-def _random_like(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    g = rng.standard_normal(a.shape)
-    if a.dtype.kind == "c":
-        g = g + 1j * rng.standard_normal(a.shape)
-    return np.asarray(g, dtype=a.dtype)  # an array even for 0-d (a NumPy scalar is a copy)
+def _random_grad_output(out: Tensor) -> Tensor:
+    """Uniform in [-1, 1) like `out` (float64 for integer outputs), drawn as torch's gradgradcheck
+    draws it, so the global random stream stays in step with torch's."""
+    dt = out._data.dtype if out._data.dtype.kind in "fc" else np.dtype(np.float64)
+    if dt.kind == "c":  # the real view of a complex tensor: (re, im) pairs, drawn in that order
+        pairs = _creation.empty(*out.shape, 2, dtype=from_numpy_dtype(dt.type(0).real.dtype))
+        # (reshape, not [..., 0]: for a 0-d output that would be a NumPy scalar, not an array)
+        return Tensor._make(pairs.uniform_(-1, 1)._data.view(dt).reshape(out._data.shape), True)
+    return _creation.empty(*out.shape, dtype=from_numpy_dtype(dt)).uniform_(-1, 1).requires_grad_()
 
 
 def _complex_note(inp: Any, out: Any) -> str:

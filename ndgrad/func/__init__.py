@@ -221,6 +221,23 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _jacobian_rows(output: Tensor, inputs: list) -> list:
+    """For each input, the stacked gradients of output's elements: (output.numel(), *input.shape)."""
+    from .. import autograd
+    from .._ops._registry import PUBLIC
+
+    flat = output.reshape(-1)
+    rows: list = [[] for _ in inputs]
+    for k in range(flat.numel()):
+        gs = autograd.grad(flat[k], inputs, retain_graph=True, create_graph=True,
+                           allow_unused=True, materialize_grads=True) \
+            if flat.requires_grad else [x.detach() * 0 for x in inputs]
+        for j, g in enumerate(gs):
+            rows[j].append(g)
+    return [PUBLIC["stack"](r) if r else (x.detach() * 0).reshape(0, *x.shape)
+            for r, x in zip(rows, inputs)]
+
+
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: Any = None,
            _preallocate_and_copy: bool = False) -> Callable:
     """The Jacobian by reverse mode: one backward per output element.
@@ -233,34 +250,32 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
-        from .. import autograd
-        from .._ops._registry import PUBLIC
-
         nums, many = _argnums(argnums, len(args))
         args = list(args)
         with enable_grad(), _enter():
+            trees = []  # (fresh leaves, unflatten) of each differentiated argument (a pytree)
             for a in nums:
-                args[a] = _fresh(args[a])
+                leaves, un = _flatten(args[a])
+                fresh = [_fresh(x) for x in leaves]
+                trees.append((fresh, un))
+                args[a] = un(fresh)
             out = func(*args)
             aux = None
             if has_aux:
                 out, aux = out
-            flat = out.reshape(-1)
-            rows: list = [[] for _ in nums]
-            for k in range(flat.numel()):
-                gs = autograd.grad(flat[k], [args[a] for a in nums], retain_graph=True,
-                                   create_graph=True, allow_unused=True, materialize_grads=True) \
-                    if flat.requires_grad else [args[a].detach() * 0 for a in nums]
-                for j, g in enumerate(gs):
-                    rows[j].append(g)
-            jacs = []
-            for j, a in enumerate(nums):
-                x = args[a]
-                block = PUBLIC["stack"](rows[j]) if rows[j] else \
-                    (x.detach() * 0).reshape(0, *x.shape)
-                jacs.append(_settle(block.reshape(*out.shape, *x.shape)))
+            flat_in = [x for fresh, _ in trees for x in fresh]
+            out_leaves, out_un = _flatten(out)
+            per_output = []
+            for o in out_leaves:
+                blocks = [_settle(b.reshape(*o.shape, *x.shape))
+                          for b, x in zip(_jacobian_rows(o, flat_in), flat_in)]
+                res, i = [], 0
+                for fresh, un in trees:
+                    res.append(un(blocks[i:i + len(fresh)]))
+                    i += len(fresh)
+                per_output.append(tuple(res) if many else res[0])
             aux = _tree_map(_settle, aux)
-        res = tuple(jacs) if many else jacs[0]
+        res = out_un(per_output)
         return (res, aux) if has_aux else res
 
     return wrapper
@@ -279,7 +294,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
                            "should be valid to call f(*primals).")
-    with forward_ad.dual_level():
+    with forward_ad.transform_level():
         duals = []
         for p, t in zip(primals, tangents):
             pl, un = _flatten(p)
@@ -323,27 +338,38 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
         from .._ops._registry import PUBLIC
 
         nums, many = _argnums(argnums, len(args))
-        jacs, out, aux = [], None, None
-        for a in nums:
-            x = args[a]
-            cols = []
-            for k in range(max(x.numel(), 0)):
-                basis = zeros_like(x).reshape(-1)
-                basis._data[k] = 1
-                tangents = tuple(basis.reshape(*x.shape) if i == a else zeros_like(v)
-                                 if isinstance(v, Tensor) else v for i, v in enumerate(args))
-                res = jvp(func, tuple(args), tangents, has_aux=has_aux)
-                out, t = res[0], res[1]
-                if has_aux:
-                    aux = res[2]
-                cols.append(t)
-            if out is None:
-                out = func(*args)
-                if has_aux:
-                    out, aux = out
-            stacked = PUBLIC["stack"](cols, dim=-1) if cols else (out * 0).unsqueeze(-1)[..., :0]
-            jacs.append(_settle(stacked.reshape(*out.shape, *x.shape)))
-        res = tuple(jacs) if many else jacs[0]
+        trees = [_flatten(args[a]) for a in nums]  # each differentiated argument is a pytree
+        zero_tangents = [_tree_map(zeros_like, v) for v in args]
+        columns, out, aux = [], None, None  # columns: (input leaf, [output tangent leaves])
+        for (leaves, un), a in zip(trees, nums):
+            for m, x in enumerate(leaves):
+                cols = []
+                for k in range(x.numel()):
+                    basis = zeros_like(x).reshape(-1)
+                    basis._data[k] = 1
+                    tangents = list(zero_tangents)
+                    tangents[a] = un([basis.reshape(*x.shape) if i == m else zeros_like(y)
+                                      for i, y in enumerate(leaves)])
+                    res = jvp(func, tuple(args), tuple(tangents), has_aux=has_aux)
+                    out, aux = res[0], (res[2] if has_aux else None)
+                    cols.append(_flatten(res[1])[0])
+                columns.append((x, cols))
+        if out is None:
+            out = func(*args)
+            if has_aux:
+                out, aux = out
+        out_leaves, out_un = _flatten(out)
+        per_output = []
+        for n, o in enumerate(out_leaves):
+            blocks = [_settle((PUBLIC["stack"]([c[n] for c in cols], dim=-1) if cols else
+                               (o * 0).unsqueeze(-1)[..., :0]).reshape(*o.shape, *x.shape))
+                      for x, cols in columns]
+            res, i = [], 0
+            for leaves, un in trees:
+                res.append(un(blocks[i:i + len(leaves)]))
+                i += len(leaves)
+            per_output.append(tuple(res) if many else res[0])
+        res = out_un(per_output)
         return (res, aux) if has_aux else res
 
     return wrapper

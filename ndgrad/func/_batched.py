@@ -370,9 +370,10 @@ def _record(op: Any, inputs: tuple, attrs: dict, out: Any) -> None:
     saved = list(node._saved)
     for i, (kind, idx) in enumerate(op.save_specs):
         if kind == "result":  # saved as the batched output itself, rebuilt without a cycle
-            o = outs[idx or 0]
-            saved[i] = (_reg._PACKED, (_rebuild, (weakref.ref(node), o._value, o._level))) + \
-                tuple(saved[i][2:])
+            o = outs[idx or 0]  # (in forward mode the output itself: it carries the tangent)
+            packed = (_live, o) if forward_ad.LEVELS.stack else \
+                (_rebuild, (weakref.ref(node), o._value, o._level))
+            saved[i] = (_reg._PACKED, packed) + tuple(saved[i][2:])
     node._saved = tuple(saved)
     for o, r in zip(outs, res):
         if r._grad_fn is not None:
@@ -453,6 +454,10 @@ def _physical_vjp(kind: str, fn: Callable, args: tuple, kwargs: dict, lvl: _Leve
 
 _SHADOWS: dict = {}
 _ZEROS: dict = {}
+
+
+def _live(output: BatchedTensor) -> BatchedTensor:
+    return output
 
 
 def _rebuild(packed: tuple) -> BatchedTensor:

@@ -90,7 +90,18 @@ cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid logit relu floor
 frac nan_to_num hardtanh leaky_relu leaky_relu_ elu elu_ celu celu_ gelu gelu_backward silu mish
 softplus hardsigmoid hardswish log_sigmoid softshrink hardshrink threshold threshold_ _clamp_min
 _div_scalar zero fill alias tril triu random_draw conj conj_physical angle complex polar
-view_as_real view_as_complex""".split()
+view_as_real view_as_complex
+i0 sinc mvlgamma igamma igammac special_entr special_erfcx special_i0e special_i1 special_i1e
+special_log_ndtr special_ndtr special_ndtri special_xlog1py special_xlog1py_scalar_other
+special_xlog1py_scalar_self special_zeta special_zeta_scalar_other special_zeta_scalar_self
+special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0 special_bessel_y1
+special_modified_bessel_i0 special_modified_bessel_i1 special_modified_bessel_k0
+special_modified_bessel_k1 special_scaled_modified_bessel_k0 special_scaled_modified_bessel_k1
+special_spherical_bessel_j0 special_chebyshev_polynomial_t special_chebyshev_polynomial_u
+special_chebyshev_polynomial_v special_chebyshev_polynomial_w special_shifted_chebyshev_polynomial_t
+special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v
+special_shifted_chebyshev_polynomial_w special_hermite_polynomial_h special_hermite_polynomial_he
+special_laguerre_polynomial_l special_legendre_polynomial_p""".split()
 
 
 PHYSICAL_VJP.update({n: "pointwise" for n in _POINTWISE})
@@ -431,39 +442,46 @@ for _n in ("nonzero", "masked_select", "unique"):
 # *** forward mode: tangents of a batched op (jvp inside vmap) ***
 
 def propagate(op: Any, inputs: tuple, attrs: dict, out: Any) -> None:
-    """Forward-mode tangents of a batched op (jvp inside vmap)."""
+    """Forward-mode tangents of a batched op (jvp inside vmap), at every active level, the
+    outermost first (as in _forward.propagate)."""
     if op.jvp_fn is not None or not op.differentiable:
         return _forward.propagate(op, inputs, attrs, out)
-    tangents = [forward_ad.get_tangent(x) if isinstance(x, Tensor) else None for x in inputs]
-    if all(t is None for t in tangents):
-        return None
+    stack = forward_ad.LEVELS.stack
+    for level in range(len(stack)):
+        tangents = [forward_ad.get_tangent(x, level) if isinstance(x, Tensor) else None
+                    for x in inputs]
+        if any(t is not None for t in tangents):
+            forward_ad.LEVELS.stack = stack[:level]  # the tangent is not dual at its own level
+            try:
+                out_tangents = _tangents_from_vjp(op, inputs, attrs, out, tangents)
+            finally:
+                forward_ad.LEVELS.stack = stack
+            for o, t in out_tangents:
+                forward_ad.set_tangent(o, t, level)
+    return None
+
+
+def _tangents_from_vjp(op: Any, inputs: tuple, attrs: dict, out: Any, tangents: list) -> list:
+    """[(output, its tangent)]: J·t by differentiating the op's VJP (linear in the cotangent)."""
     from .. import autograd
     from . import _enter as _enter_transform
 
     outs = out if type(out) is tuple else (out,)
-    stack = forward_ad.LEVELS.stack
-    forward_ad.LEVELS.stack = stack[:-1]
-    try:
-        with _enter_transform(), enable_grad():
-            vs = [(o.detach() * 0).requires_grad_() if o.is_floating_point() else None
-                  for o in outs]
-            live = [v for v in vs if v is not None]
-            args = _forward._primal_args(op, inputs, outs)
-            grads = op.vjp_fn(vs[0] if len(vs) == 1 else tuple(vs), *args, **attrs)
-            grads = grads if type(grads) is tuple else (grads,)
-            pairs = [(_sum_to(g, tuple(x.shape)), t) for g, t, x in zip(grads, tangents, inputs)
-                     if g is not None and t is not None]
-            res = [None] * len(live) if not pairs else autograd.grad(
-                [g for g, _ in pairs], live, [t for _, t in pairs], create_graph=True,
-                allow_unused=True)
-    finally:
-        forward_ad.LEVELS.stack = stack
+    with _enter_transform(), enable_grad():
+        vs = [(o.detach() * 0).requires_grad_() if o.is_floating_point() else None
+              for o in outs]
+        live = [v for v in vs if v is not None]
+        args = _forward._primal_args(op, inputs, outs)
+        grads = op.vjp_fn(vs[0] if len(vs) == 1 else tuple(vs), *args, **attrs)
+        grads = grads if type(grads) is tuple else (grads,)
+        pairs = [(_sum_to(g, tuple(x.shape)), t) for g, t, x in zip(grads, tangents, inputs)
+                 if g is not None and t is not None]
+        res = [None] * len(live) if not pairs else autograd.grad(
+            [g for g, _ in pairs], live, [t for _, t in pairs], create_graph=True,
+            allow_unused=True)
     it = iter(res)
-    for o, v in zip(outs, vs):
-        t = next(it) if v is not None else None
-        if t is not None:
-            forward_ad.set_tangent(o, t)
-    return None
+    pairs = [(o, next(it) if v is not None else None) for o, v in zip(outs, vs)]
+    return [(o, t) for o, t in pairs if t is not None]
 
 
 def _sum_to(g: Tensor, shape: tuple) -> Tensor:

@@ -16,7 +16,9 @@ from ._batching import (COMPOSITE, PHYSICAL_VJP, RANDOM_FILLS, Ctx, _bat, _p, _p
 
 @rule("linalg_inv", "linalg_det", "linalg_slogdet", "linalg_solve", "linalg_solve_triangular",
       "linalg_cholesky", "cholesky", "linalg_qr", "linalg_svd", "linalg_eigh", "linalg_pinv",
-      "_cdist_forward", "constant_pad_nd", "_scaled_dot_product_flash_attention_for_cpu")
+      "_cdist_forward", "constant_pad_nd", "_scaled_dot_product_flash_attention_for_cpu",
+      "linalg_lu", "linalg_lu_factor_ex", "lu_unpack", "triangular_solve", "cholesky_solve",
+      "cholesky_inverse", "linalg_matrix_exp", "geqrf", "linalg_ldl_factor_ex", "linalg_eig")
 def _leading(c: Ctx) -> Any:  # ops that already treat leading dims as a batch
     if c.op.name == "constant_pad_nd" and len(c.attrs["pad"]) // 2 > c.orig[0].dim():
         return NotImplemented  # torch's message, from the per-sample call
@@ -52,7 +54,11 @@ def _loss(c: Ctx) -> Any:
 _FOLD = """_pad_nonconstant _pad_nonconstant_backward avg_pool2d avg_pool2d_backward
 max_pool2d_with_indices max_pool2d_with_indices_backward _adaptive_avg_pool2d
 _adaptive_avg_pool2d_backward adaptive_max_pool2d adaptive_max_pool2d_backward _upsample
-_upsample_backward im2col col2im pixel_shuffle pixel_unshuffle""".split()
+_upsample_backward im2col col2im pixel_shuffle pixel_unshuffle
+avg_pool3d avg_pool3d_backward max_pool3d_with_indices max_pool3d_with_indices_backward
+_adaptive_avg_pool3d _adaptive_avg_pool3d_backward adaptive_max_pool3d adaptive_max_pool3d_backward
+_upsample_separable _upsample_separable_backward channel_shuffle grid_sampler_2d
+grid_sampler_3d max_unpool2d max_unpool3d""".split()
 
 
 PHYSICAL_VJP.update({n: "fold" for n in _FOLD})

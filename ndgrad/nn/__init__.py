@@ -16,7 +16,22 @@ from .modules import (  # noqa: F401  (listed in __all__ through modules.__all__
     Tanh, Tanhshrink, Threshold, TransformerEncoder, TransformerEncoderLayer, TripletMarginLoss,
     TripletMarginWithDistanceLoss, Unflatten,
 )
-from .parameter import Buffer, Parameter
+from .modules import (  # noqa: F401  (padding, 3-d/LP/fractional pools, lazy layers, ...)
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d, ConvTranspose3d, LazyConv1d, LazyConv2d,
+    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear,
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, InstanceNorm1d, InstanceNorm2d,
+    InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, MaxPool3d,
+    AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d, LPPool1d, LPPool2d, LPPool3d,
+    FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
+    LocalResponseNorm, CrossMapLRN2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d,
+    PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold, EmbeddingBag,
+    TransformerDecoderLayer, TransformerDecoder, Transformer, LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions, AdaptiveLogSoftmaxWithLoss, SyncBatchNorm, Container,
+)
+from .parallel import DataParallel
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = ["functional", "init", "modules", "parallel", "utils", "Parameter", "Buffer",
-           *modules.__all__]
+           "UninitializedParameter", "UninitializedBuffer", "DataParallel", *modules.__all__]

@@ -129,10 +129,9 @@ def multi_head_attention_forward(
             out, weights = out.squeeze(1), weights.squeeze(0)
         return out, weights
     if attn_mask is not None:
-        # as torch: (N*heads or 1, L or 1, S) -> (N, heads, L or 1, S); a key padding mask
-        # alone has one row per head, not one per target
-        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 and attn_mask.ndim == 3 \
-            else attn_mask.reshape(bsz, num_heads, -1, src_len)
+        # (bsz * heads, tgt_len or 1, src_len): a key-padding mask has one row per head
+        attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len) if attn_mask.shape[0] != 1 \
+            else attn_mask.unsqueeze(0)
     q4 = q.reshape(bsz, num_heads, tgt_len, head_dim)
     k4 = k.reshape(bsz, num_heads, src_len, head_dim)
     v4 = v.reshape(bsz, num_heads, src_len, head_dim)

@@ -22,12 +22,19 @@ from .._ops.pool import (
 from .._ops.pool import adaptive_max_pool2d as _adaptive_max_pool2d
 from .._ops.pool import avg_pool2d as _avg_pool2d
 from .._ops.pool import max_pool2d_with_indices as _max_pool2d_with_indices
+from .._ops.pool3d import adaptive_avg_pool3d
+from .._ops.pool3d import adaptive_max_pool3d as _adaptive_max_pool3d
+from .._ops.pool3d import avg_pool3d as _avg_pool3d
+from .._ops.pool3d import max_pool3d_with_indices as _max_pool3d_with_indices
 from .._ops.resample import _upsample, col2im, im2col, pixel_shuffle, pixel_unshuffle
+from .._ops.resample_separable import _upsample_separable
 from .._tensor import Tensor
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
-           "adaptive_max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+           "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "max_pool3d", "max_pool3d_with_indices", "conv1d", "conv2d",
            "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold",
            "interpolate", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
            "max_pool2d_with_indices", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
@@ -75,7 +82,55 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return out if return_indices else out[0]
 
 
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """3-D max pooling returning (values, flat D*H*W indices)."""
+    return _max_pool3d_with_indices(input, kernel_size, () if stride is None else stride,
+                                    padding, dilation, ceil_mode)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling of (N, C, D, H, W) or (C, D, H, W); return_indices adds the argmax.
+
+    Example::
+        >>> F.max_pool3d(ndgrad.arange(8.).view(1, 1, 2, 2, 2), 2)
+        tensor([[[[[7.]]]]])
+    """
+    out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
 # *** average and adaptive pooling ***
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling of (N, C, D, H, W) or (C, D, H, W).
+
+    Example::
+        >>> F.avg_pool3d(ndgrad.arange(8.).view(1, 1, 2, 2, 2), 2)
+        tensor([[[[[3.5000]]]]])
+    """
+    return _avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size,
+                                     return_indices: bool = False) -> tuple:
+    """Adaptive 3-D max pooling returning (values, flat D*H*W indices)."""
+    return _adaptive_max_pool3d(input, output_size)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive windows of (N, C, D, H, W) or (C, D, H, W); None keeps a size.
+
+    Example::
+        >>> F.adaptive_max_pool3d(ndgrad.arange(8.).view(1, 2, 2, 2), (1, 1, 2))
+        tensor([[[[6., 7.]]]])
+    """
+    out = _adaptive_max_pool3d(input, output_size)
+    return out if return_indices else out[0]
+
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
@@ -195,7 +250,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize (N, C, *spatial) by size or scale_factor: modes nearest, nearest-exact, linear (3-D),
-    bilinear (4-D), trilinear (5-D) with align_corners, and area.
+    bilinear, bicubic (4-D), trilinear (5-D) with align_corners, area; antialias=True (4-D
+    bilinear, bicubic, lanczos) filters as PIL does when downsampling.
 
     Example::
         >>> F.interpolate(ndgrad.tensor([[[1., 2.]]]), scale_factor=2, mode="linear")
@@ -207,23 +263,30 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ndgrad")
     recompute = recompute_scale_factor or (mode == "area" and size is None)
     output_size, scales = _output_geometry(input, size, scale_factor, recompute)
     nd = input.ndim
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
     if mode in ("nearest", "nearest-exact") and nd in (3, 4, 5):
         return _upsample(input, output_size=output_size, scales=scales, mode=mode,
                          align_corners=None)
-    if mode == "area" and nd in (3, 4):
-        pool = adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d
-        return pool(input, output_size if nd == 4 else output_size[0])
-    if _LINEAR_MODES.get(mode) == nd:
+    if mode == "area" and nd in (3, 4, 5):
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 3]
+        return pool(input, output_size[0] if nd == 3 else output_size)
+    if _LINEAR_MODES.get(mode) == nd and not antialias:
         return _upsample(input, output_size=output_size, scales=scales, mode="linear",
                          align_corners=bool(align_corners))
-    if mode in ("bicubic", "lanczos") or (mode == "area" and nd == 5):
-        raise NotImplementedError(f"interpolate(mode='{mode}') on {nd}D input is not supported "
-                                  "by ndgrad")
+    if nd == 4 and mode in ("bilinear", "bicubic", "lanczos"):
+        if mode == "lanczos":
+            if align_corners:
+                raise ValueError("Lanczos mode does not support align_corners=True")
+            if not antialias:
+                raise ValueError("Lanczos mode requires antialias=True")
+        return _upsample_separable(input, output_size=output_size, scales=scales,
+                                   mode=mode + ("_aa" if antialias else ""),
+                                   align_corners=bool(align_corners))
     for m, want in _LINEAR_MODES.items():
         if mode == m and nd in (3, 4, 5):
             raise NotImplementedError(f"Got {nd}D input, but {m} mode needs {want}D input")

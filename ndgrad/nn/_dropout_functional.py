@@ -91,12 +91,13 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
                      batched: bool) -> Tensor:
-    if not batched:
-        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
-    out = _dropout_impl(input, p, training, inplace, True, False)
-    if not batched:
-        out = out.squeeze_(0) if inplace else out.squeeze(0)
-    return out
+    if batched:
+        return _dropout_impl(input, p, training, inplace, True, False)
+    if inplace:  # torch's unsqueeze_ refuses a leaf that requires grad whatever p and training
+        input._check_inplace(overlap_ok=True)
+    out = _dropout_impl(input.unsqueeze(0), p, training, inplace, True, False)
+    # in place, the write went through the batched view into input (torch: unsqueeze_/squeeze_)
+    return input if inplace else out.squeeze(0)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,

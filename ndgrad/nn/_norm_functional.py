@@ -9,6 +9,8 @@ import numpy as np
 from .._ops import nn as _nn
 from .._ops._registry import REGISTRY, composite
 from .._ops.inplace import bump_version
+from .._ops.pool import avg_pool2d
+from .._ops.pool3d import avg_pool3d
 from .._tensor import Tensor
 
 
@@ -189,6 +191,33 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         bump_version(out)
         return out
     return res
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Divide each element by (k + alpha * mean of x² over `size` neighbouring channels)^beta.
+
+    Example::
+        >>> F.local_response_norm(ndgrad.ones(1, 3, 2), 2, alpha=1., beta=1., k=1.).shape
+        torch.Size([1, 3, 2])
+    """
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    # the channel window: zero-pad the channel dim, then average over `size` channels
+    if dim == 3:
+        div = _nn.constant_pad_nd(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), 1).squeeze(1)
+    else:
+        sizes = input.size()
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = _nn.constant_pad_nd(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), 1).squeeze(1).view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
 
 
 # *** the torch.* spellings (torch.batch_norm(input, weight, bias, ...), ...) ***

@@ -9,15 +9,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import _creation, _random
 from .._ops import _inplace
 from .._ops import nn as _nn
+from .._ops import nn_misc as _misc
 from .._ops.inplace import bump_version
 from .._ops._registry import REGISTRY, composite
 from .._ops.nn import (  # noqa: F401  (re-exported: torch.nn.functional.<name>)
     cdist, cosine_similarity, pairwise_distance, prelu,
 )
+from .._ops.nn_misc import channel_shuffle, conv_tbc  # noqa: F401  (re-exported)
+from .._ops.nn_misc import channel_shuffle as native_channel_shuffle  # noqa: F401
 from .._tensor import Tensor
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import STATE
 from ._loss_functional import (  # noqa: F401  (re-exported)
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
     cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
@@ -25,7 +29,17 @@ from ._loss_functional import (  # noqa: F401  (re-exported)
     poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
 )
 from ._norm_functional import (  # noqa: F401  (re-exported)
-    batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm,
+    batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
+)
+from ._embedding_functional import embedding_bag  # noqa: F401  (re-exported)
+from ._vision_functional import affine_grid, grid_sample  # noqa: F401  (re-exported)
+from ._margin_functional import (  # noqa: F401  (re-exported)
+    linear_cross_entropy, multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss,
+)
+from ._pool_functional import (  # noqa: F401  (LP, fractional and 3-D pools; unpooling)
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
+    max_unpool2d, max_unpool3d,
 )
 from ._dropout_functional import (  # noqa: F401  (re-exported)
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
@@ -33,9 +47,10 @@ from ._dropout_functional import (  # noqa: F401  (re-exported)
 )
 from ._attention_functional import multi_head_attention_forward  # noqa: F401
 from ._conv_functional import (  # noqa: F401  (convolution and pooling live there)
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
-    avg_pool1d, avg_pool2d, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+    adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
+    max_pool3d, max_pool3d_with_indices, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
     conv_transpose3d, fold, interpolate, max_pool1d, max_pool1d_with_indices, max_pool2d,
     max_pool2d_with_indices, pixel_shuffle, pixel_unshuffle, unfold, upsample, upsample_bilinear,
     upsample_nearest,
@@ -130,6 +145,40 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per
+    element in training (torch's draws), times (lower + upper) / 2 in eval.
+
+    Example::
+        >>> F.rrelu(ndgrad.tensor([-2., 3.]), 0.25, 0.75)
+        tensor([-1.,  3.])
+    """
+    noise = _random.default_generator.rrelu_noise(input._data, lower, upper) if training \
+        else None
+    attrs = {"lower": lower, "upper": upper, "training": training, "noise": noise}
+    if inplace:
+        return _inplace(_misc.rrelu_with_noise_, input, **attrs)
+    return _misc.rrelu_with_noise(input, **attrs)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place rrelu (node RreluWithNoiseBackward1)."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows of (N, M) input: N (N - 1) / 2 values,
+    pairs (i < j) in row-major order.
+
+    Example::
+        >>> F.pdist(ndgrad.tensor([[0., 0.], [3., 4.], [0., 1.]]))
+        tensor([5.0000, 1.0000, 4.2426])
+    """
+    return _misc._pdist_forward(input, float(p))
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input if positive else alpha * (exp(input) - 1).
 
@@ -202,7 +251,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(ndgrad.tensor([0.]))
         tensor([0.])
     """
-    if input.is_complex() and input.requires_grad and is_grad_enabled():
+    if input.is_complex() and input.requires_grad and STATE.enabled:
         raise RuntimeError("silu does not support automatic differentiation for outputs with "
                            "complex dtype.")
     return _maybe_inplace(_nn.silu, input, inplace)
@@ -310,7 +359,8 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-1.,  2.])
     """
     if inplace:
-        return _inplace(_nn.threshold_, input, threshold, value)
+        # torch checks no memory overlap here (threshold_ writes each location the same way)
+        return _inplace(_nn.threshold_, input, threshold, value, overlap_ok=True)
     return _nn.threshold(input, threshold, value)
 
 
@@ -372,6 +422,26 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim)
     return _nn.softmax(-input, dim, dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as torch draws it; hard=True
+    returns one-hot samples whose gradient is the soft sample's (straight-through).
+
+    Example::
+        >>> F.gumbel_softmax(ndgrad.zeros(2, 3), hard=True).sum(-1)
+        tensor([1., 1.])
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_creation.empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # *** linear maps ***
@@ -550,3 +620,16 @@ composite("selu_", method=False)(selu_)
 composite("celu", method=False)(celu)
 composite("celu_", method=False)(celu_)
 composite("threshold_", method=False)(threshold_)
+composite("pdist", method=False)(pdist)
+
+
+@composite("rrelu", method=False)
+def _torch_rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 training: bool = False, generator: Any = None) -> Tensor:
+    return rrelu(input, lower, upper, training)
+
+
+@composite("rrelu_", method=False)
+def _torch_rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                  training: bool = False, generator: Any = None) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -21,6 +21,7 @@ from .compare import Mismatch, Tolerance, tolerance_for
 from .convert import Frozen, tensors_of
 from .db import full_name, wrapper_set_seed
 from .harness import Failure, entry_seed, quiet_single_thread, seed_everything
+from .modules import record_constructors
 from .names import (Missing, counterpart, dtype_name, map_dtype, operator_dunder,
                     resolve_or_missing, substitute)
 from .result import FAIL, NOT_IMPLEMENTED, OUT_OF_SCOPE, PASS, Result
@@ -51,7 +52,8 @@ def out_of_scope(op: Any) -> str | None:
     name = op.name
     if name.startswith("torch.ops.") or type(op.op).__name__ in ("OpOverload", "OpOverloadPacket"):
         return "ATen operator with no public Python name (torch.ops.aten)"
-    if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+    last = name.rsplit(".", 1)[-1]  # torch._scaled_mm is private too
+    if last.startswith("_") and not (last.startswith("__") and last.endswith("__")):
         return "private name"
     if "sparse" in name:
         return "sparse layouts"
@@ -103,7 +105,8 @@ def variants(op: Any) -> list[Variant]:
             out.append(Variant(label, fn, fn if not isinstance(nd, Missing) else nd, inplace,
                                method=inplace))
     for alias in op.aliases:
-        out.append(Variant(f"alias {alias.name}", alias.op, resolve_or_missing(f"torch.{alias.name}")))
+        qualified = alias.name if alias.name.startswith("torch.") else f"torch.{alias.name}"
+        out.append(Variant(f"alias {alias.name}", alias.op, resolve_or_missing(qualified)))
         if alias.method_variant is not None:
             out.append(Variant(f"alias method {alias.name}", alias.method_variant,
                                resolve_or_missing(f"Tensor.{alias.name}"), method=True))
@@ -202,14 +205,16 @@ class OpChecker:
         prefix = "" if dtype == torch.float64 else f"{dtype_name(dtype)} "
         chosen = present if full else [v for v in present if v.label == "function"]
         seed_everything(entry_seed(self.name))
-        samples = list(op.sample_inputs_func(op, "cpu", dtype, autograd))
+        with record_constructors():  # modules in samples (a distance_function) get rebuilt
+            samples = list(op.sample_inputs_func(op, "cpu", dtype, autograd))
         self._run_samples(samples, dtype, tol, prefix, chosen, autograd)
         if full and op.reference_inputs_func is not None:
             # the thorough set (empty, 0-d, extremal values, discontiguous): forward checks
             seed_everything(entry_seed(self.name))
             slow = SLOW_REFERENCE_SAMPLES.get(op.name, (lambda sample: False, ""))[0]
-            samples = [s for s in op.reference_inputs_func(op, "cpu", dtype, False)
-                       if _numel(s) <= REFERENCE_NUMEL_LIMIT and not slow(s)]
+            with record_constructors():
+                samples = [s for s in op.reference_inputs_func(op, "cpu", dtype, False)
+                           if _numel(s) <= REFERENCE_NUMEL_LIMIT and not slow(s)]
             self._run_samples(samples, dtype, tol, prefix + "reference ", chosen, False)
 
     def _run_samples(self, samples: list, dtype: torch.dtype, tol: Tolerance, prefix: str,

@@ -5,6 +5,7 @@ Each check runs torch and ndgrad on fresh copies of the same frozen sample and n
 """
 from __future__ import annotations
 
+import unittest
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,14 @@ from .harness import Failure, check, entry_seed, run_pair, seeded
 from .names import Missing, counterpart, dtype_name, map_dtype
 
 _IDENTITY_CODE = SampleInput(None).output_process_fn_grad.__code__  # the default: lambda x: x
+
+
+def _expected_failure(op: Any, cls_name: str, test_name: str) -> bool:
+    """Whether the OpInfo marks one of its CPU tests as failing in torch itself."""
+    return any(getattr(d, "cls_name", None) == cls_name and d.test_name == test_name and
+               d.dtypes is None and
+               d.device_type in (None, "cpu") and d.active_if is True and
+               unittest.expectedFailure in d.decorators for d in op.skips)
 
 
 def _is_identity(fn: Any) -> bool:
@@ -68,7 +77,11 @@ class SampleRun:
         self._compare_forward(t_out, n_out, variant)
         if not (autograd and variant.grads and t_leaves):
             return None
-        gradgrad = variant.label == "function" and self.op.supports_gradgrad
+        # torch's chunked linear_cross_entropy has no second derivatives: it marks its own
+        # gradgrad test failing and supports no forward-over-backward (no oracle there)
+        gradgrad = variant.label == "function" and self.op.supports_gradgrad and not (
+            not self.op.supports_fwgrad_bwgrad and
+            _expected_failure(self.op, "TestBwdGradients", "test_fn_gradgrad"))
         if variant.label == "function" and not self.checker.default_wrapper:
             (t_in, t_leaves), (n_in, n_leaves) = self.frozen.build("torch"), \
                 self.frozen.build("ndgrad")

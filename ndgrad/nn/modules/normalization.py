@@ -11,7 +11,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "CrossMapLRN2d"]
 
 
 def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, device: Any,
@@ -124,3 +124,58 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """x / (k + alpha * mean of x² over `size` neighbouring channels)^beta.
+
+    Example::
+        >>> nn.LocalResponseNorm(2)
+        LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+    """
+
+    __constants__ = ["size", "alpha", "beta", "k"]
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """Legacy (Lua torch) LRN over the channels of (N, C, H, W): x * (k + alpha / size * sum of
+    x² over the channel window)^-beta, with that implementation's windows (channel 0 is in all of
+    them). Gradients are the exact derivative: torch's legacy backward fails its gradcheck.
+
+    Example::
+        >>> nn.CrossMapLRN2d(3)
+        CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D "
+                             "instead.")
+        channels = input.size(1)
+        pre = int((self.size - 1) / 2 + 1)
+        # torch's running window: channel c sums x² over channels up to c + pre - 1; the
+        # subtraction that slides the window starts at channel 1, so channel 0 stays in it
+        window = _creation.zeros(channels, channels, dtype=input.dtype)
+        for c in range(channels):
+            window[c, max(c - pre + 1, 0):min(c + pre - 1, channels - 1) + 1] = 1
+            window[c, 0] = 1
+        scale = (window @ input.pow(2).flatten(2)).view(input.shape)
+        return input * scale.mul(self.alpha / self.size).add(self.k).pow(-self.beta)
