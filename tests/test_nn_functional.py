@@ -606,6 +606,24 @@ def test_batch_norm_running_stats_match_torch():
     assert stats[0][2:] == stats[1][2:]
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 2), (2, 3, 0)])
+def test_batch_norm_on_an_empty_batch_matches_torch(shape):
+    # torch short-cuts empty input: a clone scaled by weight[0] and shifted by bias[0], no
+    # statistics, running ones untouched, zero gradients
+    torch = import_torch()
+    got = []
+    for lib in (ndgrad, torch):
+        x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([1.0, 1.0, 1.0], dtype=lib.float64, requires_grad=True)
+        rm, rv = lib.tensor([0.5, -1.0, 2.0]), lib.tensor([1.0, 2.0, 0.5])
+        y = lib.nn.functional.batch_norm(x, rm, rv, w, b, training=True)
+        gx, gw, gb = lib.autograd.grad(y.sum(), (x, w, b))
+        got.append((tuple(y.shape), type(y.grad_fn).__name__, _np(rm).tolist(), _np(rv).tolist(),
+                    rm._version, gx.shape, _np(gw).tolist(), _np(gb).tolist()))
+    assert got[0] == got[1]
+
+
 def test_instance_norm_running_stats_match_torch():
     torch = import_torch()
     x = R(2, 3, 4)
@@ -738,6 +756,7 @@ ERRORS = [
     lambda F, L: F.group_norm(L.randn(1, 2), 2),
     lambda F, L: F.batch_norm(L.randn(1, 3), None, None, training=True),
     lambda F, L: F.batch_norm(L.randn(2, 3), L.zeros(4), L.ones(4)),
+    lambda F, L: F.batch_norm(L.randn(0, 3), L.zeros(4), L.ones(4), L.ones(0), training=True),
     lambda F, L: F.instance_norm(L.randn(2, 3, 1)),
     lambda F, L: F.instance_norm(L.randn(2, 3, 4), use_input_stats=False),
     lambda F, L: F.rms_norm(L.randn(2, 3), (4,)),

@@ -20,6 +20,7 @@ NN_FALLBACKS = {"_embedding_bag", "_pdist_forward", "affine_grid_generator", "co
                 "multilabel_margin_loss", "rrelu_with_noise", "rrelu_with_noise_"}
 FORWARD_FALLBACKS = {
     "_ctc_loss", "_ctc_loss_backward", "_prelu_kernel",  # no rule yet
+    "scatter_legacy_reduce",  # scatter(reduce=...), deprecated in torch: no rule
     "as_strided_view", "copy_slices",  # replays of in-place writes through views
     "embedding", "embedding_dense_backward",  # per-sample tables with a padding_idx
     "index_add", "index_copy", "index_fill", "index_fill_tensor",  # per-sample index vectors

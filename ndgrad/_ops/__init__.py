@@ -181,6 +181,7 @@ _OPERATORS = {
     "__rdiv__": _rtruediv, "__idiv__": METHODS["div_"],
     "__iand__": METHODS["bitwise_and_"], "__ior__": METHODS["bitwise_or_"],
     "__ixor__": METHODS["bitwise_xor_"],
+    "__imod__": _by_name(METHODS, "remainder_"), "__ifloordiv__": _by_name(METHODS, "floor_divide_"),
     "__lshift__": _by_name(PUBLIC, "bitwise_left_shift"),
     "__rshift__": _by_name(PUBLIC, "bitwise_right_shift"),
     "__rlshift__": _by_name(PUBLIC, "bitwise_left_shift", reflected=True),

@@ -80,7 +80,7 @@ def _jvp_from_vjp(op: Any, inputs: tuple, attrs: dict, outs: tuple, tangents: li
     keep_graph = STATE.enabled and any(isinstance(x, Tensor) and x.requires_grad
                                        for x in tuple(inputs) + tuple(tangents))
     with enable_grad():
-        vs = [Tensor._make(np.zeros_like(o._data), True)  # zeros_like keeps 0-d arrays arrays
+        vs = [Tensor._make(np.zeros_like(o._data), True)  # an array, also for 0-d
               if isinstance(o, Tensor) and o._data.dtype.kind in "fc" else None for o in outs]
         for v in vs:
             if v is not None:

@@ -171,7 +171,7 @@ REGISTRY = _invert({  # op names
     "join": (
         "cat flip roll rot90 split stack unbind"),
     "scatter": (
-        "gather scatter scatter_add scatter_reduce scatter_value"),
+        "gather scatter scatter_add scatter_legacy_reduce scatter_reduce scatter_value"),
     "index_ops": (
         "index_add index_copy index_fill index_fill_tensor index_select masked_scatter "
         "masked_select nonzero take unique"),

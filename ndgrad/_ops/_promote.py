@@ -222,8 +222,54 @@ def _conj(t: Any) -> Any:
     return t if t is None or t._data.dtype.kind != "c" else t.conj_physical()
 
 
+# *** add / sub arithmetic helpers (pointwise.py) ***
+
+def int_kind(a: Any, b: Any) -> str:
+    """The dtype kind of an integer division's result: a's, or b's when a is a Python number."""
+    return (a if isinstance(a, np.ndarray) else np.asarray(b)).dtype.kind
+
+
+def times_alpha(x: Any, alpha: Any, kind: str) -> Any:
+    if kind != "c" and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    return x * alpha  # a Python number times a Python alpha stays a weak Python number
+
+
+def complex_operand(x: Any) -> bool:
+    return isinstance(x, complex) or (isinstance(x, np.ndarray) and x.dtype.kind == "c")
+
+
+def complex_scaled(x: Any, alpha: Any) -> Any:
+    """alpha * x in a complex result, as torch's add kernel computes it: always a full complex
+    product, so an infinite part of x gives NaN parts ((1+0j) * (inf+0j) is inf+nanj)."""
+    if isinstance(x, np.ndarray):
+        return np.multiply(complex(alpha), x)
+    return complex(alpha) * complex(x)
+
+
+def _prep_binary_numbers(inputs: tuple, attrs: dict) -> tuple[tuple, list]:
+    a, b = inputs
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # a 0-d result, as torch's
+        a = _scalar(a)
+        a = Tensor._make(np.asarray(a, dtype=_dtype.scalar_dtype(a).np))
+    return _prep_binary((a, b), attrs)
+
+
 _PREP = {"binary": _prep_binary, "float": _prep_float, "same": _prep_plain, None: _prep_plain,
          "scalar": _prep_scalar_attr}
+# torch's add, sub, mul, div and floor_divide also take two Python numbers (torch.mul(2, 1.5))
+_TWO_NUMBERS = frozenset(("add", "sub", "mul", "div", "floor_divide"))
+
+
+def prep_for(promote: str | None, name: str) -> Callable:
+    """The argument preparation of an op declared with `promote`."""
+    if promote == "binary" and name in _TWO_NUMBERS:
+        return _prep_binary_numbers
+    return _PREP[promote]
 
 
 def _broadcast_error(shapes: list) -> str | None:

@@ -33,6 +33,7 @@ from ._promote import (  # noqa: F401  (re-exported: ops import promotion from t
     _prep_scalar_attr, _scalar, holomorphic_vjp, real_only, result_dtype,
 )
 from ._views import mark_views as _mark_views
+from ._promote import prep_for
 
 _new = object.__new__
 _getframe = sys._getframe
@@ -75,7 +76,8 @@ class OpDef:
         self.promote = promote
         self.complex = complex
         # argument preparation: promotion, and for real-only ops torch's refusal of complex input
-        self.prep = _PREP[promote] if complex else real_only(_PREP[promote], name)
+        prep = prep_for(promote, name)
+        self.prep = prep if complex else real_only(prep, name)
         self.differentiable = differentiable
         self.n_outputs = n_outputs
         self.tests = tests

@@ -84,22 +84,27 @@ def zeta(x: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def trigamma(x: np.ndarray) -> np.ndarray:
-    """ψ'(x) by reflection below 1/2, six recurrence steps and the asymptotic series (torch's)."""
-    x = np.asarray(x, np.float64).copy()
-    sign = np.ones_like(x)
-    result = np.zeros_like(x)
+    """ψ'(x) as torch computes it, step for step in x's dtype (half in float): reflection below
+    1/2, six recurrence steps, then the asymptotic series. At poles and huge negative x this
+    gives torch's finite values (sin(pi x) rounds off zero) and NaN at -inf."""
+    x = np.asarray(x)
+    if x.dtype == np.float16:
+        return trigamma(x.astype(np.float32)).astype(np.float16)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    one, pi = x.dtype.type(1), x.dtype.type(math.pi)
     with np.errstate(all="ignore"):
-        low = x < 0.5
-        sin_px = np.sin(math.pi * x[low])
-        result[low] -= math.pi * math.pi / (sin_px * sin_px)
-        sign[low] = -1.0
-        x[low] = 1.0 - x[low]
+        reflect = x < 0.5
+        sin_pi_x = np.sin(pi * x)
+        result = np.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), 0).astype(x.dtype)
+        x = np.where(reflect, one - x, x)
         for _ in range(6):
-            result += 1.0 / (x * x)
-            x += 1.0
-        ixx = 1.0 / (x * x)
-        result += (1 + 1 / (2 * x) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx * (1.0 / 42)))) / x
-    return sign * result
+            result += one / (x * x)
+            x = x + one
+        ixx = one / (x * x)
+        series = ixx * (one / 6 - ixx * (one / 30 - ixx * (one / 42)))
+        result += (one + one / (2 * x) + series) / x
+    return np.where(reflect, -result, result)
 
 
 def polygamma(n: int, x: np.ndarray, digamma: np.ndarray | None = None) -> np.ndarray:

@@ -443,7 +443,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     close = np.equal(input, other)
     if equal_nan:
         close |= np.isnan(input) & np.isnan(other)
-    a, b = (input, other) if input.dtype.kind == "f" else (_float(input), _float(other))
+    a, b = (input, other) if input.dtype.kind in "fc" else (_float(input), _float(other))
     err = np.abs(a - b)
     return close | (np.isfinite(err) & (err <= atol + np.abs(rtol * b)))
 

@@ -391,11 +391,10 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
                            f"are {a.shape[-2]} by {a.shape[-1]} matrices")
-    if n == 0:  # the identity, recorded as a function of A (zero gradient) as torch records it
+    if n == 0:  # torch copies the identity into a clone of A: a CopyBackwards node, zero grad
         eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
-        from .pointwise import where
-
-        return where(_const(np.ones(A._data.shape, bool)), _const(eye.copy()), A)
+        out = clone(A)
+        return out.copy_(Tensor._make(eye.copy())) if eye.size else out
     if n < 0:
         A, n = linalg_inv.public(A), -n
     if n == 1:

@@ -270,11 +270,17 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {len(a)} dimensions for input, and "
                            f"{len(b)} dimensions for indices")
+    if not a:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, len(a))
     shape = list(np.broadcast_shapes(a[:d] + (1,) + a[d + 1:], b[:d] + (1,) + b[d + 1:]))
     sa, sb = tuple(shape[:d] + [a[d]] + shape[d + 1:]), tuple(shape[:d] + [b[d]] + shape[d + 1:])
     x = input if sa == a else _expand.public(input, size=sa)
-    return _gather.public(x, indices if sb == b else _expand.public(indices, size=sb), dim=d)
+    if a[d] == 0 and indices._data.size:
+        raise RuntimeError("ZeroDivisionError")  # torch's message for the modulus below
+    # with a dim, torch wraps every index into [0, size): -1 is the last, size + 1 the second
+    wrapped = Tensor._make(indices._data % a[d]) if indices._data.size else indices
+    return _gather.public(x, wrapped if sb == b else _expand.public(wrapped, size=sb), dim=d)
 
 
 def _bool_mask(mask: np.ndarray, fn: str) -> None:

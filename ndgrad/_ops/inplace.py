@@ -220,8 +220,9 @@ def _retarget_result(node: Any, self: Tensor) -> None:
 
 
 def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
-    # torch refuses in-place ops whose result on a complex tensor is real (abs_)
-    if self._data.dtype.kind == "c" and out._data.dtype.kind != "c":
+    # torch refuses in-place ops whose result on a complex tensor is real (abs_); a bool result
+    # (logical_not_, eq_) is written back as 0 and 1
+    if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
         raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
 def _check_shape(shape: tuple, result_shape: tuple) -> None:
     """An in-place op cannot grow self to the broadcast shape of its inputs (torch's message)."""

@@ -82,27 +82,27 @@ _cat.public = _cat_public
 
 
 @composite("cat", method=False)
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate tensors along an existing dim (dtypes promoted).
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Concatenate tensors along an existing dim (dtypes promoted; `axis` is an alias of dim).
 
     Example::
         >>> ndgrad.cat([ndgrad.zeros(1, 2), ndgrad.ones(1, 2)]).shape
         torch.Size([2, 2])
     """
     _check_tensors(tensors, "cat")
-    return _cat_public(*tensors, dim=dim)
+    return _cat_public(*tensors, dim=dim if axis is None else axis)
 
 
 @composite("concat", method=False)
-def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def concat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Alias of cat."""
-    return cat(tensors, dim)
+    return cat(tensors, dim if axis is None else axis)
 
 
 @composite("concatenate", method=False)
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Alias of cat."""
-    return cat(tensors, axis)
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Alias of cat (`dim` is an alias of axis, as torch's argument parser allows)."""
+    return cat(tensors, axis if dim is None else dim)
 
 
 @primitive("stack", complex=True, grad_fn="StackBackward0", export=False, inputs=("a", "b", "c"),

@@ -2,6 +2,7 @@
 triangles. Contractions (einsum ...) live in contract.py, matrix functions in decomp / spectral."""
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -161,7 +162,7 @@ def _(grad, mat2, input, needs_input_grad):  # torch's save order
 def _fold(t1: Tensor, t2: Tensor) -> Tensor:
     """t1 (>= 3 dims) @ t2 (1 or 2 dims): fold t1's batch into rows, one mm or mv."""
     batch = t1._data.shape[:-1]
-    flat = reshape(t1, int(np.prod(batch)), t1._data.shape[-1])  # -1 is ambiguous when empty
+    flat = reshape(t1, math.prod(batch), t1._data.shape[-1])  # no -1: t1 may be empty
     out = flat.mm(t2) if t2._data.ndim == 2 else flat.mv(t2)
     return _unsafe_view.public(out, size=batch + out._data.shape[1:])
 

@@ -391,7 +391,7 @@ def softshrink(input, lambd=0.5):
 
 @softshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ((input < -lambd) | (input > lambd))
+    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
 
 
 @primitive("hardshrink", grad_fn="HardshrinkBackward0", kinks=(-0.5, 0.5), shapes=UNARY)
@@ -408,7 +408,7 @@ def hardshrink(input, lambd=0.5):
 
 @hardshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ((input < -lambd) | (input > lambd))
+    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
 
 
 @primitive("threshold", grad_fn="ThresholdBackward0", method=False, inputs=("input",),

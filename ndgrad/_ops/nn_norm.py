@@ -357,7 +357,8 @@ def _(grad, input, weight, bias, running_mean, running_var, *, training, momentu
            inputs=("input", "weight", "bias"),
            samples=[(((2, 4, 3), (4,), (4,)), {"num_groups": 2, "eps": 1e-5}),
                     (((2, 3), None, None), {"num_groups": 3, "eps": 1e-5}),
-                    (((1, 2, 2, 2), (2,), None), {"num_groups": 1, "eps": 0.1})],
+                    (((1, 2, 2, 2), (2,), None), {"num_groups": 1, "eps": 0.1}),
+                    (((0, 4, 3), (4,), (4,)), {"num_groups": 2, "eps": 1e-5})],
            torch_fn=lambda torch, x, w, b, num_groups, eps: torch.nn.functional.group_norm(
                x, num_groups, w, b, eps))
 def native_group_norm(input, weight, bias, *, num_groups, eps):
@@ -366,6 +367,8 @@ def native_group_norm(input, weight, bias, *, num_groups, eps):
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and num_groups="
                            f"{num_groups}")
+    if not input.size:  # nothing to normalise (and no -1 to infer in the reshape below)
+        return np.empty(input.shape, input.dtype)
     xc, rstd = _stats_np(input.reshape(n, num_groups, -1), (2,), eps)
     out = (xc * rstd).reshape(input.shape)
     shape = _channel_shape(input, c)
@@ -383,6 +386,13 @@ def _(grad, input, weight, bias, *, num_groups, eps):
     axes = (0,) + tuple(range(2, input.ndim))
     need_w = weight is not None and weight.requires_grad
     need_b = bias is not None and bias.requires_grad
+    if not input._data.size:  # nothing was normalised: zero gradients, but as torch, weight's
+        # is NaN when there are groups without elements (their mean and rstd are NaN)
+        def full(shape: tuple, value: float = 0.0) -> Tensor:
+            return Tensor._make(np.full(shape, value, grad._data.dtype))
+        return (full(input._data.shape) if input.requires_grad else None,
+                full((c,), np.nan if n else 0.0) if need_w else None,
+                full((c,)) if need_b else None)
     if not STATE.enabled:
         g, x = grad._data, input._data
         xc, rstd = _stats_np(x.reshape(n, num_groups, -1), (2,), eps)

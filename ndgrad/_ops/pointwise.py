@@ -13,7 +13,9 @@ import numpy as np
 from .. import _dtype, _memory_format
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._promote import conj_scalar as _conj_scalar, float_power_dtype as _float_power_dtype
-from ._promote import real_part as _real, refuse_complex
+from ._promote import complex_operand as _is_complex, complex_scaled as _complex_scaled
+from ._promote import real_part as _real, refuse_complex, times_alpha as _times_alpha
+from ._promote import int_kind as _int_kind
 from ._registry import _scalar, composite, primitive
 
 # Samples for the op test table: shapes that exercise broadcasting, 0-d and empty tensors.
@@ -92,20 +94,6 @@ def _true_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _times_alpha(x: Any, alpha: Any, kind: str) -> Any:
-    if kind != "c" and isinstance(alpha, complex):
-        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
-                           "number.")
-    if kind in "biu" and isinstance(alpha, float):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
-    return x * alpha  # a Python number times a Python alpha stays a weak Python number
-
-
-def _int_kind(a: Any, b: Any) -> str:
-    return (a if isinstance(a, np.ndarray) else np.asarray(b)).dtype.kind
-
-
 def _check_int_div(kind: str, b: Any, kernel: str) -> None:
     if kind == "b":
         raise _not_for(kernel, np.bool_)
@@ -139,6 +127,8 @@ def add(input, other, *, alpha=1):
         >>> ndgrad.add(ndgrad.tensor([1., 2.]), 1, alpha=2)
         tensor([3., 4.])
     """
+    if _is_complex(input) or _is_complex(other):
+        return np.add(input, _complex_scaled(other, alpha))
     if alpha == 1:
         return np.add(input, other)
     return np.add(input, _times_alpha(other, alpha, input.dtype.kind))
@@ -162,6 +152,8 @@ def sub(input, other, *, alpha=1):
         >>> ndgrad.sub(ndgrad.tensor([3.]), ndgrad.tensor([1.]))
         tensor([2.])
     """
+    if _is_complex(input) or _is_complex(other):  # torch's sub is add with -alpha
+        return np.add(input, _complex_scaled(other, -alpha))
     try:
         if alpha == 1:
             return np.subtract(input, other)
@@ -179,6 +171,8 @@ def _(grad, needs_input_grad, *, alpha):
 @primitive("rsub", complex=True, grad_fn="RsubBackward0", export=False, promote="binary",
            shapes=BINARY_SHAPES)
 def _rsub_tensor(input, other, *, alpha=1):
+    if _is_complex(input) or _is_complex(other):
+        return np.add(other, _complex_scaled(input, -alpha))
     return np.subtract(other, input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind))
 
 
@@ -192,6 +186,8 @@ def _(grad, needs_input_grad, *, alpha):
            shapes=UNARY_SHAPES, attrs={"other": 2.5},
            torch_fn=lambda torch, x, other, alpha=1: torch.rsub(x, other))
 def _rsub_scalar(input, *, other, alpha=1):
+    if _is_complex(input) or isinstance(other, complex):
+        return np.add(other, _complex_scaled(input, -alpha)).astype(input.dtype, copy=False)
     scaled = input if alpha == 1 else _times_alpha(input, alpha, input.dtype.kind)
     return np.subtract(other, scaled).astype(input.dtype, copy=False)
 
@@ -447,6 +443,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         t, n = (a, b) if isinstance(a, np.ndarray) else (b, a)
         # a Python number is weak against a float tensor; otherwise promote properly
         dt = t.dtype if t.dtype.kind == "f" and isinstance(n, (int, float)) else _result_np(a, b)
+    elif isinstance(input, complex) or isinstance(other, complex):
+        dt = _dtype.get_default_complex_dtype().np  # two Python numbers: the default complex
     elif isinstance(input, float) or isinstance(other, float):
         dt = _dtype._Default.float.np  # two Python numbers: a float makes the default float
     else:

@@ -2,10 +2,12 @@
 scatter_reduce, with torch's bounds checks and gradients."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .._out import _user_stacklevel
 from .._tensor import Tensor, _wrap_dim
 from ._registry import composite, primitive
 from .indexing import _zeros
@@ -35,11 +37,15 @@ def _bounds(index: np.ndarray, n: int, d: int, neg: bool = False, pre: str = "",
 
 
 def _check_scatter(input: np.ndarray, index: np.ndarray, src: Any, d: int) -> None:
+    is_arr = isinstance(src, np.ndarray)
+    if not index.size:  # torch checks only src's dtype when nothing is written
+        if is_arr and src.dtype != input.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        return
     if index.dtype.kind not in "iu":
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if max(index.ndim, 1) != max(input.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    is_arr = isinstance(src, np.ndarray)
     if is_arr and max(index.ndim, 1) != max(src.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     if is_arr and src.dtype != input.dtype:
@@ -61,6 +67,8 @@ def _scatter_into(input: np.ndarray, index: np.ndarray, src: Any, dim: int, how:
     d = _wrap_dim(dim, input.ndim)
     _check_scatter(input, index, src, d)
     out = input.copy()
+    if not index.size:
+        return out
     o, i = _lift(out, index)
     if isinstance(src, np.ndarray):  # only src's leading block of index's shape is read
         src = _lift(src)[0][tuple(slice(0, s) for s in i.shape)]
@@ -75,10 +83,12 @@ def _assign(o: np.ndarray, coords: tuple, v: Any) -> None:
 @primitive("gather", complex=True, grad_fn="GatherBackward0", export=False, inputs=("input",
            "index"),
            samples=[(((3, 4), (3, 2)), {"dim": 1}), (((3, 4), (2, 4)), {"dim": 0}),
-                    (((2, 3), (1, 2)), {"dim": -1})],
+                    (((2, 3), (1, 2)), {"dim": -1}), (((3, 4), (2, 0)), {"dim": 1})],
            int_inputs={"index": (0, 2)}, torch_fn=lambda torch, x, i, dim: torch.gather(x, dim, i))
 def _gather(input, index, *, dim):
     d = _wrap_dim(dim, input.ndim)
+    if not index.size:  # torch reads nothing, so checks neither index's dtype nor its shape
+        return np.empty(index.shape, input.dtype)
     if index.dtype.kind not in "iu":
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if max(index.ndim, 1) != max(input.ndim, 1):
@@ -138,6 +148,40 @@ def _(grad, index, *, dim, value):
     return _scatter_value.public(grad, index, dim=dim, value=0), None
 
 
+_LEGACY_REDUCE = {"add": np.add.at, "multiply": np.multiply.at}
+
+
+@primitive("scatter_legacy_reduce", grad_fn="NotImplemented", export=False,
+           inputs=("input", "index", "src"), nondiff_inputs=("input", "src"),
+           samples=[(((3, 4), (2, 3), (2, 3)), {"dim": 1, "reduce": r}) for r in _LEGACY_REDUCE],
+           int_inputs={"index": (0, 2)},
+           torch_fn=lambda torch, x, i, s, dim, reduce: torch.scatter(x, dim, i, s, reduce=reduce))
+def _scatter_legacy_reduce_op(input, index, src, *, dim, reduce):
+    """scatter(..., reduce='add'|'multiply'): repeated indices accumulate; torch records the
+    call but has no derivative for it."""
+    if reduce not in _LEGACY_REDUCE:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    return _scatter_into(input, index, src, dim, _LEGACY_REDUCE[reduce])
+
+
+@_scatter_legacy_reduce_op.vjp
+def _(grad, *, dim, reduce):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def _scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any,
+                           reduce: str) -> Tensor:
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will "
+                      "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
+                      "for more reduction options.", UserWarning,
+                      stacklevel=_user_stacklevel())
+    else:  # a number is cast to input's dtype first, as torch does (2.5 -> 2 for ints)
+        value = np.asarray(src).astype(input._data.dtype)
+        src = Tensor._make(np.broadcast_to(value, index._data.shape))
+    return _scatter_legacy_reduce_op.public(input, index, src, dim=dim, reduce=reduce)
+
+
 @composite("scatter", inplace=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
@@ -150,8 +194,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     """
     src = value if src is None else src
     if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is deprecated in torch; use "
-                                  "scatter_reduce")
+        return _scatter_legacy_reduce(input, dim, index, src, reduce)
     if isinstance(src, Tensor):
         return _scatter.public(input, index, src, dim=dim)
     return _scatter_value.public(input, index, dim=dim, value=src)

@@ -430,9 +430,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # singular values of the matrices moved to the end; torch records the same chain
         perm = [i for i in range(x.ndim) if i not in (d0, d1)] + [d0, d1]
         s = svdvals((A if dtype is None else A.to(dtype)).permute(*perm))
-        empty_max = ord == 2 and s._data.shape[-1] == 0  # no singular values: torch gives 0
-        out = s.sum(-1, keepdim) if ord == "nuc" or empty_max else \
-            (amax if ord > 0 else amin)(s, -1, keepdim)
+        out = s.sum(-1, keepdim) if ord == "nuc" else _max_min(s, -1, keepdim, ord)
         return out.unsqueeze(-1).permute(*np.argsort(perm)) if keepdim else out
     if isinstance(ord, str) or abs(ord) not in (1, INF):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
@@ -441,9 +439,16 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if not keepdim and d0 < d1:
         d1 -= 1  # the first reduction removed a dim in front of d1
     col = vector_norm(A, 1.0, d0, keepdim, dtype=dtype)
-    if ord > 0 and col._data.shape[d1] == 0:  # the largest of no abs-sums: torch gives 0
-        return col.sum(d1, keepdim)
-    return (amax if ord > 0 else amin)(col, d1, keepdim)
+    return _max_min(col, d1, keepdim, ord)
+
+
+def _max_min(t: Tensor, dim: int, keepdim: bool, ord: float) -> Tensor:
+    if ord > 0 and t._data.shape[dim] == 0:
+        # torch's short cut: the largest of no values is 0 here (a new tensor, outside the graph)
+        shape = list(t._data.shape)
+        shape[dim] = 1
+        return Tensor._make(np.zeros(shape if keepdim else np.delete(shape, dim), t._data.dtype))
+    return (amax if ord > 0 else amin)(t, dim, keepdim)
 
 
 @composite(

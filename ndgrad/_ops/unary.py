@@ -194,7 +194,17 @@ def log2(input):
         >>> ndgrad.log2(ndgrad.tensor([8.]))
         tensor([3.])
     """
-    return np.log2(input)
+    return _complex_log_base(input, 2.0) if input.dtype.kind == "c" else np.log2(input)
+
+
+def _complex_log_base(z: np.ndarray, base: float) -> np.ndarray:
+    """log(z) / log(base) with each part divided by the real log(base), as torch's complex
+    kernel does (NumPy's complex division by it differs at infinities and in the last bit)."""
+    out = np.asarray(np.log(z))  # 0-d: an array, not a read-only NumPy scalar
+    scale = out.real.dtype.type(math.log(base))
+    out.real /= scale
+    out.imag /= scale
+    return out
 
 
 @log2.vjp
@@ -211,7 +221,7 @@ def log10(input):
         >>> ndgrad.log10(ndgrad.tensor([100.]))
         tensor([2.])
     """
-    return np.log10(input)
+    return _complex_log_base(input, 10.0) if input.dtype.kind == "c" else np.log10(input)
 
 
 @log10.vjp

@@ -73,6 +73,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if input.numel() == 0:  # as torch: no statistics (running ones untouched), a fresh tensor
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.select(0, 0)
+        return out if bias is None else out + bias.select(0, 0)
     c = input.shape[1] if input.ndim > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
