@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import _TORCH_TYPE_NAMES, Tensor
 from ._registry import composite, primitive
-from .inplace import CONJ_VIEWS
+from .inplace import CONJ_VIEWS, inplace
 from .pointwise import FEW_UNARY_SHAPES, UNARY_SHAPES, where
 
 _REAL_ONLY_MSG = ("view_as_complex is only supported for half, float and double tensors, but got "
@@ -38,7 +38,7 @@ def _(grad):
     return grad.conj_physical()
 
 
-@composite("conj_physical", inplace=True)
+@composite("conj_physical")
 def conj_physical(input: Tensor) -> Tensor:
     """The complex conjugate, computed now (no conjugate bit); real tensors are returned as is.
 
@@ -48,6 +48,21 @@ def conj_physical(input: Tensor) -> Tensor:
     """
     _complex_input(input, "conj_physical")
     return _conj_physical.public(input) if input._data.dtype.kind == "c" else input
+
+
+@composite("conj_physical_", export=False)
+def conj_physical_(input: Tensor) -> Tensor:
+    """conj_physical in place; on a real tensor nothing happens (not even torch's in-place
+    checks, as in torch: an expanded real tensor is returned as it is).
+
+    Example::
+        >>> ndgrad.tensor([1 + 2j]).conj_physical_()
+        tensor([1.-2.j])
+    """
+    if input._data.dtype.kind != "c":
+        _complex_input(input, "conj_physical_")
+        return input
+    return inplace(conj_physical, input)
 
 
 @primitive("conj", grad_fn="ConjBackward0", export=False, complex=True, shapes=FEW_UNARY_SHAPES,
