@@ -389,9 +389,20 @@ def softshrink(input, lambd=0.5):
     return np.where(inside, 0, np.where(input > 0, input - lambd, input + lambd))
 
 
+def _shrink_grad_mask(input: Tensor, lambd: float) -> Tensor:
+    """Where a shrink passes the gradient: outside [-lambd, lambd]. At NaN torch's kernel differs
+    by position: its vector loop (64-byte chunks of the flat tensor, on every CPU capability)
+    compares and gives 0, its scalar loop for the leftover tail passes the gradient."""
+    a = input._data
+    outside = ~((a >= -lambd) & (a <= lambd))
+    chunk = 64 // a.itemsize
+    vectorized = np.arange(a.size).reshape(a.shape) < a.size // chunk * chunk
+    return Tensor._make(outside & ~(np.isnan(a) & vectorized))
+
+
 @softshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
+    return grad * _shrink_grad_mask(input, lambd)
 
 
 @primitive("hardshrink", grad_fn="HardshrinkBackward0", kinks=(-0.5, 0.5), shapes=UNARY)
@@ -408,7 +419,7 @@ def hardshrink(input, lambd=0.5):
 
 @hardshrink.vjp
 def _(grad, input, *, lambd):
-    return grad * ~((input >= -lambd) & (input <= lambd))  # NaN passes the gradient, as torch
+    return grad * _shrink_grad_mask(input, lambd)
 
 
 @primitive("threshold", grad_fn="ThresholdBackward0", method=False, inputs=("input",),
