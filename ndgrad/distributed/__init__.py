@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import traceback
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -121,11 +122,19 @@ def _abort_on_uncaught_exception() -> None:
     rank, size = _mpi.launcher_rank_and_size()
 
     def hook(exc_type: type, exc: BaseException, tb: Any) -> None:
-        previous(exc_type, exc, tb)
-        sys.stderr.write(f"ndgrad.distributed: rank {rank} of {size} raised "
-                         f"{exc_type.__name__}; ending the job (MPI_Abort)\n")
+        note = (f"ndgrad.distributed: rank {rank} of {size} raised {exc_type.__name__}; ending "
+                "the job (MPI_Abort)\n")
         sys.stdout.flush()
-        sys.stderr.flush()
+        if previous is sys.__excepthook__:
+            # one write: the ranks share the launcher's stderr, and a traceback written line by
+            # line comes out interleaved with the other ranks' (unreadable, and unmatchable)
+            sys.stderr.flush()
+            report = "".join(traceback.format_exception(exc_type, exc, tb)) + note
+            os.write(sys.stderr.fileno(), report.encode(errors="replace"))
+        else:
+            previous(exc_type, exc, tb)
+            sys.stderr.write(note)
+            sys.stderr.flush()
         try:
             _mpi.load()
         except ImportError:
