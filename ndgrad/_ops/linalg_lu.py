@@ -3,6 +3,8 @@ linalg.lu, lu_unpack, linalg.lu_solve, torch.lu / torch.lu_solve, linalg.ldl_fac
 ldl_solve, with torch's gradients (A = P L U, L unit lower, U upper)."""
 from __future__ import annotations
 
+import functools
+
 import warnings
 from typing import Any
 
@@ -467,11 +469,28 @@ def linalg_ldl_solve(LD: np.ndarray, pivots: np.ndarray, B: np.ndarray, *,
     B = np.broadcast_to(B, batch + B.shape[-2:])
     X = np.empty(B.shape, B.dtype)
     if X.size:
-        sytrs = _lapack("hetrs" if hermitian and LD.dtype.kind == "c" else "sytrs", LD.dtype)
+        herm = hermitian and LD.dtype.kind == "c"
+        try:
+            sytrs = _lapack("hetrs" if herm else "sytrs", LD.dtype)
+        except AttributeError:  # SciPy < 1.16 wraps no ?sytrs / ?hetrs
+            sytrs = functools.partial(_solve_from_factors, hermitian=herm)
         for ld, p, b, x in zip(_batched(LD), piv.reshape(-1, piv.shape[-1]), _batched(B),
                                _batched(X)):
             x[...] = sytrs(ld, p, b, lower=1)[0]
     return X
+
+
+def _solve_from_factors(ld: np.ndarray, ipiv: np.ndarray, b: np.ndarray, lower: int,
+                        hermitian: bool) -> tuple:
+    """?sytrs for SciPy versions without its wrapper: A rebuilt from LAPACK's Bunch-Kaufman
+    factors (SciPy's own ldl() helpers decode them), then solved; equal to rounding."""
+    from scipy.linalg import _decomp_ldl as ldl
+
+    swap, pivot = ldl._ldl_sanitize_ipiv(np.asarray(ipiv), lower=bool(lower))
+    d, lu = ldl._ldl_get_d_and_l(ld, pivot, lower=bool(lower), hermitian=hermitian)
+    lu, _ = ldl._ldl_construct_tri_factor(lu, swap, pivot, lower=bool(lower))
+    a = lu @ d @ (lu.conj().T if hermitian else lu.T)
+    return np.linalg.solve(a, b).astype(b.dtype, copy=False), 0
 
 
 # *** test-table entries (well-conditioned inputs) ***
