@@ -395,9 +395,11 @@ def _shrink_grad_mask(input: Tensor, lambd: float) -> Tensor:
     compares and gives 0, its scalar loop for the leftover tail passes the gradient."""
     a = input._data
     outside = ~((a >= -lambd) & (a <= lambd))
-    chunk = 64 // a.itemsize
-    vectorized = np.arange(a.size).reshape(a.shape) < a.size // chunk * chunk
-    return Tensor._make(outside & ~(np.isnan(a) & vectorized))
+    nan = np.isnan(a)
+    if nan.any():  # the position index is built only when there is a NaN to place
+        chunk = 64 // a.itemsize
+        outside &= ~(nan & (np.arange(a.size).reshape(a.shape) < a.size // chunk * chunk))
+    return Tensor._make(outside)
 
 
 @softshrink.vjp
