@@ -224,6 +224,41 @@ def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
     # (logical_not_, eq_) is written back as 0 and 1
     if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
         raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+# torch computes these in place as `op_out(self, self, ...)`, whose out= resizes self to the
+# result's shape instead of refusing (Tensor([1.]).addbmm_(b1, b2) has b1 @ b2's shape)
+_RESIZES_SELF = frozenset({"addbmm"})
+
+
+def _bad_inplace_call(self: Tensor, out: Tensor, args: tuple) -> str:
+    return (f"Bad in-place call: input tensor size {list(self._data.shape)} and output tensor "
+            f"size {list(out._data.shape)} should match")
+
+
+def _addr_mismatch(self: Tensor, out: Tensor, args: tuple) -> str:
+    if self._data.ndim != 2:
+        return f"2D tensor expected, got {self._data.ndim}D tensor for input"
+    v1, v2 = (list(np.shape(getattr(a, "_data", a))) for a in args[:2])
+    return f"size mismatch, input: {list(self._data.shape)}, v1: {v1}, v2: {v2}"
+
+
+# torch's own message where an in-place product's result does not fit self
+_SHAPE_ERRORS = {"addmm": _bad_inplace_call, "baddbmm": _bad_inplace_call,
+                 "addmv": _bad_inplace_call, "addr": _addr_mismatch}
+
+
+def _fit_shape(self: Tensor, out: Tensor, fn: Callable, args: tuple) -> None:
+    """Refuse a result self cannot hold, or give self fresh storage of its shape (addbmm_)."""
+    if out._data.shape == self._data.shape:
+        return
+    name = fn.__name__
+    if name in _RESIZES_SELF:
+        self._data = np.empty(out._data.shape, self._data.dtype)
+        return
+    if name in _SHAPE_ERRORS:
+        raise RuntimeError(_SHAPE_ERRORS[name](self, out, args))
+    _check_shape(self._data.shape, out._data.shape)
+
+
 def _check_shape(shape: tuple, result_shape: tuple) -> None:
     """An in-place op cannot grow self to the broadcast shape of its inputs (torch's message)."""
     if result_shape != shape:
@@ -241,7 +276,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     if not recording:
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)
-        _check_shape(self._data.shape, out._data.shape)
+        _fit_shape(self, out, fn, args)
         _write(self, out._data)
         _carry_tangent(out, self)
         return self
@@ -252,7 +287,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
         _check_complex_result(self, out, fn)
-        _check_shape(self._data.shape, out._data.shape)
+        _fit_shape(self, out, fn, args)
         _write(self, out._data)
         _carry_tangent(out, self)
         if out._grad_fn is not None:
