@@ -25,7 +25,7 @@ FILE_LIKE = Union[str, os.PathLike, BinaryIO]
 _STRUCTURE_KEY = "ndgrad.structure"
 # safetensors dtype codes <-> NumPy (little-endian); BF16 is read only, widened to float32
 _CODES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4",
-          "I64": "<i8", "U8": "u1", "BOOL": "?"}
+          "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?"}
 _READ_CODES = {**_CODES, "BF16": "<u2"}
 _KIND_TO_CODE = {(np.dtype(v).kind, np.dtype(v).itemsize): k for k, v in _CODES.items()}
 _DICT_TAGS = {dict: "dict", collections.OrderedDict: "odict", collections.Counter: "counter"}

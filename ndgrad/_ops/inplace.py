@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._dtype import from_numpy_dtype
+from .._dtype import SCALAR_TYPE_NAMES, from_numpy_dtype
 from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
@@ -15,9 +15,6 @@ from ._promote import _broadcast_error
 from ._registry import REGISTRY, _record, composite, primitive, site, site_location
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif", "c": "buifc"}
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
-               "int32": "Int", "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 # conj() results kept equal to the conjugate of the storage they mirror (torch's conj views):
 # id(root tensor) -> [(weakref(result), weakref(root), view chain from root)]; see complex.py
 CONJ_VIEWS: dict[int, list] = {}
@@ -184,8 +181,8 @@ def _write(self: Tensor, src: np.ndarray) -> None:
     dst = self._data
     if src.dtype != dst.dtype and src.dtype.kind not in _CAN_CAST[dst.dtype.kind]:
         raise RuntimeError(
-            f"result type {_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
-            f"the desired output type {_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
+            f"result type {SCALAR_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
+            f"the desired output type {SCALAR_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
     if not dst.flags.writeable:  # an expanded view (fill_/zero_ may write through it)
         dst = dst.view()
         dst.flags.writeable = True
