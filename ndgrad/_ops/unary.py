@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._random_kernels import CPU_CAPABILITY
 from ._registry import composite, primitive
 from .pointwise import FEW_UNARY_SHAPES, UNARY_SHAPES, _not_for, _zeros, where
 from .pointwise_backward import sigmoid_backward, tanh_backward, threshold_backward
@@ -194,7 +195,25 @@ def log2(input):
         >>> ndgrad.log2(ndgrad.tensor([8.]))
         tensor([3.])
     """
-    return _complex_log_base(input, 2.0) if input.dtype.kind == "c" else np.log2(input)
+    if input.dtype.kind != "c":
+        return np.log2(input)
+    if CPU_CAPABILITY == "default":
+        return _complex_log2_scalar(input)
+    return _complex_log_base(input, 2.0)
+
+
+def _complex_log2_scalar(z: np.ndarray) -> np.ndarray:
+    """torch's log2 without vector kernels (ATEN_CPU_CAPABILITY=default): log(z) divided by the
+    complex number (log 2, 0) with c10::complex's division, which multiplies by 1 / log 2 and
+    makes the imaginary part of log2(0) NaN (the vector kernels divide each part: 0)."""
+    out = np.asarray(np.log(z))
+    a, b = out.real.copy(), out.imag.copy()
+    zero = a.dtype.type(0)
+    scale = a.dtype.type(1) / (a.dtype.type(math.log(2.0)) + zero * zero)
+    with np.errstate(invalid="ignore"):
+        out.real = (a + b * zero) * scale
+        out.imag = (b - a * zero) * scale
+    return out
 
 
 def _complex_log_base(z: np.ndarray, base: float) -> np.ndarray:
