@@ -135,7 +135,9 @@ class Reducer:
             queue_callback(self._finalize)
             self.queued = True
         grad = param._grad
-        self.fresh[i] = grad is not self.before[i]
+        # a .grad made by this pass can be swapped for its averaged view; one with a graph
+        # (create_graph) keeps its identity, as torch's copy back into it
+        self.fresh[i] = grad is not self.before[i] and not grad._requires_grad
         bucket, k = self.where[i]
         if self.scale is None:
             np.copyto(bucket.views[k], grad._data)
