@@ -10,7 +10,8 @@ from typing import Any, Callable
 import numpy as np
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)  # torch's default_pg_timeout for CPU backends
-SPIN_S, NAP_S = 1e-3, 5e-5  # Work.wait: spin this long for late peers, then nap this long
+# Work.wait: spin this long for a late peer, and this long for the transfer, then nap this long
+SPIN_S, TRANSFER_SPIN_S, NAP_S = 1e-3, 3e-4, 5e-5
 
 
 class ReduceOp:
@@ -202,7 +203,7 @@ class Work:
         limit = (timeout or self._group.timeout).total_seconds()
         deadline = self._started + limit
         start = time.monotonic()
-        pending = self._pending
+        pending, arrived = self._pending, None
         polls = 0
         while not self._poll():
             polls += 1
@@ -215,14 +216,18 @@ class Work:
                     "peer is hung, has died, or called a different collective"))
                 raise self._error
             # MPI moves data only while each rank polls. Once every rank has posted (the
-            # fingerprint check came back) only the transfer is left: poll on, yielding the core
-            # only every ~1000 polls (a yield on a busy core can cost a whole time slice). Before
-            # that a peer is still computing: spin for SPIN_S, then take naps so ranks sharing
-            # busy cores let their peers run; a peer later than a second gets 1 ms naps
+            # fingerprint check came back) only the transfer is left: keep polling, yielding the
+            # core only every ~1000 polls (a yield on a busy core can cost a whole time slice),
+            # for TRANSFER_SPIN_S; a transfer slower than that has a peer off its core, and naps
+            # let it in. Before that a peer is still computing: spin (yielding) for SPIN_S,
+            # then nap so ranks sharing busy cores let their peers run; 1 ms naps after a second
             if pending.arrived:
-                if not polls & 1023:
-                    os.sched_yield()
-                continue
+                if arrived is None:
+                    arrived = now
+                if now - arrived < TRANSFER_SPIN_S:
+                    if not polls & 1023:
+                        os.sched_yield()
+                    continue
             waited = now - start
             if waited < SPIN_S:
                 os.sched_yield()
