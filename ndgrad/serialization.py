@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
+from . import _dtype
 from ._tensor import Size, Tensor
 
 __all__ = ["save", "load"]
@@ -25,7 +26,7 @@ FILE_LIKE = Union[str, os.PathLike, BinaryIO]
 _STRUCTURE_KEY = "ndgrad.structure"
 # safetensors dtype codes <-> NumPy (little-endian); BF16 is read only, widened to float32
 _CODES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4",
-          "I64": "<i8", "U8": "u1", "BOOL": "?"}
+          "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?"}
 _READ_CODES = {**_CODES, "BF16": "<u2"}
 _KIND_TO_CODE = {(np.dtype(v).kind, np.dtype(v).itemsize): k for k, v in _CODES.items()}
 _DICT_TAGS = {dict: "dict", collections.OrderedDict: "odict", collections.Counter: "counter"}
@@ -237,7 +238,7 @@ def _parse_safetensors(buf: bytes, where: str) -> tuple[dict[str, np.ndarray], d
 _STORAGE_DTYPES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2",
                    "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2",
                    "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
-                   "BFloat16Storage": "<u2"}
+                   "BFloat16Storage": "<u2", "UntypedStorage": "u1"}
 
 
 class _StorageType:
@@ -246,10 +247,11 @@ class _StorageType:
 
 
 class _Storage:
-    """A storage read from the archive: a flat array (bfloat16 kept as its uint16 bits)."""
+    """A storage read from the archive: a flat array (bfloat16 kept as its uint16 bits; an
+    UntypedStorage as bytes, typed by the _rebuild_tensor_v3 call that reads it)."""
 
-    def __init__(self, array: np.ndarray, bf16: bool) -> None:
-        self.array, self.bf16 = array, bf16
+    def __init__(self, array: np.ndarray, bf16: bool, big: bool = False) -> None:
+        self.array, self.bf16, self.big = array, bf16, big
 
 
 def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple,
@@ -272,6 +274,18 @@ def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple,
     return Tensor._make(arr, bool(requires_grad))
 
 
+def _rebuild_tensor_v3(storage: _Storage, offset: int, size: tuple, stride: tuple,
+                       requires_grad: bool, hooks: Any, dtype: Any, *_: Any) -> Tensor:
+    """torch's rebuild for the dtypes without a typed storage class (uint16/32/64)."""
+    if not (isinstance(storage, _Storage) and isinstance(dtype, _dtype.dtype)):
+        raise ValueError("expected an untyped storage and a dtype")
+    raw = storage.array
+    typed = np.dtype(dtype.np).newbyteorder(">" if storage.big else "<")
+    if raw.dtype != np.uint8 or raw.size % typed.itemsize:
+        raise ValueError(f"a storage of {raw.size} bytes cannot hold {dtype!r} elements")
+    return _rebuild_tensor(_Storage(raw.view(typed), False), offset, size, stride, requires_grad)
+
+
 def _rebuild_parameter(data: Tensor, requires_grad: bool, *_: Any) -> Any:
     from .nn import Parameter
 
@@ -282,10 +296,13 @@ def _ordered_dict(*args: Any) -> collections.OrderedDict:
     return collections.OrderedDict(*args)
 
 
-_CALLABLES = (_ordered_dict, _rebuild_tensor, _rebuild_parameter)
+_CALLABLES = (_ordered_dict, _rebuild_tensor, _rebuild_tensor_v3, _rebuild_parameter)
 _ALLOWED = {("collections", "OrderedDict"): _ordered_dict,
             ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+            ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
             ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+            ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage"),
+            **{("torch", d.name): d for d in _dtype.BAREBONES_UNSIGNED},
             **{("torch", k): _StorageType(k) for k in _STORAGE_DTYPES}}
 
 
@@ -313,7 +330,7 @@ def _read_pt(buf: bytes, where: str) -> Any:
             except KeyError:
                 raise ValueError(f"{where}: storage {key!r} is missing from the archive") from None
             arr = np.frombuffer(raw, dtype=dt, count=len(raw) // dt.itemsize)
-            storages[key] = _Storage(arr, pid[1].name == "BFloat16Storage")
+            storages[key] = _Storage(arr, pid[1].name == "BFloat16Storage", big)
         return storages[key]
 
     return _Unpickler(zf.read(pkl), load_storage, where).load()
