@@ -193,6 +193,43 @@ def test_ddp_no_sync_accumulates(world):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
+def test_ddp_grads_belong_to_their_owner(world):
+    """Averaged grads come back as views of a bucket, which is reused only when no gradient of
+    an earlier step still refers to it; a .grad that existed before backward keeps its memory
+    (torch's grad.copy_), and gradient_as_bucket_view=True keeps grads in the bucket."""
+    ddp, plain = DDP(_mlp()), _mlp()
+    weight = ddp.module[0].weight
+    x = ndgrad.randn(5, 4)
+    plain(x * 2).sum().backward()
+    ddp(x).sum().backward()
+    kept, values = weight.grad, weight.grad.clone()
+    for _ in range(2):
+        ddp.zero_grad()
+        ddp(x * 2).sum().backward()
+        assert np.array_equal(kept.numpy(), values.numpy())  # not overwritten by later steps
+    assert np.array_equal(weight.grad.numpy(), plain[0].weight.grad.numpy())
+    del kept
+    buffers = set()
+    for _ in range(3):  # no gradient held on to: the one buffer serves every step
+        ddp.zero_grad()
+        ddp(x).sum().backward()
+        buffers.add(id(ddp.reducer.buckets[0].buffer))
+    assert len(buffers) == 1
+    ddp.zero_grad(set_to_none=False)
+    grad = weight.grad
+    memory = grad.numpy()
+    ddp(x).sum().backward()
+    assert weight.grad is grad and np.array_equal(memory, values.numpy())
+
+    viewed = DDP(_mlp(), gradient_as_bucket_view=True)
+    bucket = viewed.reducer.buckets[0].buffer
+    for step in range(3):
+        viewed.zero_grad(set_to_none=step == 0)
+        viewed(x).sum().backward()
+        assert all(np.shares_memory(p.grad.numpy(), bucket) for p in viewed.parameters())
+        assert np.array_equal(viewed.module[0].weight.grad.numpy(), values.numpy())
+
+
 class _TwoHeads(ndgrad.nn.Module):
     def __init__(self):
         super().__init__()

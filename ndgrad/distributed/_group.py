@@ -10,6 +10,8 @@ from typing import Any, Callable
 import numpy as np
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)  # torch's default_pg_timeout for CPU backends
+# Work.wait: spin this long for a late peer, and this long for the transfer, then nap this long
+SPIN_S, TRANSFER_SPIN_S, NAP_S = 1e-3, 3e-4, 5e-5
 
 
 class ReduceOp:
@@ -53,6 +55,7 @@ class _DoneComm:
     """Completed `Pending` stand-in for the world of one."""
 
     statuses = None
+    arrived = True
 
     @staticmethod
     def poll() -> bool:
@@ -200,6 +203,7 @@ class Work:
         limit = (timeout or self._group.timeout).total_seconds()
         deadline = self._started + limit
         start = time.monotonic()
+        pending, arrived = self._pending, None
         polls = 0
         while not self._poll():
             polls += 1
@@ -211,14 +215,24 @@ class Work:
                     f"timed out after {limit:g} s (the timeout given to init_process_group): a "
                     "peer is hung, has died, or called a different collective"))
                 raise self._error
-            # MPI progresses only while every rank polls: spin (yielding) for a millisecond,
-            # then take short naps so ranks sharing busy cores let their peers run; a peer
-            # later than a second gets 1 ms naps
+            # MPI moves data only while each rank polls. Once every rank has posted (the
+            # fingerprint check came back) only the transfer is left: keep polling, yielding the
+            # core only every ~1000 polls (a yield on a busy core can cost a whole time slice),
+            # for TRANSFER_SPIN_S; a transfer slower than that has a peer off its core, and naps
+            # let it in. Before that a peer is still computing: spin (yielding) for SPIN_S,
+            # then nap so ranks sharing busy cores let their peers run; 1 ms naps after a second
+            if pending.arrived:
+                if arrived is None:
+                    arrived = now
+                if now - arrived < TRANSFER_SPIN_S:
+                    if not polls & 1023:
+                        os.sched_yield()
+                    continue
             waited = now - start
-            if waited < 1e-3:
+            if waited < SPIN_S:
                 os.sched_yield()
             else:
-                time.sleep(5e-5 if waited < 1.0 else 1e-3)
+                time.sleep(NAP_S if waited < 1.0 else 1e-3)
         return True
 
     synchronize = wait

@@ -74,14 +74,19 @@ def local_rank_and_size() -> tuple[int, int]:
 
 
 class Pending:
-    """Requests in flight plus the fingerprint check that all ranks called the same thing."""
+    """Requests in flight plus the fingerprint check that all ranks called the same thing.
 
-    __slots__ = ("reqs", "check_req", "check", "statuses", "after")
+    `arrived` turns True when the check came back: every rank of the group has posted the
+    collective (each posts its data requests before its check), so only the transfer is left.
+    """
+
+    __slots__ = ("reqs", "check_req", "check", "statuses", "after", "arrived")
 
     def __init__(self, reqs: list, check_req: Any = None, check: Any = None,
                  statuses: list | None = None) -> None:
         self.reqs, self.check_req, self.check, self.statuses = reqs, check_req, check, statuses
         self.after: Callable | None = None
+        self.arrived = False
 
     def poll(self) -> bool:
         """True once complete; raises MismatchError when the ranks' fingerprints differ."""
@@ -91,6 +96,7 @@ class Pending:
             self.check_req = None
             if self.check[0] != -self.check[1]:
                 raise MismatchError()
+            self.arrived = True
         reqs = self.reqs
         if self.statuses is not None:
             return MPI.Request.Testall(reqs, self.statuses)

@@ -2,6 +2,8 @@
 hooks, averaged by non-blocking allreduce, and all finished before backward returns."""
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -39,33 +41,70 @@ def assign_buckets(params: list, limits: list[int]) -> list[list[int]]:
 
 
 class _Bucket:
-    __slots__ = ("index", "members", "buffer", "left", "work")
+    """One flat gradient buffer and, per member parameter, its slice shaped as the parameter."""
 
-    def __init__(self, index: int, members: list[int], buffer: np.ndarray) -> None:
-        self.index, self.members, self.buffer = index, members, buffer
+    __slots__ = ("index", "members", "shapes", "buffer", "views", "spare", "left", "work", "desc")
+
+    def __init__(self, index: int, members: list[int], params: list) -> None:
+        self.index, self.members = index, members
+        self.shapes = [params[i]._data.shape for i in members]
+        total = sum(params[i]._data.size for i in members)
+        self.desc = f"DDP gradient bucket {index} ({params[members[0]]._data.dtype}[{total}])"
         self.left = len(members)
         self.work: Work | None = None
+        self.buffer: np.ndarray = np.zeros(total, params[members[0]]._data.dtype)
+        self.views = self._carve(self.buffer)
+        self.spare: tuple | None = None  # the previous (buffer, views), kept for reuse
+
+    def _carve(self, buffer: np.ndarray) -> list[np.ndarray]:
+        views, offset = [], 0
+        for shape in self.shapes:
+            size = math.prod(shape)
+            views.append(buffer[offset:offset + size].reshape(shape))
+            offset += size
+        return views
+
+    def renew_if_lent(self) -> None:
+        """Switch to a buffer no gradient refers to: the averaged gradients are views of the
+        buffer, and must not change under their owner in a later step."""
+        # a free buffer is referred to by its holder, getrefcount's argument and its own views
+        if sys.getrefcount(self.buffer) <= 2 + len(self.views):
+            return
+        spare, self.spare = self.spare, (self.buffer, self.views)
+        if spare is not None and sys.getrefcount(spare[0]) <= 2 + len(self.views):
+            self.buffer, self.views = spare
+        else:
+            self.buffer = np.empty_like(self.buffer)
+            self.views = self._carve(self.buffer)
 
 
 class Reducer:
-    """Averages the gradients of `params` across `group` during each armed backward pass."""
+    """Averages the gradients of `params` across `group` during each armed backward pass.
+
+    Each gradient is scaled by 1/world size while it is copied into its bucket (torch's
+    mul_out); the bucket is reduced with SUM in place, and the averaged gradients become
+    views of the bucket (unless a .grad that existed before the pass must keep its memory), so
+    nothing is copied back.
+    """
 
     def __init__(self, params: list, names: list[str], group: ProcessGroup, limits: list[int],
                  find_unused_parameters: bool, gradient_as_bucket_view: bool) -> None:
         self.params, self.names, self.group = params, names, group
         self.find_unused, self.as_view = find_unused_parameters, gradient_as_bucket_view
+        size = group.size()
+        self.scale = 1.0 / size if size > 1 else None
         self.buckets: list[_Bucket] = []
-        self.where: list[tuple[_Bucket, int, int]] = [None] * len(params)  # type: ignore
+        self.where: list[tuple[_Bucket, int]] = [None] * len(params)  # type: ignore
         for b, members in enumerate(assign_buckets(params, limits)):
-            total = sum(params[i]._data.size for i in members)
-            bucket = _Bucket(b, members, np.zeros(total, params[members[0]]._data.dtype))
-            offset = 0
-            for i in members:
-                self.where[i] = (bucket, offset, params[i]._data.size)
-                offset += params[i]._data.size
+            bucket = _Bucket(b, members, params)
+            for k, i in enumerate(members):
+                self.where[i] = (bucket, k)
             self.buckets.append(bucket)
         self.index = {id(p): i for i, p in enumerate(params)}
         self.marked = [False] * len(params)
+        self.before: list = [None] * len(params)  # each .grad when the pass was armed
+        self.before_data: list = [None] * len(params)  # and its memory then
+        self.fresh = [False] * len(params)  # .grad made by this pass (not there before)
         self.armed = False
         self.queued = False
         self.next_bucket = 0
@@ -75,8 +114,12 @@ class Reducer:
         """Arm for the next backward pass (called by DDP's forward when gradients will sync)."""
         self.armed, self.queued, self.next_bucket = True, False, 0
         self.marked = [False] * len(self.params)
+        self.before = [p._grad for p in self.params]
+        self.before_data = [None if g is None else g._data for g in self.before]
         for b in self.buckets:
             b.left, b.work = len(b.members), None
+            if not self.as_view:  # torch's gradient_as_bucket_view keeps one buffer for good
+                b.renew_if_lent()
 
     def _on_grad(self, param: Tensor) -> None:
         if not self.armed:
@@ -91,8 +134,15 @@ class Reducer:
         if not self.queued:
             queue_callback(self._finalize)
             self.queued = True
-        bucket, offset, size = self.where[i]
-        np.copyto(bucket.buffer[offset:offset + size], param._grad._data.reshape(-1))
+        grad = param._grad
+        # a .grad made by this pass can be swapped for its averaged view; one with a graph
+        # (create_graph) keeps its identity, as torch's copy back into it
+        self.fresh[i] = grad is not self.before[i] and not grad._requires_grad
+        bucket, k = self.where[i]
+        if self.scale is None:
+            np.copyto(bucket.views[k], grad._data)
+        else:
+            np.multiply(grad._data, self.scale, out=bucket.views[k])
         bucket.left -= 1
         if bucket.left == 0:
             self._launch_ready()
@@ -103,13 +153,9 @@ class Reducer:
 
     def _launch_ready(self) -> None:
         """Launch buckets strictly in index order, so every rank issues the same sequence."""
-        n = self.group.size()
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].left == 0:
             b = self.buckets[self.next_bucket]
-            if n > 1:
-                np.divide(b.buffer, n, out=b.buffer)
-            desc = f"DDP gradient bucket {b.index} ({b.buffer.dtype}[{b.buffer.size}])"
-            b.work = Work(self.group, desc, self.group.comm.allreduce(b.buffer, "SUM", desc))
+            b.work = Work(self.group, b.desc, self.group.comm.allreduce(b.buffer, "SUM", b.desc))
             self.next_bucket += 1
 
     def _finalize(self) -> None:
@@ -121,9 +167,10 @@ class Reducer:
                 raise RuntimeError(_UNUSED.format(rank=self.group.rank(), names=", ".join(
                     self.names[i] for i in missing)))
             for i in missing:
-                bucket, offset, size = self.where[i]
-                bucket.buffer[offset:offset + size] = 0
+                bucket, k = self.where[i]
+                bucket.views[k][...] = 0
                 bucket.left -= 1
+                self.fresh[i] = False
         if self.find_unused:
             self._launch_ready()
             used = np.array(self.marked, dtype=np.int32)
@@ -139,16 +186,27 @@ class Reducer:
         for i, p in enumerate(self.params):
             if used is not None and not used[i]:
                 continue  # no rank used it: its .grad stays as it was (torch's rule)
-            bucket, offset, size = self.where[i]
-            view = bucket.buffer[offset:offset + size].reshape(p._data.shape)
+            bucket, k = self.where[i]
+            view = bucket.views[k]
             grad = p._grad
-            if self.as_view:
-                if grad is None or grad._data.base is not bucket.buffer:
-                    p._grad = Tensor._make(view)
-            elif grad is None:
-                p._grad = Tensor._make(view.copy())
+            if grad is None or self.fresh[i]:
+                # a .grad this pass made (or none: a parameter that only other ranks used)
+                # becomes its averaged view; nobody has seen the one it replaces
+                p._grad = Tensor._make(view.view())
+            elif self.as_view:  # torch keeps such a .grad in the bucket for good
+                if grad._data.base is not bucket.buffer:
+                    grad._data = view.view()
+                    grad._vc[0] += 1
             else:
-                np.copyto(grad._data, view)
+                # torch's grad.copy_(bucket): the .grad keeps the memory it had before backward
+                # (ndgrad's engine accumulates into a view out of place)
+                memory = self.before_data[i]
+                if memory is None or not memory.flags.writeable:
+                    memory = grad._data
+                np.copyto(memory, view)
+                grad._data = memory
+                grad._vc[0] += 1
+        self.before = self.before_data = [None] * len(self.params)
 
     def remove(self) -> None:
         for h in self.handles:
