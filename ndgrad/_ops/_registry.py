@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from weakref import ref as _weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -19,7 +20,8 @@ from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import next_sequence_nr
+from ..autograd.graph import ACCUMULATE_SEQ as _ACC_SEQ
+from ..autograd.graph import AccumulateGrad, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from . import _node
 from ._codegen import _make_public, with_numpy_names
@@ -84,6 +86,7 @@ class OpDef:
         self.view = view
         self.save_if: dict = {}
         self.vjp_fn: Callable | None = None
+        self.holomorphic: tuple | None = None
         self.jvp_fn: Callable | None = None
         self.save_specs: tuple = ()
         self.save_kinds: tuple = ()
@@ -124,6 +127,8 @@ class OpDef:
     def vjp(self, fn: Callable) -> Callable:
         """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
         self.vjp_fn = holomorphic_vjp(fn) if self.complex == "holomorphic" else fn
+        # (wrapped rule, rule): a real gradient skips the holomorphic wrapper (see OpNode)
+        self.holomorphic = (self.vjp_fn, fn) if self.vjp_fn is not fn else None
         specs, kinds = [], []
         params = list(inspect.signature(fn).parameters.values())[1:]
         for p in params:
@@ -343,14 +348,30 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
     keep = None  # indices of the inputs that are not None (when some are)
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
-            view = x._view
-            if view is not None and view.version != x._vc[0]:
-                x._sync_view()  # written since its grad_fn was set: a fresh one
-            fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
-            edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
-                view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
             d = x._data
-            meta.append((d.shape, d.dtype))
+            m = (d.shape, d.dtype)
+            view = x._view
+            if view is not None:
+                if view.version != x._vc[0]:
+                    x._sync_view()  # written since its grad_fn was set: a fresh one
+                fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+                edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE
+                             if view.base._requires_grad else (x._get_accumulator(), 0))
+            elif x._grad_fn is not None:
+                edges.append((x._grad_fn, x._output_nr))
+            else:  # a leaf: its AccumulateGrad (graph._get_accumulator, inline)
+                ref = x._accumulator
+                acc = ref() if ref is not None else None
+                if acc is None:
+                    acc = _new(AccumulateGrad)
+                    acc.next_functions = ()
+                    acc._seq = _ACC_SEQ + next_sequence_nr()
+                    acc._hooks = None
+                    acc.variable = x
+                    acc._meta = (m,)
+                    x._accumulator = _weakref(acc)
+                edges.append((acc, 0))
+            meta.append(m)
             if req is not None:
                 req.append(True)
         elif x is None:  # an absent optional input: no edge at all
