@@ -9,7 +9,7 @@ import importlib as _importlib
 from . import _dtype
 from ._dtype import (
     bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
-    int64, promote_types, set_default_dtype, uint8,
+    int64, promote_types, set_default_dtype, uint8, uint16, uint32, uint64,
 )
 from ._tensor import Size, Tensor, device
 from .autograd.grad_mode import (

@@ -15,7 +15,7 @@ class dtype:
         self._cat = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
         self.is_complex = category == 3
-        self.is_signed = name not in ("bool", "uint8")
+        self.is_signed = not (name == "bool" or name.startswith("uint"))
         self.itemsize = self.np.itemsize
 
     def __repr__(self) -> str:
@@ -60,6 +60,11 @@ class _UnsupportedComplexHalf(dtype):
 
 bool_ = dtype("bool", np.bool_, 0)
 uint8 = dtype("uint8", np.uint8, 1)
+# torch's "barebones" unsigned types: storage, conversion and few kernels; no promotion with
+# other integer types (see promote_types)
+uint16 = dtype("uint16", np.uint16, 1)
+uint32 = dtype("uint32", np.uint32, 1)
+uint64 = dtype("uint64", np.uint64, 1)
 int8 = dtype("int8", np.int8, 1)
 int16 = dtype("int16", np.int16, 1)
 int32 = dtype("int32", np.int32, 1)
@@ -71,7 +76,15 @@ complex64 = dtype("complex64", np.complex64, 3)
 complex128 = dtype("complex128", np.complex128, 3)
 complex32 = _UnsupportedComplexHalf()
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128,
+       uint16, uint32, uint64)
+BAREBONES_UNSIGNED = (uint16, uint32, uint64)
+# torch's C++ scalar type names, which its error messages use
+SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                     "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                     "float64": "Double", "complex32": "ComplexHalf", "complex64": "ComplexFloat",
+                     "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
+                     "uint64": "UInt64"}
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 _NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64,
@@ -91,7 +104,7 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
             "supported types are: float64, float32, float16, complex64, complex128, int64, int32, "
-            "int16, int8, uint8, and bool."
+            "int16, int8, uint64, uint32, uint16, uint8, and bool."
         ) from None
 
 
@@ -135,6 +148,11 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """
     if a is b:
         return a
+    if (a in BAREBONES_UNSIGNED or b in BAREBONES_UNSIGNED) and not (a._cat == 2 and b._cat == 1
+                                                                     or a._cat == 1 and b._cat == 2):
+        raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {SCALAR_TYPE_NAMES[a.name]} and "
+                           f"{SCALAR_TYPE_NAMES[b.name]}")
     if a._cat == 3 or b._cat == 3:  # complex: the wider of the two value types, made complex
         ra, rb = a.to_real(), b.to_real()
         if ra._cat < 2:

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from . import _random_kernels as K
+from ._dtype import SCALAR_TYPE_NAMES
 from ._random_kernels import CPU_CAPABILITY  # noqa: F401  (re-exported)
 from ._tensor import Tensor
 
@@ -31,8 +32,6 @@ _STATE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_
                    "offsets": [0, 8, 12, 16, 24, 5024, 5040, 5048, 5052], "itemsize": 5056})
 
 # torch's names for dtypes in messages: ScalarType (kernel dispatch) and C++ type (bounds checks)
-_SCALAR_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _C_NAME = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
            "bool": "bool"}
@@ -44,7 +43,7 @@ def _num(x: float) -> str:
 
 
 def _not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
-    name = _SCALAR_NAME.get(dt.name, dt.name)
+    name = SCALAR_TYPE_NAMES.get(dt.name, dt.name)
     return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
@@ -197,7 +196,7 @@ class Generator:
                                f"from={_num(low)} > to={_num(high)}")
         if high - low > np.finfo(dt).max:
             raise RuntimeError(
-                f"uniform_ expects to-from <= std::numeric_limits<{_SCALAR_NAME[dt.name]}>::max(), "
+                f"uniform_ expects to-from <= std::numeric_limits<{SCALAR_TYPE_NAMES[dt.name]}>::max(), "
                 f"but found to={_num(high)} and from={_num(low)} which result in to-from to "
                 "exceed the limit")
         op = _opmath(dt)
@@ -293,7 +292,7 @@ class Generator:
         if n and dt not in (_F16, _F32, _F64):
             raise RuntimeError("Exponential distribution is a continuous probability distribution. "
                                f"dtype must be a floating point but you specified "
-                               f"{_SCALAR_NAME[dt.name]}")
+                               f"{SCALAR_TYPE_NAMES[dt.name]}")
         u = self._unit(n, _F64)
         return _from_double((-1.0 / lambd) * K.libm("log1p", -u), dt).reshape(shape)
 

@@ -34,7 +34,6 @@ class Size(tuple):
         return n
 
 
-
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
@@ -42,12 +41,8 @@ _NONLEAF_GRAD_WARNING = (
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
     "github.com/pytorch/pytorch/pull/30531 for more information."
 )
-_TORCH_TYPE_NAMES = {
-    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
-    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-}
 _GRAD_DTYPE_NAMES = {"float16": "Half", "float32": "float", "float64": "double"}
+_TORCH_TYPE_NAMES = _dtype.SCALAR_TYPE_NAMES
 _TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype._NAMES[k] for k, v in _TORCH_TYPE_NAMES.items()}
 _NO_CUDA_LIBRARY = (
     "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
@@ -200,6 +195,14 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         arr = self._data
         if arr.size:
@@ -220,6 +223,9 @@ class Tensor:
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind not in "bu"
 
     def is_conj(self) -> bool:
         return self._is_conj

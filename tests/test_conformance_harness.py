@@ -53,6 +53,26 @@ def test_wrong_second_derivative_fails_gradgrad(check, monkeypatch):
     assert (result.status, result.stage) == (FAIL, "gradgrad")
 
 
+def test_gradient_off_by_a_millionth_fails(check, monkeypatch):
+    # sin's derivative is well-conditioned: torch's rounding spread cannot excuse 1e-6
+    monkeypatch.setattr(ndgrad, "sin", _sin_function(lambda g, x: g * x.cos() * (1 + 1e-6)))
+    result = check("sin")
+    assert (result.status, result.stage, result.category) == (FAIL, "backward", "values differ")
+
+
+@pytest.mark.parametrize("offset, verdict", [(0.0, True), (5e-6, True), (1e-4, False)])
+def test_torch_rounding_spread_bounds_the_tolerance(torch, offset, verdict):
+    import numpy as np
+    from conformance.compare import Tolerance
+    from conformance.oracle_noise import within_torch_noise
+
+    def ill_conditioned(rng):  # torch's value moves by ~1e-6 under a few-ulp input change
+        return [np.array([1.0 + (0.0 if rng is None else 1e-6 * rng.standard_normal())])]
+
+    nd = [np.array([1.0 + offset])]
+    assert within_torch_noise(ill_conditioned, nd, Tolerance(1e-7, 1e-7), seed=0) is verdict
+
+
 def test_output_that_should_require_grad(check, monkeypatch):
     monkeypatch.setattr(ndgrad, "sin", lambda x: x.detach().sin())
     result = check("sin")

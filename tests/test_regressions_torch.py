@@ -415,3 +415,45 @@ def test_new_user_semantics_like_torch(torch, case):
         return NEW_USER[case](L, L.tensor([0.5, -1.0, 2.0], requires_grad=True))
 
     same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))
+
+
+# *** in-place matrix products on a self of another shape: addbmm_ resizes, the rest refuse ***
+
+INPLACE_PRODUCTS = {
+    "addbmm_": lambda s, m: s.addbmm_(m.reshape(2, 3, 2), m.reshape(2, 2, 3)),
+    "addmm_": lambda s, m: s.addmm_(m.reshape(3, 4), m.reshape(4, 3)),
+    "baddbmm_": lambda s, m: s.baddbmm_(m.reshape(2, 3, 2), m.reshape(2, 2, 3)),
+    "addmv_": lambda s, m: s.addmv_(m.reshape(3, 4), m[:4]),
+    "addr_": lambda s, m: s.addr_(m[:3], m[:3]),
+}
+
+
+@pytest.mark.parametrize("self_shape", [(1,), (3,), (1, 1), (1, 3)])
+@pytest.mark.parametrize("rg", [False, True], ids=["plain", "requires_grad"])
+@pytest.mark.parametrize("case", INPLACE_PRODUCTS)
+def test_inplace_product_self_shape_like_torch(torch, case, rg, self_shape):
+    def run(L):
+        leaf = L.linspace(0.5, 1.5, int(np.prod(self_shape)), dtype=L.float64).reshape(
+            self_shape).requires_grad_(rg)
+        s = leaf * 1
+        m = L.linspace(-1.0, 2.0, 12, dtype=L.float64)
+        out = INPLACE_PRODUCTS[case](s, m)
+        grads = None
+        if rg:
+            out.pow(2).sum().backward()
+            grads = leaf.grad.tolist()
+        return out is s, list(s.shape), out.tolist(), grads
+
+    same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))
+
+
+@pytest.mark.parametrize("self_shape", [(2, 4), (2, 3, 3), (3, 1), (1,)])
+@pytest.mark.parametrize("op", ["addr", "addmm", "baddbmm"])
+def test_product_input_expand_error_like_torch(torch, op, self_shape):
+    def run(L):
+        m = L.linspace(-1.0, 2.0, 12, dtype=L.float64)
+        args = {"addr": (m[:3], m[:3]), "addmm": (m.reshape(3, 4), m.reshape(4, 3)),
+                "baddbmm": (m.reshape(2, 3, 2), m.reshape(2, 2, 3))}[op]
+        return getattr(L, op)(L.ones(self_shape, dtype=L.float64), *args).tolist()
+
+    same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))

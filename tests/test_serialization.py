@@ -207,7 +207,9 @@ def test_load_torch_checkpoint(torch, tmp_path):
     ckpt = {"model": m.state_dict(), "optim": opt.state_dict(), "epoch": 3,
             "view": torch.arange(12.0).reshape(3, 4)[:, 1], "half": torch.ones(2).half(),
             "bf16": torch.tensor([1.5, -2.0]).bfloat16(), "int": torch.arange(3, dtype=torch.int16),
-            "param": torch.nn.Parameter(torch.ones(2)), "t": (1, 2.5, None, "s", True)}
+            "param": torch.nn.Parameter(torch.ones(2)), "t": (1, 2.5, None, "s", True),
+            "u16": torch.tensor([[1, 65535], [7, 8]], dtype=torch.uint16).t(),
+            "u64": torch.tensor([2**64 - 1, 3], dtype=torch.uint64)[1:]}
     torch.save(ckpt, tmp_path / "c.pt")
     out = load(tmp_path / "c.pt")
     assert isinstance(out["model"], collections.OrderedDict)
@@ -216,6 +218,8 @@ def test_load_torch_checkpoint(torch, tmp_path):
     assert out["half"].dtype == ndgrad.float16 and out["int"].dtype == ndgrad.int16
     np.testing.assert_array_equal(out["bf16"].numpy(), [1.5, -2.0])  # widened to float32
     assert out["param"].requires_grad and out["epoch"] == 3 and out["t"] == ckpt["t"]
+    assert out["u16"].dtype == ndgrad.uint16 and out["u16"].tolist() == [[1, 7], [65535, 8]]
+    assert out["u64"].dtype == ndgrad.uint64 and out["u64"].tolist() == [3]
     buf = out["optim"]["state"][0]["momentum_buffer"]
     np.testing.assert_array_equal(buf.numpy(), opt.state_dict()["state"][0]["momentum_buffer"])
     assert out["optim"]["param_groups"] == opt.state_dict()["param_groups"]

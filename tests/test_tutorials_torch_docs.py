@@ -21,8 +21,8 @@ RUNS = [
     "diagonal_scatter", "diff", "dist", "div", "dot", "dsplit", "dstack", "einsum", "eq", "equal",
     "eye", "flatten", "flip", "fliplr", "flipud", "float_power", "floor", "floor_divide", "fmax",
     "fmin", "fmod", "frac", "frexp", "full", "full_like", "gather", "gcd", "ge",
-    "get_default_dtype", "gradient", "gt", "heaviside", "histc", "histogram", "histogramdd",
-    "hsplit", "hstack", "hypot", "imag", "index_select", "inner", "is_complex",
+    "get_default_dtype", "gradient", "gt", "hash_tensor", "heaviside", "histc", "histogram",
+    "histogramdd", "hsplit", "hstack", "hypot", "imag", "index_select", "inner", "is_complex",
     "is_floating_point", "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf",
     "isposinf", "isreal", "kron", "kthvalue", "lcm", "ldexp", "le", "lerp", "lgamma", "linspace",
     "log", "log10", "log1p", "log2", "logaddexp", "logcumsumexp", "logdet", "logical_and",
@@ -39,7 +39,7 @@ RUNS = [
 # names another helper of issue 11 is adding (strict: a test fails once its name lands)
 MISSING = [
     "can_cast", "empty_permuted", "fake_quantize_per_channel_affine",
-    "fake_quantize_per_tensor_affine", "from_dlpack", "from_file", "frombuffer", "hash_tensor",
+    "fake_quantize_per_tensor_affine", "from_dlpack", "from_file", "frombuffer",
     "is_storage", "narrow_copy", "poisson", "range",
 ]
 # not compared: empty / empty_strided (their values are whatever memory held); conv3d and

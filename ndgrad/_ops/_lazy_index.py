@@ -50,7 +50,7 @@ PUBLIC = _invert({  # ndgrad.<name>
         "bitwise_left_shift bitwise_right_shift deg2rad frexp gcd heaviside isneginf isposinf "
         "lcm ldexp nextafter positive rad2deg signbit"),
     "nan_reduce": (
-        "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
+        "aminmax hash_tensor msort nanmean nanmedian nanquantile nansum quantile"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
     "copy_variants": (
@@ -138,7 +138,7 @@ METHODS = _invert({  # Tensor.<name>
         "deg2rad deg2rad_ frexp gcd gcd_ heaviside heaviside_ isneginf isposinf lcm lcm_ "
         "ldexp ldexp_ nextafter nextafter_ positive rad2deg rad2deg_ signbit"),
     "nan_reduce": (
-        "aminmax msort nanmean nanmedian nanquantile nansum quantile"),
+        "aminmax hash_tensor msort nanmean nanmedian nanquantile nansum quantile"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
     "copy_variants": (
@@ -218,7 +218,7 @@ REGISTRY = _invert({  # op names
         "bitwise_left_shift bitwise_right_shift deg2rad frexp gcd heaviside isneginf isposinf "
         "lcm ldexp nextafter rad2deg signbit"),
     "nan_reduce": (
-        "aminmax nanmedian nanmedian_dim nansum"),
+        "aminmax hash_tensor nanmedian nanmedian_dim nansum"),
     "log_space": (
         "logaddexp logaddexp2 logcumsumexp"),
     "copy_variants": (

@@ -116,13 +116,12 @@ _COMPLEX_ERRORS = {
                      "max_dim", "min_dim", "cummax", "cummin"),
                     (RuntimeError, "Sort does not support complex dtypes on CPU")),
 }
-_COMPLEX_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def complex_error(name: str, dt: np.dtype) -> Exception:
     """The exception torch raises when a real-only op gets a complex tensor."""
     kind, msg = _COMPLEX_ERRORS.get(name, (NotImplementedError, None))
-    return kind(msg or f'"{name}" not implemented for \'{_COMPLEX_NAMES[dt.name]}\'')
+    return kind(msg or f'"{name}" not implemented for \'{_dtype.SCALAR_TYPE_NAMES[dt.name]}\'')
 
 
 def real_only(prep: Callable, name: str) -> Callable:

@@ -14,7 +14,7 @@ from .. import _dtype
 from .._tensor import Size, Tensor
 from ._registry import call, composite, primitive
 from .join import _check_tensors, _promoted, cat, hstack, stack, tensor_split, vstack
-from .linalg import diag_embed
+from .linalg import _expand_error, diag_embed
 from .pointwise import _not_for, _result_np
 from .shape import _expand, _int_list, reshape
 
@@ -325,10 +325,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     dt = _result_np(input, vec1, vec2)
     input, vec1, vec2 = (a.astype(dt, copy=False) for a in (input, vec1, vec2))
     shape = (vec1.shape[0], vec2.shape[0])
-    if np.broadcast_shapes(input.shape, shape) != shape:
-        raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the "
-                           f"existing size ({input.shape[-1]}) at non-singleton dimension 1.  "
-                           f"Target sizes: {list(shape)}.  Tensor sizes: {list(input.shape)}")
+    try:
+        np.broadcast_to(input, shape)
+    except ValueError:
+        raise _expand_error(input, shape) from None
     prod = np.multiply.outer(vec1, vec2) if dt.kind != "b" else np.logical_and.outer(vec1, vec2)
     prod = _scale(prod, alpha, dt.kind, "alpha")
     if beta == 0:  # input is ignored, NaN included

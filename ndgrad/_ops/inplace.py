@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._dtype import from_numpy_dtype
+from .._dtype import SCALAR_TYPE_NAMES, from_numpy_dtype
 from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
@@ -15,9 +15,6 @@ from ._promote import _broadcast_error
 from ._registry import REGISTRY, _record, composite, primitive, site, site_location
 
 _CAN_CAST = {"b": "b", "u": "bui", "i": "bui", "f": "buif", "c": "buifc"}
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
-               "int32": "Int", "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 # conj() results kept equal to the conjugate of the storage they mirror (torch's conj views):
 # id(root tensor) -> [(weakref(result), weakref(root), view chain from root)]; see complex.py
 CONJ_VIEWS: dict[int, list] = {}
@@ -184,8 +181,8 @@ def _write(self: Tensor, src: np.ndarray) -> None:
     dst = self._data
     if src.dtype != dst.dtype and src.dtype.kind not in _CAN_CAST[dst.dtype.kind]:
         raise RuntimeError(
-            f"result type {_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
-            f"the desired output type {_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
+            f"result type {SCALAR_TYPE_NAMES.get(from_numpy_dtype(src.dtype).name)} can't be cast to "
+            f"the desired output type {SCALAR_TYPE_NAMES.get(from_numpy_dtype(dst.dtype).name)}")
     if not dst.flags.writeable:  # an expanded view (fill_/zero_ may write through it)
         dst = dst.view()
         dst.flags.writeable = True
@@ -224,6 +221,41 @@ def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
     # (logical_not_, eq_) is written back as 0 and 1
     if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
         raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+# torch computes these in place as `op_out(self, self, ...)`, whose out= resizes self to the
+# result's shape instead of refusing (Tensor([1.]).addbmm_(b1, b2) has b1 @ b2's shape)
+_RESIZES_SELF = frozenset({"addbmm"})
+
+
+def _bad_inplace_call(self: Tensor, out: Tensor, args: tuple) -> str:
+    return (f"Bad in-place call: input tensor size {list(self._data.shape)} and output tensor "
+            f"size {list(out._data.shape)} should match")
+
+
+def _addr_mismatch(self: Tensor, out: Tensor, args: tuple) -> str:
+    if self._data.ndim != 2:
+        return f"2D tensor expected, got {self._data.ndim}D tensor for input"
+    v1, v2 = (list(np.shape(getattr(a, "_data", a))) for a in args[:2])
+    return f"size mismatch, input: {list(self._data.shape)}, v1: {v1}, v2: {v2}"
+
+
+# torch's own message where an in-place product's result does not fit self
+_SHAPE_ERRORS = {"addmm": _bad_inplace_call, "baddbmm": _bad_inplace_call,
+                 "addmv": _bad_inplace_call, "addr": _addr_mismatch}
+
+
+def _fit_shape(self: Tensor, out: Tensor, fn: Callable, args: tuple) -> None:
+    """Refuse a result self cannot hold, or give self fresh storage of its shape (addbmm_)."""
+    if out._data.shape == self._data.shape:
+        return
+    name = fn.__name__
+    if name in _RESIZES_SELF:
+        self._data = np.empty(out._data.shape, self._data.dtype)
+        return
+    if name in _SHAPE_ERRORS:
+        raise RuntimeError(_SHAPE_ERRORS[name](self, out, args))
+    _check_shape(self._data.shape, out._data.shape)
+
+
 def _check_shape(shape: tuple, result_shape: tuple) -> None:
     """An in-place op cannot grow self to the broadcast shape of its inputs (torch's message)."""
     if result_shape != shape:
@@ -241,7 +273,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     if not recording:
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)
-        _check_shape(self._data.shape, out._data.shape)
+        _fit_shape(self, out, fn, args)
         _write(self, out._data)
         _carry_tangent(out, self)
         return self
@@ -252,7 +284,7 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
                            self._requires_grad, self._grad_fn, self._output_nr)
         out = fn(old, *args, **kwargs)
         _check_complex_result(self, out, fn)
-        _check_shape(self._data.shape, out._data.shape)
+        _fit_shape(self, out, fn, args)
         _write(self, out._data)
         _carry_tangent(out, self)
         if out._grad_fn is not None:

@@ -225,7 +225,8 @@ def _expand_error(src: np.ndarray, target: tuple) -> RuntimeError:
                             f"be greater or equal to the number of dimensions in the tensor "
                             f"({len(shape)})")
     lead = len(target) - len(shape)
-    bad = next(i for i, s in enumerate(shape) if s != 1 and s != target[lead + i])
+    # torch's expand checks from the last dim back, so it names the last mismatch
+    bad = max(i for i, s in enumerate(shape) if s != 1 and s != target[lead + i])
     return RuntimeError(f"The expanded size of the tensor ({target[lead + bad]}) must match the "
                         f"existing size ({shape[bad]}) at non-singleton dimension {lead + bad}.  "
                         f"Target sizes: {list(target)}.  Tensor sizes: {list(shape)}")

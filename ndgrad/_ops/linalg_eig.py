@@ -94,8 +94,12 @@ def _spread(A: Any) -> Any:
 
 
 def _gauge_free(L: Any, V: Any) -> tuple:
-    """Eigenvalues and |V|: a loss independent of each eigenvector's phase."""
-    return L, V.abs()
+    """Eigenvalues and |V| in ascending order of the eigenvalues' real parts: independent of
+    each eigenvector's phase and of LAPACK's order (which torch leaves unspecified, and which
+    differs between LAPACK builds in float32)."""
+    order = L.real.argsort(-1)
+    V = V.abs()
+    return L.gather(-1, order), V.gather(-1, order.unsqueeze(-2).expand(V.shape))
 
 
 _enroll("linalg_eig", lambda A: _gauge_free(*linalg_eig.public(A + _spread(A))),

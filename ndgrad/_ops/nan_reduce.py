@@ -1,16 +1,17 @@
-"""Reductions that skip NaN (nansum, nanmean, nanmedian), quantiles, aminmax and msort."""
+"""Reductions that skip NaN (nansum, nanmean, nanmedian), quantiles, aminmax, msort and\nhash_tensor."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ._registry import call, composite, primitive
 from .numeric import named_pair
 from .reduction import (
-    REDUCE_SAMPLES, _axes, _dim1, _distribute, _dims, _keep_shape, _no_bool, _sum_dtype,
-    _unreduce,
+    REDUCE_SAMPLES, _axes, _check_nonempty, _dim1, _distribute, _dims, _keep_shape, _no_bool,
+    _sum_dtype, _unreduce,
 )
 from .pointwise import where
 from .sorting import _select, _select_vjp, return_types
@@ -55,15 +56,11 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     if x.dtype.kind != "f" and (dtype is None or dtype.np.kind != "f"):
         name = (dtype or input.dtype).name
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
-                           f"but got {_TORCH_NAMES.get(name, name)}")
+                           f"but got {_dtype.SCALAR_TYPE_NAMES.get(name, name)}")
     count = input.isnan().logical_not().sum(dim, keepdim) if dim is not None else \
         input.isnan().logical_not().sum()
     total = nansum(input, dim, keepdim, dtype=dtype)
     return total / count
-
-
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool"}
 
 
 # *** nanmedian ***
@@ -277,3 +274,35 @@ def msort(input: Tensor) -> Tensor:
                 [3., 4.]])
     """
     return input.sort(0).values
+
+
+# *** hash_tensor: the xor of the elements' 64-bit patterns ***
+
+# torch's xor_sum kernel covers bool, the signed integers, uint8 and the real floating types
+_NO_XOR_SUM = frozenset({np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64),
+                         np.dtype(np.complex64), np.dtype(np.complex128)})
+
+
+# complex=True: the op refuses complex input itself, after torch's dim checks
+@primitive("hash_tensor", differentiable=False, promote="same", complex=True,
+           complex_samples=False, samples=[((2, 3), {}), ((2, 3), {"dim": 1}),
+                                           ((2, 3, 2), {"dim": (0, 2), "keepdim": True})])
+def hash_tensor(input, dim=(), *, keepdim=False, mode=0):
+    """A uint64 hash of the elements (over `dim`): their float64 or int64 bit patterns xor-ed.
+
+    Example::
+        >>> ndgrad.hash_tensor(ndgrad.tensor([1.5, -2.0]))
+        tensor(18444492273895866368, dtype=torch.uint64)
+    """
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    axes = _axes(dim, input.ndim)
+    _check_nonempty("hash_tensor", input, axes, "hash_tensor:")
+    if input.dtype in _NO_XOR_SUM and input.size:  # an empty result runs no kernel
+        name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(input.dtype).name]
+        raise NotImplementedError(f"\"xor_sum_cpu\" not implemented for '{name}'")
+    wide = np.float64 if input.dtype.kind == "f" else np.int64
+    bits = np.array(input, dtype=wide, order="C").view(np.uint64)  # a copy; 0-d stays 0-d
+    if input.ndim == 0:  # dim 0 / -1 of a 0-d tensor names the tensor itself
+        return bits
+    return np.bitwise_xor.reduce(bits, axis=axes, keepdims=keepdim)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._broadcast import sum_to  # noqa: F401  (rules import it from here)
+from .._dtype import SCALAR_TYPE_NAMES
 from .._tensor import Tensor
 from ._registry import primitive
 from .pointwise import where
@@ -23,17 +24,6 @@ REDUCE_SAMPLES = [
     ((2, 3, 2), {"dim": -1}),
     ((), {}),
 ]
-_TORCH_NAMES = {
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-}
 
 
 # *** dims ***
@@ -82,20 +72,21 @@ def _sum_dtype(a: np.ndarray, dtype) -> np.dtype | None:
 
 
 def _torch_name(a: np.ndarray) -> str:
-    return _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+    return SCALAR_TYPE_NAMES.get(a.dtype.name, a.dtype.name)
 
 
-def _check_nonempty(name: str, x: np.ndarray, axes: tuple | None) -> None:
+def _check_nonempty(name: str, x: np.ndarray, axes: tuple | None, label: str = "") -> None:
     if x.size:
         return
+    label = label or f"{name}():"  # hash_tensor's messages say "hash_tensor:"
     if axes is None:  # torch: an IndexError from arg-reductions, a RuntimeError from the others
-        msg = f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        msg = f"{label} Expected reduction dim to be specified for input.numel() == 0."
         if name.startswith("arg"):
             raise IndexError(msg)
         raise RuntimeError(msg + " Specify the reduction dim with the 'dim' argument.")
     for a in axes:
         if x.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+            raise IndexError(f"{label} Expected reduction dim {a} to have non-zero size.")
 
 
 def _no_bool(x: np.ndarray, kernel: str) -> None:

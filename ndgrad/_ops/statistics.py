@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from ._registry import call, composite, primitive
 from .pointwise import where
 from .reduction import (
-    _TORCH_NAMES,
+    SCALAR_TYPE_NAMES,
     INF,
     _axes,
     _dims,
@@ -281,7 +281,7 @@ def _vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):
             raise RuntimeError(
                 f"linalg.vector_norm: the dtype of the input ({_torch_name(input)}) "
                 "should be convertible without narrowing to the specified dtype "
-                f"({_TORCH_NAMES.get(dtype.name, dtype.name)})"
+                f"({SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)})"
             )
         input = input.astype(dtype.np)
     return _vnorm(input, float(ord), _axes(dim, input.ndim), keepdim)

@@ -15,10 +15,6 @@ from .index_ops import index_add, take
 from .inplace import _carry_tangent, bump_version, check_inplace
 from .shape import _int_list, _squeeze_name
 
-_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-         "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-         "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
 
 # *** storage geometry ***
 
@@ -190,7 +186,8 @@ def view_dtype(input, *, dtype):
     new = np.dtype(dtype.np)
     if new.itemsize == input.itemsize:
         return input.view(new)
-    src, dst = _TYPE[input.dtype.name], _TYPE[new.name]
+    src, dst = (_dtype.SCALAR_TYPE_NAMES[input.dtype.name],
+                _dtype.SCALAR_TYPE_NAMES[new.name])
     if input.ndim == 0:
         raise RuntimeError(f"self.dim() cannot be 0 to view {src} as {dst} (different element "
                            "sizes)")

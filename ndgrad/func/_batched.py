@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _random
+from .._dtype import SCALAR_TYPE_NAMES
 from .._ops import _registry as _reg
 from .._tensor import Size, Tensor
 from ..autograd import forward_ad
@@ -213,15 +214,15 @@ def _old(self: BatchedTensor, *args: Any) -> BatchedTensor:
 
 
 def _write_back(self: BatchedTensor, out: Tensor, name: str) -> BatchedTensor:
-    from .._ops.inplace import _CAN_CAST, _TYPE_NAMES
+    from .._ops.inplace import _CAN_CAST
 
     if tuple(out.shape) != tuple(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                            f"shape {list(out.shape)}")
     src, dst = out.dtype.np, self.dtype.np
     if src != dst and src.kind not in _CAN_CAST[dst.kind]:
-        raise RuntimeError(f"result type {_TYPE_NAMES.get(out.dtype.name)} can't be cast to the "
-                           f"desired output type {_TYPE_NAMES.get(self.dtype.name)}")
+        raise RuntimeError(f"result type {SCALAR_TYPE_NAMES.get(out.dtype.name)} can't be cast to the "
+                           f"desired output type {SCALAR_TYPE_NAMES.get(self.dtype.name)}")
     self._value.copy_(_to_phys(out, self._level))
     if out._grad_fn is not None:
         self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, out._output_nr, True

@@ -148,7 +148,7 @@ def _masked_fill_tensor(c: Ctx) -> Any:
 # *** reductions and ops along a dim ***
 
 _REDUCE = """sum mean prod amax amin max min median var std var_mean std_mean logsumexp
-linalg_vector_norm all any count_nonzero argmax argmin _norm""".split()
+linalg_vector_norm all any count_nonzero argmax argmin _norm hash_tensor""".split()
 _FULL_OP = {"max": ("amax", False), "min": ("amin", False), "median": ("median_dim", True)}
 
 

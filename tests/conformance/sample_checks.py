@@ -15,11 +15,12 @@ import torch.autograd.forward_ad as torch_fwad
 import ndgrad
 import ndgrad.autograd.forward_ad as nd_fwad
 
-from .compare import Mismatch, Tolerance, at_least_as_accurate, compare
+from .compare import Mismatch, Tolerance, at_least_as_accurate, compare, to_numpy
 from .convert import Frozen, TensorSpec, replace_tensors, tensors_of
 from .db import SampleInput
 from .harness import Failure, check, entry_seed, run_pair, seeded
 from .names import Missing, counterpart, dtype_name, map_dtype
+from .oracle_noise import DOUBLE, torch_derivatives, within_torch_noise
 
 _IDENTITY_CODE = SampleInput(None).output_process_fn_grad.__code__  # the default: lambda x: x
 
@@ -45,6 +46,11 @@ class SampleRun:
         self.frozen, self.tol, self.prefix, self.dtype = frozen, tol, prefix, dtype
         self.rng = np.random.default_rng(entry_seed(checker.name) + index)
         self.stage = ""
+        # the last derivative check's torch cotangents and ndgrad's result (oracle_noise)
+        self._vs: list = []
+        self._ws: list | None = None
+        self._keep: list | None = None
+        self._nd_derivs: Any = None
 
     def failure(self, variant: Any, err: Exception) -> Failure:
         if isinstance(err, Mismatch):
@@ -101,7 +107,8 @@ class SampleRun:
             self._backward(variant, t_out, n_out, t_leaves, n_leaves, gradgrad)
         except Exception as err:  # noqa: BLE001 - re-raised unless finite differences agree
             failed_gradgrad = self.stage.endswith("gradgrad")
-            if not (wrong_grad or (wrong_gradgrad and failed_gradgrad)):
+            if not (wrong_grad or (wrong_gradgrad and failed_gradgrad) or
+                    self._within_torch_noise(variant, err, failed_gradgrad)):
                 raise
             self._finite_differences(variant, n_in, n_leaves, err,
                                      "gradgrad" if failed_gradgrad else "backward")
@@ -115,6 +122,31 @@ class SampleRun:
                     raise
                 self._finite_differences(variant, n_in, n_leaves, err, "forward AD")
         return None
+
+    def _within_torch_noise(self, variant: Any, err: Exception, gradgrad: bool) -> bool:
+        """A double-precision derivative that differs from torch's by less than torch's own
+        rounding spread at this sample (see oracle_noise); finite differences judge next."""
+        if not (isinstance(err, Mismatch) and err.kind == "values differ" and
+                self.dtype in DOUBLE and self._nd_derivs is not None):
+            return False
+        stage = self.stage
+        if variant.label == "function" and not self.checker.default_wrapper:
+            def forward(built: tuple) -> Any:
+                return _wrapped(self.op.gradcheck_wrapper, variant.torch_fn, built, "torch")
+        else:
+            def forward(built: tuple) -> Any:
+                return _call(variant.torch_fn, built, "torch")
+
+        def torch_run(rng: Any) -> list:
+            return torch_derivatives(lambda: self.frozen.build("torch"), forward,
+                                     self.sample.output_process_fn_grad, self._vs,
+                                     self._ws if gradgrad else None, self._keep, rng)
+
+        nd = [None if d is None else to_numpy(d.detach()) for d in self._nd_derivs]
+        verdict = within_torch_noise(torch_run, nd, self.tol,
+                                     entry_seed(self.checker.name) + self.index)
+        self.stage = stage
+        return verdict
 
     def _finite_differences(self, variant: Any, n_in: Any, n_leaves: list, err: Exception,
                             what: str) -> None:
@@ -207,6 +239,7 @@ class SampleRun:
         if not t_outs:
             return
         t_vs, n_vs = self._random_like(t_outs, gradgrad)
+        self._vs, self._ws, self._keep, self._nd_derivs = t_vs, None, None, None
         t_g, n_g, raised = run_pair(
             stage,
             lambda: torch.autograd.grad(t_outs, t_leaves, t_vs, allow_unused=True,
@@ -215,6 +248,7 @@ class SampleRun:
                                          create_graph=gradgrad), derivative=True)
         if raised:
             return
+        self._nd_derivs = n_g
         _compare_grads(t_g, n_g, t_leaves, self.tol, "gradient of input")
         if gradgrad:
             self._gradgrad(variant, t_g, n_g, t_leaves + t_vs, n_leaves + n_vs)
@@ -235,6 +269,7 @@ class SampleRun:
                                          [w for _, w in n_pairs], allow_unused=True)
             if n_pairs else (None,) * len(n_inputs), derivative=True)
         if not raised:
+            self._ws, self._keep, self._nd_derivs = t_ws, keep, n_gg
             _compare_grads(t_gg, n_gg, t_inputs, self.tol, "second-order gradient of input")
 
     def _forward_ad(self, variant: Any) -> None:
