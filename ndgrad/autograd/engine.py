@@ -109,19 +109,25 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             buf[nr] = g if buf[nr] is None else buf[nr] + g
             owned.add(id(g._data))
     deps = _collect(buffers)
-    captured: list = [None] * (len(set(captures.values())) if captures else 0)
+    captured: list = [None] * len(set(captures.values())) if captures else []
     needed = None
+    nxt, ready = None, None
     if captures is not None:
         needed = _needed(deps, {n for n, _ in captures})
-    heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
-    heapify(heap)
+        heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
+        heapify(heap)
+    elif len(buffers) == 1:  # one root: it runs first, no heap needed yet
+        heap = []
+        nxt, ready = node, buffers.pop(node)
+    else:
+        heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
+        heapify(heap)
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     task, outer_task = GraphTask(deps, needed), _CURRENT.task
     _CURRENT.task = task
-    # the next node to run when it is the only one ready (a chain): it skips the heap and the
-    # buffer dict; `ready` holds its gradients
-    nxt, ready = None, None
+    # `nxt`: the next node to run when it is the only one ready (a chain, the root): it skips
+    # the heap and the buffer dict; `ready` holds its gradients
     try:
         while True:
             if nxt is not None:

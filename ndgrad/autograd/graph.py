@@ -177,7 +177,7 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
             var._grad = grad
         else:
             arr = grad._data
-            if arr.base is not None or id(arr) in owned or not arr.flags.writeable:
+            if id(arr) in owned or arr.base is not None or not arr.flags.writeable:
                 arr = arr.copy()
             owned.add(id(arr))
             var._grad = Tensor._make(arr)
