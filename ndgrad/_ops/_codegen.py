@@ -93,9 +93,12 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
     kind = op.promote
     if kind == "binary" and len(t) == 2:
         a, b = t
+        # the arrays are bound once (walrus); complex input is checked only where the op
+        # refuses it (op.complex is part of the template key)
         return ([f"isinstance({a}, _T)", f"isinstance({b}, _T)",
-                 f"{a}._data.dtype == {b}._data.dtype", f"{a}._data.dtype.kind != _cx"],
-                [f"{a}._data", f"{b}._data"], f"{a}._requires_grad or {b}._requires_grad",
+                 f"(_da := {a}._data).dtype == (_db := {b}._data).dtype"]
+                + ([] if op.complex else ["_da.dtype.kind != 'c'"]),
+                ["_da", "_db"], f"{a}._requires_grad or {b}._requires_grad",
                 # a float tensor and a Python float / int: the number goes to the forward as is
                 ([f"isinstance({a}, _T)", f"(type({b}) is float or type({b}) is int)",
                   f"{a}._data.dtype.kind == 'f'"], [f"{a}._data", b], f"{a}._requires_grad"))
@@ -166,7 +169,7 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
     case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
     # one template serves ops that differ only in what the closure tells (complex input taken,
     # differentiable): each template compiled costs import time
-    lean = None if case is None else (op.promote or "same", op.view is True)
+    lean = None if case is None else (op.promote or "same", op.view is True, bool(op.complex))
     aliases = _numpy_aliases(params)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
     key = (pattern, tensor_pos, lean, takes_out, tuple(i for i, _ in aliases))

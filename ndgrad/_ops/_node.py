@@ -131,11 +131,18 @@ class OpNode(Node):
                 args.append(t)
             else:
                 args.append(val)
-        g = grads[0] if op.n_outputs == 1 else _materialize(grads, saved, op)
-        if REGISTRY.PROFILER is not None:  # the node's backward as one event, its ops inside
-            out = REGISTRY.PROFILER.run(self.name(), op.vjp_fn, (g, *args), self._attrs, node=True)
+        fn = op.vjp_fn
+        if op.n_outputs == 1:
+            g = grads[0]
+            holo = op.holomorphic
+            if holo is not None and holo[0] is fn and g is not None and g._data.dtype.kind != "c":
+                fn = holo[1]  # what the wrapper would call: a real gradient passes as it is
         else:
-            out = op.vjp_fn(g, *args, **self._attrs)
+            g = _materialize(grads, saved, op)
+        if REGISTRY.PROFILER is not None:  # the node's backward as one event, its ops inside
+            out = REGISTRY.PROFILER.run(self.name(), fn, (g, *args), self._attrs, node=True)
+        else:
+            out = fn(g, *args, **self._attrs)
         if type(out) is not tuple:
             out = (out,)
         if self._keep is not None:

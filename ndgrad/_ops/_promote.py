@@ -239,6 +239,8 @@ def times_alpha(x: Any, alpha: Any, kind: str) -> Any:
 
 
 def complex_operand(x: Any) -> bool:
+    if type(x) is np.ndarray:  # the common case first: one type check
+        return x.dtype.kind == "c"
     return isinstance(x, complex) or (isinstance(x, np.ndarray) and x.dtype.kind == "c")
 
 

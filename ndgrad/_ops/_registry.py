@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from weakref import ref as _weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -19,7 +20,8 @@ from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.anomaly import STATE as _ANOMALY
 from ..autograd.forward_ad import LEVELS as _FORWARD_AD
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import next_sequence_nr
+from ..autograd.graph import ACCUMULATE_SEQ as _ACC_SEQ
+from ..autograd.graph import AccumulateGrad, next_sequence_nr
 from ..autograd.saved_hooks import STACK as _SAVED_HOOKS
 from . import _node
 from ._codegen import _make_public, with_numpy_names
@@ -84,6 +86,7 @@ class OpDef:
         self.view = view
         self.save_if: dict = {}
         self.vjp_fn: Callable | None = None
+        self.holomorphic: tuple | None = None
         self.jvp_fn: Callable | None = None
         self.save_specs: tuple = ()
         self.save_kinds: tuple = ()
@@ -124,6 +127,8 @@ class OpDef:
     def vjp(self, fn: Callable) -> Callable:
         """Register the backward rule, written in ndgrad ops: fn(grad, <saved...>, *, <attrs>)."""
         self.vjp_fn = holomorphic_vjp(fn) if self.complex == "holomorphic" else fn
+        # (wrapped rule, rule): a real gradient skips the holomorphic wrapper (see OpNode)
+        self.holomorphic = (self.vjp_fn, fn) if self.vjp_fn is not fn else None
         specs, kinds = [], []
         params = list(inspect.signature(fn).parameters.values())[1:]
         for p in params:
@@ -326,6 +331,39 @@ def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
     return RuntimeError(_broadcast_error(shapes) or f"{op.name}: {e}")
 
 
+_NO_EDGE = (None, 0)
+
+
+def _link(x: Any) -> tuple:
+    """(edge, (shape, dtype)) of a recorded op's input; (_NO_EDGE, None) for one that needs no
+    gradient (torch gives non-differentiable inputs and wrapped numbers an empty edge)."""
+    if not isinstance(x, Tensor) or not x._requires_grad:
+        return _NO_EDGE, None
+    d = x._data
+    m = (d.shape, d.dtype)
+    view = x._view
+    if view is not None:
+        if view.version != x._vc[0]:
+            x._sync_view()  # written since its grad_fn was set: a fresh one
+        fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
+        return ((fn, x._output_nr) if fn is not None else _NO_EDGE if view.base._requires_grad
+                else (x._get_accumulator(), 0)), m
+    fn = x._grad_fn
+    if fn is not None:
+        return (fn, x._output_nr), m
+    ref = x._accumulator  # a leaf: its AccumulateGrad (graph._get_accumulator, inline)
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = _new(AccumulateGrad)
+        acc.next_functions = ()
+        acc._seq = _ACC_SEQ + next_sequence_nr()
+        acc._hooks = None
+        acc.variable = x
+        acc._meta = (m,)
+        x._accumulator = _weakref(acc)
+    return (acc, 0), m
+
+
 def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> Any:
     """Record op's node and build its outputs; `depth`: frames from here to the caller of the
     op's public function (3: through `call`, 2: from the public function's inline case)."""
@@ -338,34 +376,37 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
     node._seq = next_sequence_nr()
     node._hooks = None
     node._attrs = attrs
-    edges, meta = [], []
-    req = [] if op.wants_req else None  # does input i require grad (needs_input_grad, save_if)
-    keep = None  # indices of the inputs that are not None (when some are)
-    for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            view = x._view
-            if view is not None and view.version != x._vc[0]:
-                x._sync_view()  # written since its grad_fn was set: a fresh one
-            fn = x._grad_fn  # a no_grad view of a base that requires grad gets no edge
-            edges.append((fn, x._output_nr) if fn is not None else _NO_EDGE if (
-                view is not None and view.base._requires_grad) else (x._get_accumulator(), 0))
-            d = x._data
-            meta.append((d.shape, d.dtype))
-            if req is not None:
-                req.append(True)
-        elif x is None:  # an absent optional input: no edge at all
-            if keep is None:
-                keep = [i for i, y in enumerate(inputs) if y is not None]
-            if req is not None:
-                req.append(False)
-        else:  # torch gives non-differentiable inputs and wrapped numbers an empty edge
-            edges.append(_NO_EDGE)
-            meta.append(None)
-            if req is not None:
-                req.append(False)
+    n_in = len(inputs)
+    if n_in == 2 and inputs[0] is not None and inputs[1] is not None:  # the common shapes
+        e0, m0 = _link(inputs[0])
+        e1, m1 = _link(inputs[1])
+        node.next_functions = (e0, e1)
+        node._meta = (m0, m1)
+        keep = None
+        req = (m0 is not None, m1 is not None) if op.wants_req else None
+    elif n_in == 1 and inputs[0] is not None:
+        e0, m0 = _link(inputs[0])
+        node.next_functions = (e0,)
+        node._meta = (m0,)
+        keep = None
+        req = (m0 is not None,) if op.wants_req else None
+    else:
+        edges, meta, req_list = [], [], []
+        keep = None  # indices of the inputs that are not None (when some are)
+        for x in inputs:
+            if x is None:  # an absent optional input: no edge at all
+                if keep is None:
+                    keep = [i for i, y in enumerate(inputs) if y is not None]
+                req_list.append(False)
+            else:
+                e, m = _link(x)
+                edges.append(e)
+                meta.append(m)
+                req_list.append(m is not None)
+        node.next_functions = tuple(edges)
+        node._meta = tuple(meta)
+        req = tuple(req_list)  # does input i require grad (needs_input_grad, save_if)
     node._keep = keep
-    node.next_functions = tuple(edges)
-    node._meta = tuple(meta)
     if op.n_outputs == 1:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -446,9 +487,6 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
     if _ANOMALY.enabled or _ANOMALY.keep_inputs:
         _anomaly.on_record(node, inputs, attrs)
     return result
-
-
-_NO_EDGE = (None, 0)
 
 
 _node.REGISTRY = sys.modules[__name__]

@@ -15,6 +15,8 @@ from .._tensor import Tensor
 from .engine import execute
 from .graph import AccumulateGrad, GradientEdge, accumulate_grad, gradient_edge
 
+_MODULES = sys.modules
+
 
 def _as_tuple(x: Any) -> tuple:
     if x is None:
@@ -214,6 +216,17 @@ def _tensor_backward(self: Tensor, gradient: "Tensor | None" = None,
         >>> w.grad
         tensor([3., 3., 3.])
     """
+    if gradient is None and inputs is None and not create_graph:
+        # the common call, loss.backward(): the checks of backward() and _make_roots, inline
+        vmap = _MODULES.get("ndgrad.func._batched")
+        if self._requires_grad and (vmap is None or not vmap._STACK):
+            d = self._data
+            if d.size == 1 and d.dtype.kind != "c":
+                edge = gradient_edge(self)
+                if edge[0] is not None:
+                    execute([edge], [Tensor._make(np.ones(d.shape, d.dtype))],
+                            bool(retain_graph), False)
+                    return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 

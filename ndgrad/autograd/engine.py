@@ -95,27 +95,48 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
     """
     buffers: dict[Node, list] = {}
     owned: set[int] = set()  # arrays that some .grad may not adopt (the seeds, adopted ones)
-    for (node, nr), g in zip(roots, root_grads):
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node.n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    if len(roots) == 1:
+        node, nr = roots[0]
+        g = root_grads[0]
+        buf = buffers[node] = [None] * node.n_outputs
+        buf[nr] = g
         owned.add(id(g._data))
+    else:
+        for (node, nr), g in zip(roots, root_grads):
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * node.n_outputs
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            owned.add(id(g._data))
     deps = _collect(buffers)
-    captured: list = [None] * (len(set(captures.values())) if captures else 0)
+    captured: list = [None] * len(set(captures.values())) if captures else []
     needed = None
+    nxt, ready = None, None
     if captures is not None:
         needed = _needed(deps, {n for n, _ in captures})
-    heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
-    heapify(heap)
+        heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
+        heapify(heap)
+    elif len(buffers) == 1:  # one root: it runs first, no heap needed yet
+        heap = []
+        nxt, ready = node, buffers.pop(node)
+    else:
+        heap = [(-n._seq, n) for n in buffers if deps[n] == 0]
+        heapify(heap)
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     task, outer_task = GraphTask(deps, needed), _CURRENT.task
     _CURRENT.task = task
+    # `nxt`: the next node to run when it is the only one ready (a chain, the root): it skips
+    # the heap and the buffer dict; `ready` holds its gradients
     try:
-        while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node, None) or [None] * node.n_outputs
+        while True:
+            if nxt is not None:
+                node, grads, nxt = nxt, ready, None
+            elif heap:
+                node = heappop(heap)[1]
+                grads = buffers.pop(node, None) or [None] * node.n_outputs
+            else:
+                break
             if type(node) is AccumulateGrad:
                 var = node.variable
                 if node._hooks is not None or var._hooks:
@@ -127,7 +148,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                 if OBSERVER is not None:
                     OBSERVER(node, grads, ())
                 continue
-            if node._hooks is not None:
+            hooks = node._hooks
+            if hooks is not None:
                 grads = _call_prehooks(node, grads, owned)
             if captures is not None:
                 _capture(node, grads, captures, captured)
@@ -141,8 +163,8 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                     outs = checked_apply(node, grads, _apply_validated)
                 else:
                     outs = node._backward(grads)
-                if node._hooks is not None and node._hooks.post:
-                    for h in list(node._hooks.post.values()):
+                if hooks is not None and hooks.post:
+                    for h in list(hooks.post.values()):
                         owned.update(id(g._data) for g in outs if g is not None)
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
@@ -156,7 +178,32 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
             for child, nr in edges:
                 if child is not None:
                     g = outs[i]
-                    if g is not None:
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0:  # its last gradient: it is ready
+                        buf = buffers.pop(child, None)
+                        if g is not None:
+                            if buf is None:
+                                buf = [None] * child.n_outputs
+                                buf[nr] = g
+                            else:
+                                old = buf[nr]
+                                buf[nr] = g if old is None else old + g
+                        if needed is None or child in needed:
+                            if buf is None:
+                                buf = [None] * child.n_outputs
+                            if nxt is None and not heap:
+                                nxt, ready = child, buf
+                            else:
+                                if nxt is not None:  # two ready: both go through the heap
+                                    buffers[nxt] = ready
+                                    heappush(heap, (-nxt._seq, nxt))
+                                    nxt = None
+                                buffers[child] = buf
+                                heappush(heap, (-child._seq, child))
+                        elif buf is not None:
+                            buffers[child] = buf
+                    elif g is not None:
                         buf = buffers.get(child)
                         if buf is None:
                             buf = buffers[child] = [None] * child.n_outputs
@@ -164,10 +211,6 @@ def execute(roots: list[tuple[Node, int]], root_grads: list, retain_graph: bool,
                         else:
                             old = buf[nr]
                             buf[nr] = g if old is None else old + g
-                    left = deps[child] - 1
-                    deps[child] = left
-                    if left == 0 and (needed is None or child in needed):
-                        heappush(heap, (-child._seq, child))
                 i += 1
         for cb in task.callbacks:
             cb()

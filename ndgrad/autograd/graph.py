@@ -16,6 +16,7 @@ from . import saved_hooks
 
 _seq = itertools.count()
 next_sequence_nr = _seq.__next__
+ACCUMULATE_SEQ = 1 << 62  # added to an AccumulateGrad's sequence number: it runs once ready
 
 
 class NodeHooks:
@@ -143,7 +144,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any) -> None:
         self.next_functions = ()
-        self._seq = (1 << 62) + next_sequence_nr()  # run as soon as ready, as torch does
+        self._seq = ACCUMULATE_SEQ + next_sequence_nr()  # run as soon as ready, as torch does
         self._hooks = None
         self.variable = variable
         self._meta = ((variable._data.shape, variable._data.dtype),)
@@ -176,7 +177,7 @@ def accumulate_grad(var: Any, grad: Any, create_graph: bool, owned: set) -> None
             var._grad = grad
         else:
             arr = grad._data
-            if arr.base is not None or id(arr) in owned or not arr.flags.writeable:
+            if id(arr) in owned or arr.base is not None or not arr.flags.writeable:
                 arr = arr.copy()
             owned.add(id(arr))
             var._grad = Tensor._make(arr)
