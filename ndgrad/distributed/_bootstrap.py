@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import runpy
 import sys
-import time
 import traceback
 
 from . import _mpi
@@ -19,7 +18,6 @@ _RANK_VARS = (
 
 
 _LAUNCH_FILES = (__file__, runpy.__file__, "<frozen runpy>")
-_REPORT_GRACE_S = 0.3  # see _end_job
 
 
 def set_rank_variables() -> None:
@@ -43,10 +41,6 @@ def set_rank_variables() -> None:
 def _end_job(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    # mpiexec forwards each rank's output through its proxy asynchronously and MPI_Abort tears
-    # the proxies down at once: a moment first lets the report just written reach the terminal
-    # (under load, without it the traceback was sometimes lost)
-    time.sleep(_REPORT_GRACE_S)
     try:
         _mpi.load()
         _mpi.abort(code)
