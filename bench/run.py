@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import platform
@@ -71,6 +72,12 @@ def measure(name: str, repeats: int, block: float, libs: dict) -> dict:
                 steps[key] = w.floor()
         elif lib is not None:
             steps[key] = w.make(lib)
+    # Both libraries live in this one process, so a full collection of Python's cyclic garbage
+    # collector would walk torch's ~1.6 x 10^5 objects and ndgrad's and NumPy's alike: in a user's
+    # process only one of them is loaded. What exists before timing goes to the permanent
+    # generation; the collector still runs on what each workload makes, for every library.
+    gc.collect()
+    gc.freeze()
     counts = {k: _calibrate(s, block) for k, s in steps.items()}
     times: dict[str, list] = {k: [] for k in steps}
     order = list(steps)

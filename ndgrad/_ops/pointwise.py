@@ -127,7 +127,8 @@ def add(input, other, *, alpha=1):
         >>> ndgrad.add(ndgrad.tensor([1., 2.]), 1, alpha=2)
         tensor([3., 4.])
     """
-    if _is_complex(input) or _is_complex(other):
+    # input is always an array: one attribute read instead of a call on the hot path
+    if input.dtype.kind == "c" or _is_complex(other):
         return np.add(input, _complex_scaled(other, alpha))
     if alpha == 1:
         return np.add(input, other)
