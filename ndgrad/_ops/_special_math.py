@@ -1,10 +1,13 @@
-"""NumPy kernels torch computes its own way (so edge values match torch, not SciPy): the Hurwitz
-zeta function, trigamma and polygamma. Float64 arithmetic, vectorized with per-element masks."""
+"""NumPy kernels torch computes its own way (so edge values match torch, not SciPy or NumPy): the
+Hurwitz zeta function, trigamma and polygamma (float64 arithmetic, vectorized with per-element
+masks), and complex log2/log10 as torch's vector and scalar kernels divide."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from .._random_kernels import CPU_CAPABILITY
 
 _MACHEP = 1.11022302462515654042e-16
 # Euler-Maclaurin coefficients (2k)! / B_2k of the zeta tail
@@ -113,3 +116,34 @@ def polygamma(n: int, x: np.ndarray, digamma: np.ndarray | None = None) -> np.nd
         return trigamma(x)
     factor = (1.0 if n % 2 else -1.0) * math.exp(math.lgamma(n + 1.0))
     return factor * zeta(np.float64(n + 1), x)
+
+
+def complex_log2(z: np.ndarray) -> np.ndarray:
+    """torch's log2 of a complex array, for the CPU capability its kernels were chosen for."""
+    if CPU_CAPABILITY == "default":
+        return _complex_log2_scalar(z)
+    return complex_log_base(z, 2.0)
+
+
+def _complex_log2_scalar(z: np.ndarray) -> np.ndarray:
+    """torch's log2 without vector kernels (ATEN_CPU_CAPABILITY=default): log(z) divided by the
+    complex number (log 2, 0) with c10::complex's division, which multiplies by 1 / log 2 and
+    makes the imaginary part of log2(0) NaN (the vector kernels divide each part: 0)."""
+    out = np.asarray(np.log(z))
+    a, b = out.real.copy(), out.imag.copy()
+    zero = a.dtype.type(0)
+    scale = a.dtype.type(1) / (a.dtype.type(math.log(2.0)) + zero * zero)
+    with np.errstate(invalid="ignore"):
+        out.real = (a + b * zero) * scale
+        out.imag = (b - a * zero) * scale
+    return out
+
+
+def complex_log_base(z: np.ndarray, base: float) -> np.ndarray:
+    """log(z) / log(base) with each part divided by the real log(base), as torch's complex
+    kernel does (NumPy's complex division by it differs at infinities and in the last bit)."""
+    out = np.asarray(np.log(z))  # 0-d: an array, not a read-only NumPy scalar
+    scale = out.real.dtype.type(math.log(base))
+    out.real /= scale
+    out.imag /= scale
+    return out

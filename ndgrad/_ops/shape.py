@@ -310,7 +310,9 @@ def unsqueeze(input, dim):
         >>> ndgrad.zeros(3).unsqueeze(0).shape
         torch.Size([1, 3])
     """
-    return np.expand_dims(input, _wrap_dim(dim, input.ndim + 1))
+    d = _wrap_dim(dim, input.ndim + 1)
+    # a size-1 dim never needs a copy; np.expand_dims does this reshape after costly checks
+    return input.reshape(input.shape[:d] + (1,) + input.shape[d:])
 
 
 @unsqueeze.vjp

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .._random_kernels import CPU_CAPABILITY
 from ._registry import composite, primitive
+from ._special_math import complex_log2, complex_log_base
 from .pointwise import FEW_UNARY_SHAPES, UNARY_SHAPES, _not_for, _zeros, where
 from .pointwise_backward import sigmoid_backward, tanh_backward, threshold_backward
 
@@ -197,33 +197,7 @@ def log2(input):
     """
     if input.dtype.kind != "c":
         return np.log2(input)
-    if CPU_CAPABILITY == "default":
-        return _complex_log2_scalar(input)
-    return _complex_log_base(input, 2.0)
-
-
-def _complex_log2_scalar(z: np.ndarray) -> np.ndarray:
-    """torch's log2 without vector kernels (ATEN_CPU_CAPABILITY=default): log(z) divided by the
-    complex number (log 2, 0) with c10::complex's division, which multiplies by 1 / log 2 and
-    makes the imaginary part of log2(0) NaN (the vector kernels divide each part: 0)."""
-    out = np.asarray(np.log(z))
-    a, b = out.real.copy(), out.imag.copy()
-    zero = a.dtype.type(0)
-    scale = a.dtype.type(1) / (a.dtype.type(math.log(2.0)) + zero * zero)
-    with np.errstate(invalid="ignore"):
-        out.real = (a + b * zero) * scale
-        out.imag = (b - a * zero) * scale
-    return out
-
-
-def _complex_log_base(z: np.ndarray, base: float) -> np.ndarray:
-    """log(z) / log(base) with each part divided by the real log(base), as torch's complex
-    kernel does (NumPy's complex division by it differs at infinities and in the last bit)."""
-    out = np.asarray(np.log(z))  # 0-d: an array, not a read-only NumPy scalar
-    scale = out.real.dtype.type(math.log(base))
-    out.real /= scale
-    out.imag /= scale
-    return out
+    return complex_log2(input)
 
 
 @log2.vjp
@@ -240,7 +214,7 @@ def log10(input):
         >>> ndgrad.log10(ndgrad.tensor([100.]))
         tensor([2.])
     """
-    return _complex_log_base(input, 10.0) if input.dtype.kind == "c" else np.log10(input)
+    return complex_log_base(input, 10.0) if input.dtype.kind == "c" else np.log10(input)
 
 
 @log10.vjp
