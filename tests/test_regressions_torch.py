@@ -457,3 +457,31 @@ def test_product_input_expand_error_like_torch(torch, op, self_shape):
         return getattr(L, op)(L.ones(self_shape, dtype=L.float64), *args).tolist()
 
     same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))
+
+
+# *** in-place ops whose input shares part of the written memory (torch: an error) ***
+
+OVERLAPS = {
+    "row_into_all": lambda x: x.add_(x[0]), "other_row": lambda x: x[0].add_(x[1]),
+    "self": lambda x: x.add_(x), "transpose": lambda x: x.add_(x.t()),
+    "same_row": lambda x: x[0].add_(x[0]), "strided_too_hard": lambda x: x[:, 0].mul_(x[0]),
+    "same_memory_other_view": lambda x: x.add_(x.view(9).view(3, 3)),
+    "shifted": lambda x: x.view(9)[1:].sub_(x.view(9)[:-1]),
+    "shifted_copy": lambda x: x[1:].copy_(x[:-1]),
+    "disjoint_halves": lambda x: x.view(9)[:4].mul_(x.view(9)[4:8]),
+    "transposed_self": lambda x: x.t().add_(x), "rows_shifted": lambda x: x[:2].add_(x[1:]),
+    "keyword_tensor": lambda x: x.clamp_(min=x[0]),
+    "three_inputs": lambda x: x.view(9)[3:].addcmul_(x.view(9)[:6], x.view(9)[:6]),
+}
+
+
+@pytest.mark.parametrize("grad_mode", [False, True], ids=["no_grad", "grad"])
+@pytest.mark.parametrize("case", OVERLAPS)
+def test_inplace_partial_overlap_like_torch(torch, case, grad_mode):
+    def run(L):
+        x = L.arange(9.).reshape(3, 3)
+        with L.set_grad_enabled(grad_mode):
+            OVERLAPS[case](x)
+        return x.tolist()
+
+    same_outcome(outcome(lambda: run(ndgrad)), outcome(lambda: run(torch)))

@@ -177,6 +177,36 @@ def check_inplace(self: Tensor, overlap_ok: bool = False, others_require_grad: b
                            "performing the operation.")
 
 
+def _dense(a: np.ndarray) -> bool:
+    """torch's is_non_overlapping_and_dense: the elements tile one block of memory."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expected = a.itemsize
+    for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def check_partial_overlap(self: Tensor, args: tuple) -> None:
+    """torch refuses an in-place op whose input shares part of the written memory (the result
+    would depend on the loop order); it checks dense tensors only, as torch's overlap status."""
+    dst = self._data
+    for a in args:
+        src = a._data if isinstance(a, Tensor) else None
+        if type(src) is not np.ndarray or src is dst or not np.may_share_memory(dst, src):
+            continue
+        if not (_dense(dst) and _dense(src)):
+            continue  # torch's "too hard": not checked
+        same = (src.__array_interface__["data"][0] == dst.__array_interface__["data"][0] and
+                src.nbytes == dst.nbytes and src.strides == dst.strides)
+        if not same:
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                               "written-to tensor refer to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+
+
 def _write(self: Tensor, src: np.ndarray) -> None:
     dst = self._data
     if src.dtype != dst.dtype and src.dtype.kind not in _CAN_CAST[dst.dtype.kind]:
@@ -263,14 +293,51 @@ def _check_shape(shape: tuple, result_shape: tuple) -> None:
                            f"{list(result_shape)}")
 
 
+# p -= lr * p.grad and friends outside autograd (training loops, hand-written optimizers): the
+# ufunc writes into self's memory instead of making a result array and copying it in
+_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply}
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _ufunc_in_place(ufunc: Any, self: Tensor, other: Any) -> bool:
+    """Whether self (float32/64) was updated by ufunc(self, other) in place: other a tensor of
+    self's dtype broadcasting to self's shape, or a Python number self's dtype holds."""
+    dst = self._data
+    if type(dst) is not np.ndarray or dst.dtype.kind != "f" or dst.itemsize < 4 or \
+            not dst.flags.writeable:
+        return False
+    if isinstance(other, Tensor):
+        src = other._data
+        if type(src) is not np.ndarray or src.dtype != dst.dtype:
+            return False
+        if src.shape != dst.shape:
+            try:
+                if np.broadcast_shapes(src.shape, dst.shape) != dst.shape:
+                    return False
+            except ValueError:  # the regular path raises torch's error
+                return False
+    elif type(other) in (float, int) and abs(other) <= _F32_MAX:
+        src = other
+    else:
+        return False
+    ufunc(dst, src, out=dst)
+    bump_version(self)
+    return True
+
+
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
     others = any(isinstance(a, Tensor) and a._requires_grad for a in args) or any(
         isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
     check_inplace(self, overlap_ok, others)
+    check_partial_overlap(self, args + tuple(kwargs.values()) if kwargs else args)
     recording = STATE.enabled and (self._requires_grad or others)
     if not recording:
+        if (not kwargs and len(args) == 1 and fn.__name__ in _UFUNCS and
+                not forward_ad.LEVELS.stack and _ufunc_in_place(_UFUNCS[fn.__name__], self,
+                                                                 args[0])):
+            return self
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)
         _fit_shape(self, out, fn, args)
