@@ -250,7 +250,8 @@ def _check_complex_result(self: Tensor, out: Tensor, fn: Callable) -> None:
     # torch refuses in-place ops whose result on a complex tensor is real (abs_); a bool result
     # (logical_not_, eq_) is written back as 0 and 1
     if self._data.dtype.kind == "c" and out._data.dtype.kind == "f":
-        raise RuntimeError(f"In-place {fn.__name__} is not supported for complex tensors.")
+        name = getattr(fn, "__name__", getattr(fn, "name", ""))
+        raise RuntimeError(f"In-place {name} is not supported for complex tensors.")
 # torch computes these in place as `op_out(self, self, ...)`, whose out= resizes self to the
 # result's shape instead of refusing (Tensor([1.]).addbmm_(b1, b2) has b1 @ b2's shape)
 _RESIZES_SELF = frozenset({"addbmm"})
@@ -277,7 +278,7 @@ def _fit_shape(self: Tensor, out: Tensor, fn: Callable, args: tuple) -> None:
     """Refuse a result self cannot hold, or give self fresh storage of its shape (addbmm_)."""
     if out._data.shape == self._data.shape:
         return
-    name = fn.__name__
+    name = getattr(fn, "__name__", None)  # fn may be an OpDef (elu_, celu_)
     if name in _RESIZES_SELF:
         self._data = np.empty(out._data.shape, self._data.dtype)
         return
@@ -334,9 +335,9 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     check_partial_overlap(self, args + tuple(kwargs.values()) if kwargs else args)
     recording = STATE.enabled and (self._requires_grad or others)
     if not recording:
-        if (not kwargs and len(args) == 1 and fn.__name__ in _UFUNCS and
-                not forward_ad.LEVELS.stack and _ufunc_in_place(_UFUNCS[fn.__name__], self,
-                                                                 args[0])):
+        ufunc = _UFUNCS.get(getattr(fn, "__name__", None))  # fn may be an OpDef (elu_)
+        if (ufunc is not None and not kwargs and len(args) == 1 and
+                not forward_ad.LEVELS.stack and _ufunc_in_place(ufunc, self, args[0])):
             return self
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)
