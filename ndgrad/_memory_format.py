@@ -110,6 +110,9 @@ def copy(arr: np.ndarray, fmt: Any = None) -> np.ndarray:
 
 def non_overlapping_and_dense(arr: np.ndarray) -> bool:
     """torch's is_non_overlapping_and_dense: some permutation of the dims is C-contiguous."""
+    # the common case without the sort (NumPy calls every empty array contiguous: not torch)
+    if arr.size and (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        return True
     expected = arr.itemsize
     for stride, size in sorted((s, n) for s, n in zip(arr.strides, arr.shape) if n != 1):
         if stride != expected:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._dtype import SCALAR_TYPE_NAMES, from_numpy_dtype
+from .._memory_format import non_overlapping_and_dense
 from .._tensor import Tensor, ViewInfo
 from ..autograd import forward_ad
 from ..autograd.grad_mode import STATE
@@ -177,18 +178,6 @@ def check_inplace(self: Tensor, overlap_ok: bool = False, others_require_grad: b
                            "performing the operation.")
 
 
-def _dense(a: np.ndarray) -> bool:
-    """torch's is_non_overlapping_and_dense: the elements tile one block of memory."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return True
-    expected = a.itemsize
-    for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
 def check_partial_overlap(self: Tensor, args: tuple) -> None:
     """torch refuses an in-place op whose input shares part of the written memory (the result
     would depend on the loop order); it checks dense tensors only, as torch's overlap status."""
@@ -197,7 +186,7 @@ def check_partial_overlap(self: Tensor, args: tuple) -> None:
         src = a._data if isinstance(a, Tensor) else None
         if type(src) is not np.ndarray or src is dst or not np.may_share_memory(dst, src):
             continue
-        if not (_dense(dst) and _dense(src)):
+        if not (non_overlapping_and_dense(dst) and non_overlapping_and_dense(src)):
             continue  # torch's "too hard": not checked
         same = (src.__array_interface__["data"][0] == dst.__array_interface__["data"][0] and
                 src.nbytes == dst.nbytes and src.strides == dst.strides)
