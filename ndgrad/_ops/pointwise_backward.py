@@ -10,6 +10,7 @@ from ._promote import _conj
 from ._registry import primitive
 from .pointwise import _zeros
 
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}  # a float's bits, by itemsize
 _BWD_SAMPLES = [(((3,), (3,)), {}), (((2, 3), (2, 3)), {})]
 
 
@@ -50,7 +51,16 @@ def _(grad, grad_output, output, needs_input_grad):
                                                                                       threshold))
 def threshold_backward(grad_output, input, *, threshold):
     # 0 where input <= threshold (at the threshold too), grad elsewhere (NaN input included)
-    return np.where(input <= threshold, np.zeros((), grad_output.dtype), grad_output)
+    zero = input <= threshold
+    bits = _SAME_SIZE_INT.get(grad_output.dtype.itemsize) if grad_output.dtype.kind == "f" else None
+    if bits is None or type(zero) is not np.ndarray or zero.shape != grad_output.shape:
+        return np.where(zero, np.zeros((), grad_output.dtype), grad_output)
+    # branchless (np.where's per-element branch mispredicts on a relu's random mask, 2-3x
+    # slower): grad's bits AND a mask of all ones where the gradient passes, so -0.0, NaN and
+    # inf gradients pass exactly and the rest become +0.0, as torch's kernel gives
+    keep = zero.view(np.int8).astype(bits)
+    keep -= 1  # 0 -> all ones (passes), 1 -> 0
+    return np.bitwise_and(grad_output.view(bits), keep, out=keep).view(grad_output.dtype)
 
 
 @threshold_backward.vjp

