@@ -224,6 +224,8 @@ def _(grad, input_shape, *, dim, keepdim, dtype):
 
 
 def _mean_grad(grad: Tensor, shape: tuple, dim, keepdim: bool) -> Tensor:
+    if dim is None:  # over everything: the gradient (0-d, or all ones with keepdim) expands as is
+        return grad.expand(shape) / math.prod(shape)
     g = _unreduce(grad, shape, dim, keepdim)
     return g.expand(shape) / (math.prod(shape) // builtins.max(math.prod(g._data.shape), 1))
 
