@@ -315,9 +315,33 @@ def _ufunc_in_place(ufunc: Any, self: Tensor, other: Any) -> bool:
     return True
 
 
+def _lean_update(fn: Callable, self: Tensor, other: Any) -> bool:
+    """Whether self was updated by add_/sub_/mul_(other) without the general path's checks:
+    nothing records, self is a dense array without conjugate bits, other a number or a tensor
+    whose memory does not overlap self's (the cases where those checks cannot refuse)."""
+    if STATE.enabled and (self._requires_grad or (isinstance(other, Tensor)
+                                                  and other._requires_grad)):
+        return False
+    ufunc = _UFUNCS.get(getattr(fn, "__name__", None))  # fn may be an OpDef (elu_)
+    if ufunc is None or self._is_conj or forward_ad.LEVELS.stack:
+        return False
+    info = self._view
+    dst = self._data
+    if (info is not None and info.base._is_conj) or type(dst) is not np.ndarray or \
+            not dst.flags.c_contiguous:
+        return False
+    if isinstance(other, Tensor):
+        src = other._data
+        if type(src) is not np.ndarray or np.may_share_memory(dst, src):
+            return False
+    return _ufunc_in_place(ufunc, self, other)
+
+
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
+    if not kwargs and len(args) == 1 and _lean_update(fn, self, args[0]):
+        return self
     others = any(isinstance(a, Tensor) and a._requires_grad for a in args) or any(
         isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
     check_inplace(self, overlap_ok, others)
