@@ -54,3 +54,48 @@ def test_relu_backward_special_gradients(torch):
         t.relu().backward(lib.tensor(g))
         grads.append(t.grad.numpy())
     assert np.array_equal(_bits(grads[0]), _bits(grads[1]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, dim, keepdim", [((7,), None, False), ((64, 10), None, True),
+                                                 ((3, 4, 5), (0, 2), False), ((3, 4), 1, True),
+                                                 ((), None, False)])
+def test_mean_is_numpys_mean_bit_for_bit(rng, dtype, shape, dim, keepdim):
+    x = (rng.standard_normal(shape) * 1e3).astype(dtype)
+    ours = ndgrad.tensor(x).mean(dim, keepdim=keepdim) if dim is not None else \
+        ndgrad.tensor(x).mean(keepdim=keepdim) if keepdim else ndgrad.tensor(x).mean()
+    axis = dim if dim is None or isinstance(dim, tuple) else (dim,)
+    theirs = np.asarray(np.mean(x, axis=axis, keepdims=keepdim), dtype=dtype)
+    assert ours._data.dtype == theirs.dtype and ours._data.shape == theirs.shape
+    assert np.array_equal(_bits(ours._data), _bits(theirs))
+
+
+def test_sgd_update_in_place_outside_autograd(torch):
+    values = np.array([1.0, -2.0, 0.5, NAN], np.float32)
+    grads = np.array([0.25, INF, -0.0, 1.0], np.float32)
+    results = []
+    for lib in (ndgrad, torch):
+        p = lib.tensor(values.copy(), requires_grad=True)
+        p.grad = lib.tensor(grads.copy())
+        storage = p.detach()
+        before = p._version
+        with lib.no_grad():
+            p -= 0.01 * p.grad
+            p += 1
+            p *= 0.5
+        assert p._version == before + 3
+        assert storage.data_ptr() == p.data_ptr()  # written in place
+        results.append(p.detach().numpy())
+    assert np.array_equal(_bits(results[0]), _bits(results[1]))
+
+
+def test_in_place_update_refusals_kept(torch):
+    for lib in (ndgrad, torch):
+        x = lib.arange(6.0)
+        with pytest.raises(RuntimeError, match="single memory location"):
+            x[1:].sub_(x[:-1])  # partial overlap: refused outside autograd too
+        e = lib.ones(1).expand(3)
+        with pytest.raises(RuntimeError, match="single memory location"):
+            e.add_(1.0)  # an expanded tensor
+        x.sub_(x)  # the same memory exactly: allowed
+        assert float(x.abs().sum()) == 0.0
