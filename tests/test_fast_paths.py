@@ -99,3 +99,27 @@ def test_in_place_update_refusals_kept(torch):
             e.add_(1.0)  # an expanded tensor
         x.sub_(x)  # the same memory exactly: allowed
         assert float(x.abs().sum()) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf, as torch computes it
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "complex64"])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_binary_ufunc_path_matches_torch(torch, rng, op, dtype, requires_grad):
+    """add/sub/mul call their declared ufunc directly for real floating operands at default
+    attributes; every other case (alpha, ints, complex, numbers) keeps the forward's rules."""
+    x = np.array([1.5, -0.0, INF, NAN, -2.0, 3.0]).astype(dtype)
+    y = np.array([-1.5, 0.0, -INF, 1.0, 0.5, 7.0]).astype(dtype)
+    floating = dtype[0] in "fc"
+    for other, kwargs in ((y, {}), (y, {"alpha": 2}), (2.5, {}), (3, {}), (0.5, {"alpha": -1})):
+        if op == "mul" and kwargs:
+            continue
+        outs = []
+        for lib in (ndgrad, torch):
+            a = lib.tensor(x, requires_grad=requires_grad and floating)
+            b = lib.tensor(other) if isinstance(other, np.ndarray) else other
+            out = getattr(lib, op)(a, b, **kwargs)
+            outs.append((out.detach().numpy(), type(out.grad_fn).__name__ if out.grad_fn else None))
+        assert outs[0][1] == outs[1][1]
+        assert outs[0][0].dtype == outs[1][0].dtype
+        np.testing.assert_array_equal(outs[0][0], outs[1][0])

@@ -61,7 +61,7 @@ _QUALNAME_IN_CODE = sys.version_info >= (3, 11)
 
 # what a generated function reads besides its arguments (the registry passes them: LEAN_ENV)
 _ENV = ("_op", "_call", "_call_out", "_fwd", "_record", "_mark_views", "_ferr", "_T", "_new",
-        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing", "_cx", "_gm")
+        "_nd", "_asarray", "_STATE", "_reg", "_fwad", "_NO", "_missing", "_cx", "_gm", "_ufunc")
 # what a non-differentiable op's inline case reads for grad mode: it never records
 _NEVER_RECORDS = type("NeverRecords", (), {"enabled": False})()
 
@@ -121,17 +121,43 @@ def _lean_case(op: Any, names: list[str], tensor_pos: tuple, attr_pos: list) -> 
     return None
 
 
+def _ufunc_condition(op: Any, names: list[str], attr_pos: list) -> str | None:
+    """When a declaration names the NumPy ufunc its forward reduces to (ufunc=): the condition,
+    besides real floating operands, under which it does: every attribute at its default."""
+    if op.ufunc is None:
+        return None
+    params = list(inspect.signature(op.forward).parameters.values())
+    conds = []
+    for i, _ in attr_pos:
+        d = params[i].default
+        if d is None or type(d) is bool:
+            conds.append(f"{names[i]} is {d!r}")
+        elif type(d) in (int, float):
+            conds.append(f"{names[i]} == {d!r}")
+        else:
+            return None
+    return " and ".join(conds) or "True"
+
+
 def _lean_source(op: Any, names: list[str], case: tuple, tensors: str, attrs: str,
-                 fwd_attrs: str) -> list[str]:
+                 fwd_attrs: str, fast: str | None = None) -> list[str]:
     """The inline common case: the lines of the generated function before its `call`."""
     lines = ["    if _reg.VMAP_DISPATCH is None and _reg.PROFILER is None and "
              "not _fwad.ACTIVE_LEVELS and not _gm.INFERENCE_ACTIVE:"]
     branches = [case[:3]] + ([case[3]] if case[3] is not None else [])
-    for conds, arrays, rg in branches:
+    for n, (conds, arrays, rg) in enumerate(branches):
         args = ", ".join(arrays + ([fwd_attrs] if fwd_attrs else []))
+        call_fwd = [f"                out = _fwd({args})"]
+        if fast is not None:  # the declared ufunc itself (first branch: operands of one dtype)
+            cond = " and ".join(c for c in (("_da.dtype.kind == 'f'" if n == 0 else ""),
+                                            fast if fast != "True" else "") if c)
+            ufunc = f"_ufunc({', '.join(arrays)})"
+            call_fwd = ([f"                out = {ufunc}"] if not cond else
+                        [f"                if {cond}:", f"                    out = {ufunc}",
+                         "                else:", f"                    out = _fwd({args})"])
         lines += [f"        if {' and '.join(conds)}:",
                   "            try:",
-                  f"                out = _fwd({args})",
+                  *call_fwd,
                   "            except ValueError as e:",
                   f"                raise _ferr(_op, ({', '.join(arrays)},), e) from None"]
         lines += [f"            if ({rg}) and _STATE.enabled:",
@@ -169,7 +195,10 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
     case = _lean_case(op, names, tensor_pos, attr_pos) if env else None
     # one template serves ops that differ only in what the closure tells (complex input taken,
     # differentiable): each template compiled costs import time
-    lean = None if case is None else (op.promote or "same", op.view is True, bool(op.complex))
+    fast = _ufunc_condition(op, names, attr_pos) if case is not None and \
+        op.promote == "binary" else None
+    lean = None if case is None else (op.promote or "same", op.view is True, bool(op.complex),
+                                      fast)
     aliases = _numpy_aliases(params)
     takes_out = op.name in OUT_OPS  # torch's out=: a keyword-only `out`, checked only when given
     key = (pattern, tensor_pos, lean, takes_out, tuple(i for i, _ in aliases))
@@ -198,7 +227,7 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         if case is not None:
             fwd_attrs = ", ".join(f"{names[i]}={names[i]}" for i, _ in attr_pos)
             lines += ["    " + ln for ln in _lean_source(op, names, case, tensors, attrs,
-                                                          fwd_attrs)]
+                                                          fwd_attrs, fast)]
         lines.append(f"        return _call(_op, ({tensors}), {{{attrs}}})")
         src = (f"def make({', '.join(_ENV)}):\n" + "\n".join(lines) + "\n    return f\n")
         ns: dict[str, Any] = {}
@@ -209,7 +238,8 @@ def _make_public(op: Any, call: Callable, call_out: Callable, env: dict | None =
         raise TypeError(f"{op.name}() missing required argument '{params[aliases[j][0]].name}'")
 
     values = dict(env or {}, _op=op, _call=call, _call_out=call_out, _fwd=op.forward, _NO=_NO,
-                  _missing=missing, _cx=None if op.complex else "c")  # "c": complex goes to call
+                  _missing=missing, _cx=None if op.complex else "c",  # "c": complex goes to call
+                  _ufunc=op.ufunc)
     if not op.differentiable:
         values["_STATE"] = _NEVER_RECORDS
     fn = factory(*(values.get(k) for k in _ENV))

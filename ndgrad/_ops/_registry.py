@@ -70,7 +70,8 @@ class OpDef:
 
     def __init__(self, name: str, forward: Callable, grad_fn: str | Callable, inputs: tuple,
                  promote: str | None, differentiable: bool, n_outputs: int, tests: dict,
-                 view: bool | Callable = False, complex: bool | str = False) -> None:
+                 view: bool | Callable = False, complex: bool | str = False,
+                 ufunc: Any = None) -> None:
         self.name = name
         self.forward = forward
         self.grad_fn = grad_fn
@@ -95,6 +96,7 @@ class OpDef:
         self.saves_tensors = False
         self._node_classes: dict[str, type] = {}
         self._cls: type | None = None  # the node class, when grad_fn is a fixed name
+        self.ufunc = ufunc  # the forward of real floating operands at default attributes
         self.public: Callable = _make_public(self, call, call_out, LEAN_ENV)
 
     def __repr__(self) -> str:
@@ -169,7 +171,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
               promote: str | None = None, differentiable: bool = True, n_outputs: int = 1,
               export: bool = True, method: bool = True, inplace: bool = False,
               view: bool | Callable = False, save_if: dict | None = None,
-              complex: bool | str = False, **tests: Any) -> Callable[[Callable], OpDef]:
+              complex: bool | str = False, ufunc: Any = None,
+              **tests: Any) -> Callable[[Callable], OpDef]:
     """Declare an op: the decorated function is its forward on NumPy arrays.
 
     grad_fn: the PyTorch node name, or a function of the attributes returning it.
@@ -186,6 +189,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
     the VJP is written for torch's convention or is linear with real coefficients), or
     'holomorphic' (the VJP is written as for real input, g * f'(z); ndgrad applies it as
     conj(vjp(conj(g))) = g * conj(f'(z)) when the gradient is complex).
+    ufunc: the NumPy ufunc the forward reduces to for real floating operands with every
+    attribute at its default (binary ops: add, sub, mul); the public function calls it directly.
     tests: samples / domain / tolerances / skips for the op test table.
     """
 
@@ -198,7 +203,8 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
             names = tuple(p.name for p in sig.parameters.values()
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
-                   n_outputs, tests, view, complex)
+                   n_outputs, tests, view, complex, ufunc)
+
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
         op._plan()

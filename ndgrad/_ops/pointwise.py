@@ -118,7 +118,7 @@ def _div_mode(a: Any, b: Any, mode: str) -> np.ndarray:
 # *** binary arithmetic ***
 
 @primitive("add", complex=True, complex_mixed=True, inplace=True, grad_fn="AddBackward0",
-           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           ufunc=np.add, promote="binary", shapes=BINARY_SHAPES, scalar=True,
            samples=[(((2, 3), (3,)), {"alpha": 2})])
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion.
@@ -145,7 +145,7 @@ _BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not suppor
 
 
 @primitive("sub", complex_mixed=True, complex=True, inplace=True, grad_fn="SubBackward0",
-           promote="binary", shapes=BINARY_SHAPES, scalar=True)
+           ufunc=np.subtract, promote="binary", shapes=BINARY_SHAPES, scalar=True)
 def sub(input, other, *, alpha=1):
     """input - alpha * other.
 
@@ -212,7 +212,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 @primitive("mul", complex="holomorphic", complex_mixed=True, inplace=True, grad_fn="MulBackward0",
-           promote="binary", shapes=BINARY_SHAPES, scalar=True,
+           ufunc=np.multiply, promote="binary", shapes=BINARY_SHAPES, scalar=True,
            save_if={"input": ("other",), "other": ("input",)})
 def mul(input, other):
     """input * other.
