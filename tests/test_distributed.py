@@ -311,12 +311,12 @@ def mpiexec():
     return path
 
 
-def launch(mpiexec, n, *args, timeout=120):
+def launch(mpiexec, n, *args, timeout=120, env=None):
     """Run `mpiexec -n n python args...`; (completed process, seconds it took)."""
     start = time.monotonic()
     out = subprocess.run([mpiexec, "-n", str(n), sys.executable, *map(str, args)],
-                         capture_output=True, text=True, timeout=timeout, env=_env(),
-                         stdin=subprocess.DEVNULL)
+                         capture_output=True, text=True, timeout=timeout,
+                         env=dict(_env(), **(env or {})), stdin=subprocess.DEVNULL)
     return out, time.monotonic() - start
 
 
@@ -343,6 +343,16 @@ def test_ddp_two_ranks_equal_one_process(mpiexec):
             assert r["buffers_moved"] > 0.1, (case, r)  # the running statistics were exercised
 
 
+@pytest.mark.parametrize("transport, switch", [("shared memory", "1"), ("mpi", "0")])
+def test_ddp_buckets_on_two_ranks(mpiexec, transport, switch):
+    """Averaged grads bit for bit, held grads never overwritten, memory kept, buckets reused:
+    through shared memory (one machine, the default) and through MPI's allreduce."""
+    out, _ = launch(mpiexec, 2, SCRIPTS / "ddp_buckets.py",
+                    env={"NDGRAD_DDP_SHARED_MEMORY": switch})
+    assert out.returncode == 0, out.stderr
+    assert len(re.findall(rf"of 2: buckets ok \({transport}\) \d+", out.stdout)) == 2, out.stdout
+
+
 @pytest.mark.slow
 def test_smoke_four_ranks(mpiexec):
     out, _ = launch(mpiexec, 4, SCRIPTS / "smoke.py", timeout=240)
@@ -364,6 +374,8 @@ FAULTS = [  # mode, what the output must say
     ("die", r"BAD TERMINATION|Killed"),
     ("hang", r"all_reduce\(float32\[10\], SUM\) on rank 0 of 2 timed out after 2 s"),
     ("exit", r"timed out after 2 s"),
+    ("hang_in_ddp", r"DDP gradient bucket 0 \(float32\[20\]\) on rank 0 of 2 timed out after 2 s"),
+    ("ddp_against_all_reduce", r"rank \d of 2 (timed out|does not match)"),
     ("mismatch_shape", r"all_reduce\(float32\[\d+\], SUM\) on rank \d of 2 does not match"),
     ("mismatch_collective", r"does not match what another rank of the group called|timed out"),
     ("mismatch_dtype", r"does not match what another rank|timed out"),

@@ -134,6 +134,7 @@ class MPIComm:
         self.comm = comm
         self.checks = comm.Dup()
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.windows: list = []  # shared-memory windows made on this communicator (_shm)
 
     def _start(self, desc: str, reqs: list, statuses: list | None = None) -> Pending:
         check = _fingerprint(desc)
@@ -225,6 +226,9 @@ class MPIComm:
         return MPIComm(comm) if member else None
 
     def free(self) -> None:
+        for window in self.windows:
+            window.free()
+        self.windows.clear()
         for c in (self.checks, self.comm):
             if c != MPI.COMM_WORLD:
                 c.Free()
