@@ -400,10 +400,41 @@ def _timed(run, *args):
     return out, time.monotonic() - start
 
 
+SHM = Path("/dev/shm")
+
+
+def _orphaned_mpich_files(before: set) -> set:
+    """MPICH's /dev/shm files made since `before` that no live process maps (a job's leftovers)."""
+    if not SHM.is_dir():
+        return set()
+    new = {p.name for p in SHM.glob("mpich_*")} - before
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            new -= {line.rsplit("/", 1)[-1].strip() for line in maps.read_text().splitlines()
+                    if "/dev/shm/mpich_" in line}
+        except OSError:  # the process ended meanwhile
+            continue
+    return new
+
+
+def _mpich_files() -> set:
+    return {p.name for p in SHM.glob("mpich_*")} if SHM.is_dir() else set()
+
+
+def test_an_aborted_job_leaves_no_shared_memory_files(mpiexec):
+    before = _mpich_files()
+    out, _ = launch(mpiexec, 2, SCRIPTS / "faults.py", "raise", timeout=90)
+    assert out.returncode != 0
+    assert not _orphaned_mpich_files(before)  # MPI_Abort skips MPICH's own clean-up
+
+
 @pytest.fixture(scope="module")
 def failing_jobs(mpiexec):
-    """Every fault job, four at a time (each is mostly start-up and waiting): name -> (out, s)."""
+    """Every fault job, four at a time (each is mostly start-up and waiting): name -> (out, s).
+    A killed rank (mode "die") ends its job without any clean-up: its /dev/shm files go after."""
     from concurrent.futures import ThreadPoolExecutor
+
+    before = _mpich_files()
 
     jobs = {mode: (lambda m=mode: launch(mpiexec, 2, SCRIPTS / "faults.py", m, timeout=90))
             for mode, _ in FAULTS}
@@ -412,7 +443,10 @@ def failing_jobs(mpiexec):
         for how, _, _ in LAUNCHER_FAILURES})
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
-        return {name: f.result() for name, f in futures.items()}
+        results = {name: f.result() for name, f in futures.items()}
+    for name in _orphaned_mpich_files(before):
+        (SHM / name).unlink(missing_ok=True)
+    return results
 
 
 @pytest.mark.parametrize("mode, message", FAULTS, ids=[f[0] for f in FAULTS])
