@@ -421,6 +421,15 @@ def _mpich_files() -> set:
     return {p.name for p in SHM.glob("mpich_*")} if SHM.is_dir() else set()
 
 
+def test_shared_memory_buckets_only_where_they_fit():
+    from ndgrad.distributed import _shm
+
+    offsets, nbytes = _shm._layout([(10, np.dtype("float32")), (3, np.dtype("float64"))])
+    assert offsets == [(64, 128), (192, 256)] and nbytes == 320  # cache-line aligned slots
+    assert _shm._room_for(nbytes)
+    assert not _shm._room_for(1 << 62) or not SHM.is_dir()  # a model /dev/shm cannot hold
+
+
 def test_an_aborted_job_leaves_no_shared_memory_files(mpiexec):
     before = _mpich_files()
     out, _ = launch(mpiexec, 2, SCRIPTS / "faults.py", "raise", timeout=90)

@@ -30,6 +30,26 @@ def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
 
+def _layout(buckets: list[tuple[int, np.dtype]]) -> tuple[list[tuple[int, int]], int]:
+    """Byte offsets of each bucket's two slots in a rank's segment, and the segment's size."""
+    offsets, nbytes = [], _aligned(len(buckets) * 4 * 8)  # the control block first
+    for count, dtype in buckets:
+        slot = _aligned(count * np.dtype(dtype).itemsize)
+        offsets.append((nbytes, nbytes + slot))
+        nbytes += 2 * slot
+    return offsets, nbytes
+
+
+def _room_for(nbytes: int) -> bool:
+    """Whether /dev/shm (where MPICH puts the window) has room, with a margin: a container's
+    64 MB default would fail on first touch (SIGBUS), not at allocation."""
+    try:
+        fs = os.statvfs("/dev/shm")
+    except OSError:  # no /dev/shm: the MPI library maps memory its own way
+        return True
+    return fs.f_bavail * fs.f_frsize >= 2 * nbytes
+
+
 class SharedBuckets:
     """Bucket slots of every rank of a one-machine group, in an MPI shared-memory window.
 
@@ -41,12 +61,7 @@ class SharedBuckets:
     def __init__(self, comm: "_mpi.MPIComm", buckets: list[tuple[int, np.dtype]]) -> None:
         MPI = _mpi.MPI
         self.rank, self.size = comm.rank, comm.size
-        control = _aligned(len(buckets) * 4 * 8)
-        offsets, nbytes = [], control
-        for count, dtype in buckets:
-            slot = _aligned(count * np.dtype(dtype).itemsize)
-            offsets.append((nbytes, nbytes + slot))
-            nbytes += 2 * slot
+        offsets, nbytes = _layout(buckets)
         info = MPI.Info.Create()
         info.Set("alloc_shared_noncontig", "true")  # each rank's segment in its own pages
         try:
@@ -80,7 +95,7 @@ class SharedBuckets:
         MPI = _mpi.MPI
         node = comm.comm.Split_type(MPI.COMM_TYPE_SHARED)
         try:
-            local = node.Get_size() == comm.size
+            local = node.Get_size() == comm.size and _room_for(comm.size * _layout(buckets)[1])
         finally:
             node.Free()
         layout = zlib.crc32(repr([(n, np.dtype(d).str) for n, d in buckets]).encode())
