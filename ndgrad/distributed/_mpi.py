@@ -135,6 +135,7 @@ class MismatchError(Exception):
 
 
 _FINGERPRINTS: dict[str, tuple[int, int]] = {}
+KEPT_WINDOWS: list = []  # shared windows still viewed when their group was destroyed
 
 
 def _fingerprint(desc: str) -> np.ndarray:
@@ -244,9 +245,17 @@ class MPIComm:
         return MPIComm(comm) if member else None
 
     def free(self) -> None:
-        for window in self.windows:
-            window.free()
-        self.windows.clear()
+        if self.windows:
+            # a window whose memory some array still views (a .grad, a live DDP) on any rank
+            # stays mapped until the process ends: freeing it would leave those arrays dangling
+            in_use = np.array([w.in_use() for w in self.windows], dtype=np.int32)
+            self.comm.Allreduce(MPI.IN_PLACE, in_use, MPI.MAX)
+            for window, used in zip(self.windows, in_use):
+                if used:
+                    KEPT_WINDOWS.append(window)
+                else:
+                    window.free()
+            self.windows.clear()
         for c in (self.checks, self.comm):
             if c != MPI.COMM_WORLD:
                 c.Free()

@@ -14,6 +14,7 @@ still holds the lendable one's gradients from an earlier step).
 from __future__ import annotations
 
 import os
+import sys
 import zlib
 from typing import Any
 
@@ -113,6 +114,14 @@ class SharedBuckets:
     def allreduce(self, bucket: int, k: int) -> "SharedAllreduce":
         self.seq[bucket] += 1
         return SharedAllreduce(self, bucket, k, self.seq[bucket])
+
+    def in_use(self) -> bool:
+        """Whether any array outside this object refers to one of this rank's slots."""
+        for pair in self.slots[self.rank]:
+            for k in (0, 1):
+                if sys.getrefcount(pair[k]) > 2:  # the pair, and getrefcount's argument
+                    return True
+        return False
 
     def free(self) -> None:
         self.win.Unlock_all()

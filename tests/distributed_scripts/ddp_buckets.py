@@ -8,6 +8,7 @@ grads in the bucket. Prints one line per rank: "rank R of 2: buckets ok (<transp
 """
 from __future__ import annotations
 
+import gc
 import sys
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ import numpy as np
 
 import ndgrad as torch
 import ndgrad.distributed as dist
+from ndgrad.distributed import _mpi
 from ndgrad.nn.parallel import DistributedDataParallel as DDP
 
 CHECKS = 0
@@ -101,8 +103,22 @@ def main() -> None:
         for p, want in zip(viewed.parameters(), expected_grads(step)):
             check(any(np.shares_memory(p.grad.numpy(), b) for b in buffers), "grad in bucket")
             check(np.array_equal(p.grad.numpy(), want), "bucket-view grad")
-    print(f"rank {rank} of 2: buckets ok ({transport}) {CHECKS}", flush=True)
+    # the group goes while grads still view the buckets: their memory must stay readable
+    kept = len(_mpi.KEPT_WINDOWS)
+    torch.manual_seed(0)
+    dropped = DDP(Mixed())  # a model (and window) nobody refers to by then
+    dropped(inputs(rank, 0)).backward()
+    del dropped
+    gc.collect()
+    grads = [p.grad for p in list(ddp.parameters()) + list(viewed.parameters())]
+    values = [g.clone() for g in grads]
     dist.destroy_process_group()
+    for grad, value in zip(grads, values):
+        check(np.array_equal(grad.numpy(), value.numpy()), "grads readable after destroy")
+    if transport == "shared memory":
+        # ddp's and viewed's windows are kept; the dropped model's was freed
+        check(len(_mpi.KEPT_WINDOWS) == kept + 2, "windows still viewed are kept, no other")
+    print(f"rank {rank} of 2: buckets ok ({transport}) {CHECKS}", flush=True)
 
 
 if __name__ == "__main__":
