@@ -83,6 +83,7 @@ class SharedBuckets:
         mine[:] = 0
         mine[:, SIZE] = [count for count, _ in buckets]
         self.seq = [0] * len(buckets)
+        self.unused_refcounts = self._refcounts()  # before anything else refers to the slots
         self.win.Sync()
         comm.comm.Barrier()  # every control block zeroed before anyone posts
 
@@ -115,13 +116,12 @@ class SharedBuckets:
         self.seq[bucket] += 1
         return SharedAllreduce(self, bucket, k, self.seq[bucket])
 
+    def _refcounts(self) -> list[int]:
+        return [sys.getrefcount(pair[k]) for pair in self.slots[self.rank] for k in (0, 1)]
+
     def in_use(self) -> bool:
         """Whether any array outside this object refers to one of this rank's slots."""
-        for pair in self.slots[self.rank]:
-            for k in (0, 1):
-                if sys.getrefcount(pair[k]) > 2:  # the pair, and getrefcount's argument
-                    return True
-        return False
+        return self._refcounts() != self.unused_refcounts
 
     def free(self) -> None:
         self.win.Unlock_all()
