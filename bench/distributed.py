@@ -5,7 +5,8 @@
 Prints, from interleaved rounds (medians; 2 shared vCPUs make absolute numbers move):
   all_reduce time and bandwidth vs raw mpi4py in-place Allreduce, 4 B to 16 MiB of float32;
   a DDP step of the MLP 784-256-256-10 at 2 x batch 64 vs one process's batch-64 step, and vs
-  the floor: 2 ranks stepping at the same time that exchange nothing;
+  the floor: 2 ranks stepping at the same time that exchange nothing; and the same DDP step
+  with its buckets on MPI's allreduce instead of shared memory (NDGRAD_DDP_SHARED_MEMORY=0);
   where a DDP step's time goes, phase by phase on each rank (clock shared by the ranks);
   DDP samples/s vs torch's gloo DDP on the same shapes (each against its own floor).
 A benchmark, never a timed test.
@@ -62,20 +63,24 @@ def _data(lib, rank):
             lib.tensor(rng.integers(0, 10, BATCH)))
 
 
-def _step_rounds(lib, dist, ddp_cls, rank, barrier) -> dict:
-    """Per-step seconds: DDP on both ranks, both ranks without exchange (the floor), rank 0 alone."""
+def _step_rounds(lib, dist, ddp_cls, rank, barrier, over_mpi: bool = False) -> dict:
+    """Per-step seconds: DDP on both ranks, both ranks without exchange (the floor), rank 0 alone;
+    with over_mpi also ndgrad's DDP with its buckets on MPI's allreduce instead of shared memory."""
     plain, wrapped = _make_mlp(lib), ddp_cls(_make_mlp(lib))
-    plain_opt = lib.optim.SGD(plain.parameters(), lr=0.01)
-    ddp_opt = lib.optim.SGD(wrapped.parameters(), lr=0.01)
+    models = {"ddp": (wrapped, lib.optim.SGD(wrapped.parameters(), lr=0.01)),
+              "floor": (plain, lib.optim.SGD(plain.parameters(), lr=0.01))}
+    if over_mpi:
+        os.environ["NDGRAD_DDP_SHARED_MEMORY"] = "0"  # read once, when DDP makes its buckets
+        on_mpi = ddp_cls(_make_mlp(lib))
+        del os.environ["NDGRAD_DDP_SHARED_MEMORY"]
+        models["ddp_mpi"] = (on_mpi, lib.optim.SGD(on_mpi.parameters(), lr=0.01))
     x, y = _data(lib, rank)
+    steps = {name: (lambda m=m, o=o: _mlp_step(lib, m, o, x, y)) for name, (m, o) in models.items()}
     for _ in range(5):
-        _mlp_step(lib, plain, plain_opt, x, y)
-        _mlp_step(lib, wrapped, ddp_opt, x, y)
-    alone = (lambda: _mlp_step(lib, plain, plain_opt, x, y)) if rank == 0 else (lambda: None)
-    result = _median_rounds({"ddp": lambda: _mlp_step(lib, wrapped, ddp_opt, x, y),
-                             "floor": lambda: _mlp_step(lib, plain, plain_opt, x, y),
-                             "alone": alone}, STEPS, barrier)
-    return result
+        for step in steps.values():
+            step()
+    steps["alone"] = steps["floor"] if rank == 0 else (lambda: None)
+    return _median_rounds(steps, STEPS, barrier)
 
 
 def _traced(cls, name: str, events: list) -> None:
@@ -180,7 +185,8 @@ def run_ndgrad(phases_only: bool = False) -> None:
     comm = mpi.COMM_WORLD
     report: dict = {"allreduce": {}}
     if phases_only:
-        report["step"] = _step_rounds(ndgrad, dist, DistributedDataParallel, rank, dist.barrier)
+        report["step"] = _step_rounds(ndgrad, dist, DistributedDataParallel, rank, dist.barrier,
+                                      over_mpi=True)
         report["phases"] = _phase_profile(ndgrad, dist, DistributedDataParallel, rank)
         if rank == 0:
             print("RESULT " + json.dumps(report), flush=True)
@@ -193,7 +199,8 @@ def run_ndgrad(phases_only: bool = False) -> None:
         t = _median_rounds({"raw": lambda: comm.Allreduce(mpi.IN_PLACE, arr, mpi.SUM),
                             "ndgrad": lambda: dist.all_reduce(tensor)}, reps, dist.barrier)
         report["allreduce"][nbytes] = t
-    report["step"] = _step_rounds(ndgrad, dist, DistributedDataParallel, rank, dist.barrier)
+    report["step"] = _step_rounds(ndgrad, dist, DistributedDataParallel, rank, dist.barrier,
+                                      over_mpi=True)
     report["phases"] = _phase_profile(ndgrad, dist, DistributedDataParallel, rank)
     if rank == 0:
         print("RESULT " + json.dumps(report), flush=True)
@@ -252,6 +259,9 @@ def _print_step(s: dict) -> None:
           f"{s['floor'] * 1e3:.2f}, one process alone {s['alone'] * 1e3:.2f}")
     print(f"     DDP / one process = {s['ddp'] / s['alone']:.2f}x (target <= 1.35), "
           f"DDP / floor = {s['ddp'] / s['floor']:.2f}x")
+    if "ddp_mpi" in s:
+        print(f"  ndgrad DDP with its buckets on MPI's allreduce (NDGRAD_DDP_SHARED_MEMORY=0): "
+              f"{s['ddp_mpi'] * 1e3:.2f} = {s['ddp_mpi'] / s['alone']:.2f}x one process")
 
 
 def main() -> None:

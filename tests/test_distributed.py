@@ -311,12 +311,12 @@ def mpiexec():
     return path
 
 
-def launch(mpiexec, n, *args, timeout=120):
+def launch(mpiexec, n, *args, timeout=120, env=None):
     """Run `mpiexec -n n python args...`; (completed process, seconds it took)."""
     start = time.monotonic()
     out = subprocess.run([mpiexec, "-n", str(n), sys.executable, *map(str, args)],
-                         capture_output=True, text=True, timeout=timeout, env=_env(),
-                         stdin=subprocess.DEVNULL)
+                         capture_output=True, text=True, timeout=timeout,
+                         env=dict(_env(), **(env or {})), stdin=subprocess.DEVNULL)
     return out, time.monotonic() - start
 
 
@@ -343,6 +343,16 @@ def test_ddp_two_ranks_equal_one_process(mpiexec):
             assert r["buffers_moved"] > 0.1, (case, r)  # the running statistics were exercised
 
 
+@pytest.mark.parametrize("transport, switch", [("shared memory", "1"), ("mpi", "0")])
+def test_ddp_buckets_on_two_ranks(mpiexec, transport, switch):
+    """Averaged grads bit for bit, held grads never overwritten, memory kept, buckets reused:
+    through shared memory (one machine, the default) and through MPI's allreduce."""
+    out, _ = launch(mpiexec, 2, SCRIPTS / "ddp_buckets.py",
+                    env={"NDGRAD_DDP_SHARED_MEMORY": switch})
+    assert out.returncode == 0, out.stderr
+    assert len(re.findall(rf"of 2: buckets ok \({transport}\) \d+", out.stdout)) == 2, out.stdout
+
+
 @pytest.mark.slow
 def test_smoke_four_ranks(mpiexec):
     out, _ = launch(mpiexec, 4, SCRIPTS / "smoke.py", timeout=240)
@@ -364,6 +374,8 @@ FAULTS = [  # mode, what the output must say
     ("die", r"BAD TERMINATION|Killed"),
     ("hang", r"all_reduce\(float32\[10\], SUM\) on rank 0 of 2 timed out after 2 s"),
     ("exit", r"timed out after 2 s"),
+    ("hang_in_ddp", r"DDP gradient bucket 0 \(float32\[20\]\) on rank 0 of 2 timed out after 2 s"),
+    ("ddp_against_all_reduce", r"rank \d of 2 (timed out|does not match)"),
     ("mismatch_shape", r"all_reduce\(float32\[\d+\], SUM\) on rank \d of 2 does not match"),
     ("mismatch_collective", r"does not match what another rank of the group called|timed out"),
     ("mismatch_dtype", r"does not match what another rank|timed out"),
@@ -388,10 +400,50 @@ def _timed(run, *args):
     return out, time.monotonic() - start
 
 
+SHM = Path("/dev/shm")
+
+
+def _orphaned_mpich_files(before: set) -> set:
+    """MPICH's /dev/shm files made since `before` that no live process maps (a job's leftovers)."""
+    if not SHM.is_dir():
+        return set()
+    new = {p.name for p in SHM.glob("mpich_*")} - before
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            new -= {line.rsplit("/", 1)[-1].strip() for line in maps.read_text().splitlines()
+                    if "/dev/shm/mpich_" in line}
+        except OSError:  # the process ended meanwhile
+            continue
+    return new
+
+
+def _mpich_files() -> set:
+    return {p.name for p in SHM.glob("mpich_*")} if SHM.is_dir() else set()
+
+
+def test_shared_memory_buckets_only_where_they_fit():
+    from ndgrad.distributed import _shm
+
+    offsets, nbytes = _shm._layout([(10, np.dtype("float32")), (3, np.dtype("float64"))])
+    assert offsets == [(64, 128), (192, 256)] and nbytes == 320  # cache-line aligned slots
+    assert _shm._room_for(nbytes)
+    assert not _shm._room_for(1 << 62) or not SHM.is_dir()  # a model /dev/shm cannot hold
+
+
+def test_an_aborted_job_leaves_no_shared_memory_files(mpiexec):
+    before = _mpich_files()
+    out, _ = launch(mpiexec, 2, SCRIPTS / "faults.py", "raise", timeout=90)
+    assert out.returncode != 0
+    assert not _orphaned_mpich_files(before)  # MPI_Abort skips MPICH's own clean-up
+
+
 @pytest.fixture(scope="module")
 def failing_jobs(mpiexec):
-    """Every fault job, four at a time (each is mostly start-up and waiting): name -> (out, s)."""
+    """Every fault job, four at a time (each is mostly start-up and waiting): name -> (out, s).
+    A killed rank (mode "die") ends its job without any clean-up: its /dev/shm files go after."""
     from concurrent.futures import ThreadPoolExecutor
+
+    before = _mpich_files()
 
     jobs = {mode: (lambda m=mode: launch(mpiexec, 2, SCRIPTS / "faults.py", m, timeout=90))
             for mode, _ in FAULTS}
@@ -400,7 +452,10 @@ def failing_jobs(mpiexec):
         for how, _, _ in LAUNCHER_FAILURES})
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
-        return {name: f.result() for name, f in futures.items()}
+        results = {name: f.result() for name, f in futures.items()}
+    for name in _orphaned_mpich_files(before):
+        (SHM / name).unlink(missing_ok=True)
+    return results
 
 
 @pytest.mark.parametrize("mode, message", FAULTS, ids=[f[0] for f in FAULTS])

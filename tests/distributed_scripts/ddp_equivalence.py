@@ -5,7 +5,6 @@ largest |param - reference param| (and buffers) after the steps, and whether the
 """
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from datetime import timedelta

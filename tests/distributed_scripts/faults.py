@@ -48,6 +48,17 @@ def main() -> None:
         if rank == 1:
             time.sleep(60)
         dist.all_reduce(t)
+    elif mode == "hang_in_ddp":  # the bucket's exchange through shared memory waits for rank 1
+        model = DDP(torch.nn.Linear(4, 4))
+        if rank == 1:
+            time.sleep(60)
+        model(torch.ones(2, 4)).sum().backward()
+    elif mode == "ddp_against_all_reduce":  # rank 1 calls a collective instead of the step
+        model = DDP(torch.nn.Linear(4, 4))
+        if rank == 0:
+            model(torch.ones(2, 4)).sum().backward()
+        else:
+            dist.all_reduce(t)
     elif mode == "mismatch_shape":
         dist.all_reduce(torch.ones(10 if rank == 0 else 20))
     elif mode == "mismatch_collective":

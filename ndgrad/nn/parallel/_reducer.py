@@ -11,6 +11,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.engine import queue_callback
 from ...distributed._group import ProcessGroup, Work
+from ...distributed._shm import SharedBuckets
 
 _UNUSED = (
     "Expected to have finished reduction in the prior iteration before starting a new one. This "
@@ -41,20 +42,35 @@ def assign_buckets(params: list, limits: list[int]) -> list[list[int]]:
 
 
 class _Bucket:
-    """One flat gradient buffer and, per member parameter, its slice shaped as the parameter."""
+    """One flat gradient buffer and, per member parameter, its slice shaped as the parameter.
 
-    __slots__ = ("index", "members", "shapes", "buffer", "views", "spare", "left", "work", "desc")
+    With shared memory (`shared`, one machine) the buffer is one of two fixed slots of the
+    window: the lendable slot, whose views become the averaged .grad, or the scratch slot while
+    the user still holds the lendable slot's gradients of an earlier step. Otherwise a private
+    buffer, swapped for a spare when lent.
+    """
 
-    def __init__(self, index: int, members: list[int], params: list) -> None:
-        self.index, self.members = index, members
+    __slots__ = ("index", "members", "shapes", "buffer", "views", "spare", "left", "work", "desc",
+                 "shared", "lendable", "scratch", "free_refs")
+
+    def __init__(self, index: int, members: list[int], params: list,
+                 shared: SharedBuckets | None = None) -> None:
+        self.index, self.members, self.shared = index, members, shared
         self.shapes = [params[i]._data.shape for i in members]
         total = sum(params[i]._data.size for i in members)
         self.desc = f"DDP gradient bucket {index} ({params[members[0]]._data.dtype}[{total}])"
         self.left = len(members)
         self.work: Work | None = None
-        self.buffer: np.ndarray = np.zeros(total, params[members[0]]._data.dtype)
-        self.views = self._carve(self.buffer)
         self.spare: tuple | None = None  # the previous (buffer, views), kept for reuse
+        if shared is None:
+            self.buffer: np.ndarray = np.zeros(total, params[members[0]]._data.dtype)
+            self.views = self._carve(self.buffer)
+        else:
+            self.lendable = (shared.slot(index, 0), self._carve(shared.slot(index, 0)))
+            self.scratch = (shared.slot(index, 1), self._carve(shared.slot(index, 1)))
+            self.lendable[0][...] = 0
+            self.free_refs = sys.getrefcount(self.lendable[0])  # held by nobody but us
+            self.buffer, self.views = self.lendable
 
     def _carve(self, buffer: np.ndarray) -> list[np.ndarray]:
         views, offset = [], 0
@@ -67,6 +83,11 @@ class _Bucket:
     def renew_if_lent(self) -> None:
         """Switch to a buffer no gradient refers to: the averaged gradients are views of the
         buffer, and must not change under their owner in a later step."""
+        if self.shared is not None:
+            self.buffer = self.views = None  # type: ignore[assignment]
+            lent = sys.getrefcount(self.lendable[0]) > self.free_refs
+            self.buffer, self.views = self.scratch if lent else self.lendable
+            return
         # a free buffer is referred to by its holder, getrefcount's argument and its own views
         if sys.getrefcount(self.buffer) <= 2 + len(self.views):
             return
@@ -75,6 +96,20 @@ class _Bucket:
             self.buffer, self.views = spare
         else:
             self.buffer = np.empty_like(self.buffer)
+            self.views = self._carve(self.buffer)
+
+    def allreduce(self, group: ProcessGroup) -> Work:
+        if self.shared is None:
+            pending = group.comm.allreduce(self.buffer, "SUM", self.desc)
+        else:
+            pending = self.shared.allreduce(self.index, int(self.buffer is self.scratch[0]))
+        return Work(group, self.desc, pending)
+
+    def unshare_if_scratch(self) -> None:
+        """After the reduction: gradients must not be views of the scratch slot (the next step
+        writes it while the user may hold them), so give them a private copy."""
+        if self.shared is not None and self.buffer is self.scratch[0]:
+            self.buffer = self.buffer.copy()
             self.views = self._carve(self.buffer)
 
 
@@ -95,8 +130,13 @@ class Reducer:
         self.scale = 1.0 / size if size > 1 else None
         self.buckets: list[_Bucket] = []
         self.where: list[tuple[_Bucket, int]] = [None] * len(params)  # type: ignore
-        for b, members in enumerate(assign_buckets(params, limits)):
-            bucket = _Bucket(b, members, params)
+        assignment = assign_buckets(params, limits)
+        # collective: every rank of the group takes part, and all choose the same transport
+        self.shared = SharedBuckets.create(group.comm, [
+            (sum(params[i]._data.size for i in members), params[members[0]]._data.dtype)
+            for members in assignment])
+        for b, members in enumerate(assignment):
+            bucket = _Bucket(b, members, params, self.shared)
             for k, i in enumerate(members):
                 self.where[i] = (bucket, k)
             self.buckets.append(bucket)
@@ -155,7 +195,7 @@ class Reducer:
         """Launch buckets strictly in index order, so every rank issues the same sequence."""
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].left == 0:
             b = self.buckets[self.next_bucket]
-            b.work = Work(self.group, b.desc, self.group.comm.allreduce(b.buffer, "SUM", b.desc))
+            b.work = b.allreduce(self.group)
             self.next_bucket += 1
 
     def _finalize(self) -> None:
@@ -178,6 +218,8 @@ class Reducer:
             used_work = Work(self.group, desc, self.group.comm.allreduce(used, "MAX", desc))
         for b in self.buckets:
             b.work.wait()
+            if any(self.fresh[i] for i in b.members):
+                b.unshare_if_scratch()
         if used is not None:
             used_work.wait()
         self._write_back(used)
