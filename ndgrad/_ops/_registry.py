@@ -338,6 +338,11 @@ def _forward_error(op: OpDef, arrays: tuple, e: ValueError) -> RuntimeError:
 
 
 _NO_EDGE = (None, 0)
+# shared constants rather than a tuple per recorded node: every object a graph keeps alive is
+# one more for the garbage collector to walk (its full collections dominated a long chain)
+_UNSAVED = (None, None)  # an input saved as not needed by any gradient that will be computed
+_REQ1 = ((False,), (True,))  # does each input require grad, indexed by the flags
+_REQ2 = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def _link(x: Any) -> tuple:
@@ -389,13 +394,13 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
         node.next_functions = (e0, e1)
         node._meta = (m0, m1)
         keep = None
-        req = (m0 is not None, m1 is not None) if op.wants_req else None
+        req = _REQ2[m0 is not None][m1 is not None] if op.wants_req else None
     elif n_in == 1 and inputs[0] is not None:
         e0, m0 = _link(inputs[0])
         node.next_functions = (e0,)
         node._meta = (m0,)
         keep = None
-        req = (m0 is not None,) if op.wants_req else None
+        req = _REQ1[m0 is not None] if op.wants_req else None
     else:
         edges, meta, req_list = [], [], []
         keep = None  # indices of the inputs that are not None (when some are)
@@ -450,7 +455,7 @@ def _record(op: OpDef, inputs: tuple, attrs: dict, out: Any, depth: int = 3) -> 
                         if req[j]:
                             break
                     else:  # no gradient that reads it will be computed
-                        saved.append((None, None))
+                        saved.append(_UNSAVED)
                         continue
                 if hooked:
                     saved.append((_PACKED, _saved_hooks.pack(x)))
