@@ -204,7 +204,6 @@ def primitive(name: str, *, grad_fn: str | Callable | None = None, inputs: tuple
                           if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
         op = OpDef(name, forward, grad_fn or "", tuple(names), promote, differentiable,
                    n_outputs, tests, view, complex, ufunc)
-
         op.save_if = {names.index(k): tuple(names.index(v) for v in vs)
                       for k, vs in (save_if or {}).items()}
         op._plan()

@@ -315,15 +315,14 @@ def _ufunc_in_place(ufunc: Any, self: Tensor, other: Any) -> bool:
     return True
 
 
-def _lean_update(fn: Callable, self: Tensor, other: Any) -> bool:
-    """Whether self was updated by add_/sub_/mul_(other) without the general path's checks:
-    nothing records, self is a dense array without conjugate bits, other a number or a tensor
-    whose memory does not overlap self's (the cases where those checks cannot refuse)."""
+def _checks_cannot_refuse(self: Tensor, other: Any) -> bool:
+    """Whether a ufunc update of self by other may skip the general path's checks: nothing
+    records, self is a dense array without conjugate bits, other a number or a tensor whose
+    memory does not overlap self's (the cases where those checks cannot refuse)."""
     if STATE.enabled and (self._requires_grad or (isinstance(other, Tensor)
                                                   and other._requires_grad)):
         return False
-    ufunc = _UFUNCS.get(getattr(fn, "__name__", None))  # fn may be an OpDef (elu_)
-    if ufunc is None or self._is_conj or forward_ad.LEVELS.stack:
+    if self._is_conj or forward_ad.LEVELS.stack:
         return False
     info = self._view
     dst = self._data
@@ -334,13 +333,16 @@ def _lean_update(fn: Callable, self: Tensor, other: Any) -> bool:
         src = other._data
         if type(src) is not np.ndarray or np.may_share_memory(dst, src):
             return False
-    return _ufunc_in_place(ufunc, self, other)
+    return True
 
 
 def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
             **kwargs: Any) -> Tensor:
     """Apply fn (an out-of-place op) to self in place, recording it as torch does."""
-    if not kwargs and len(args) == 1 and _lean_update(fn, self, args[0]):
+    # add_/sub_/mul_ by one operand: the ufunc writes into self (fn may be an OpDef: elu_)
+    ufunc = _UFUNCS.get(getattr(fn, "__name__", None)) if len(args) == 1 and not kwargs else None
+    if ufunc is not None and _checks_cannot_refuse(self, args[0]) and \
+            _ufunc_in_place(ufunc, self, args[0]):
         return self
     others = any(isinstance(a, Tensor) and a._requires_grad for a in args) or any(
         isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
@@ -348,9 +350,8 @@ def inplace(fn: Callable, self: Tensor, *args: Any, overlap_ok: bool = False,
     check_partial_overlap(self, args + tuple(kwargs.values()) if kwargs else args)
     recording = STATE.enabled and (self._requires_grad or others)
     if not recording:
-        ufunc = _UFUNCS.get(getattr(fn, "__name__", None))  # fn may be an OpDef (elu_)
-        if (ufunc is not None and not kwargs and len(args) == 1 and
-                not forward_ad.LEVELS.stack and _ufunc_in_place(ufunc, self, args[0])):
+        if ufunc is not None and not forward_ad.LEVELS.stack and \
+                _ufunc_in_place(ufunc, self, args[0]):
             return self
         out = fn(self, *args, **kwargs)
         _check_complex_result(self, out, fn)

@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ._registry import composite, primitive
 from .pointwise import where
+from .reduction import _float_mean
 
 _REDUCTIONS = ("none", "mean", "sum")
 UNARY = [(), (3,), (2, 3)]
@@ -24,8 +25,7 @@ def _fn(name: str):
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
         if loss.size and loss.dtype.kind == "f" and loss.dtype.itemsize >= 4:
-            # what mean() computes (the sum over the count) without its Python wrapper's cost
-            return np.asarray(np.add.reduce(loss, axis=None) / loss.size, dtype=loss.dtype)
+            return _float_mean(loss, None, False)  # mean() without its Python wrapper's cost
         return np.asarray(loss.mean(), dtype=loss.dtype)
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=loss.dtype)

@@ -23,7 +23,8 @@ import numpy as np
 from . import _mpi
 
 _ALIGN = 64  # bytes: every slot starts on its own cache line
-POSTED, SLOT, DONE, SIZE = range(4)  # the control block's columns, one row per bucket
+POSTED, SLOT, DONE = range(3)  # the control block's int64 columns, one row per bucket
+_COLUMNS = 3
 ENV_SWITCH = "NDGRAD_DDP_SHARED_MEMORY"  # "0" keeps DDP on MPI's allreduce (for tests, debugging)
 
 
@@ -33,7 +34,7 @@ def _aligned(n: int) -> int:
 
 def _layout(buckets: list[tuple[int, np.dtype]]) -> tuple[list[tuple[int, int]], int]:
     """Byte offsets of each bucket's two slots in a rank's segment, and the segment's size."""
-    offsets, nbytes = [], _aligned(len(buckets) * 4 * 8)  # the control block first
+    offsets, nbytes = [], _aligned(len(buckets) * _COLUMNS * 8)  # the control block first
     for count, dtype in buckets:
         slot = _aligned(count * np.dtype(dtype).itemsize)
         offsets.append((nbytes, nbytes + slot))
@@ -74,14 +75,13 @@ class SharedBuckets:
         self.slots: list[list[tuple[np.ndarray, np.ndarray]]] = []
         for q in range(self.size):
             buf, _ = self.win.Shared_query(q)
-            self.control.append(np.frombuffer(buf, np.int64, len(buckets) * 4).reshape(-1, 4))
+            self.control.append(np.frombuffer(buf, np.int64, len(buckets) * _COLUMNS)
+                                .reshape(-1, _COLUMNS))
             # each slot an array of its own over the window (not a view of another array), so
             # that the views of a slot, and their number, are what refers to it
             self.slots.append([tuple(np.frombuffer(buf, dtype, count, start) for start in pair)
                                for pair, (count, dtype) in zip(offsets, buckets)])
-        mine = self.control[self.rank]
-        mine[:] = 0
-        mine[:, SIZE] = [count for count, _ in buckets]
+        self.control[self.rank][:] = 0
         self.seq = [0] * len(buckets)
         self.unused_refcounts = self._refcounts()  # before anything else refers to the slots
         self.win.Sync()
@@ -171,7 +171,7 @@ class SharedAllreduce:
     def _reduce_my_chunk(self) -> None:
         shared, b = self.shared, self.bucket
         n = shared.size
-        count = shared.control[shared.rank][b, SIZE]
+        count = shared.slots[shared.rank][b][0].size  # the layouts agree on every rank
         chunk = -(-count // (n * 16)) * 16  # whole cache lines of float32: no false sharing
         lo, hi = min(count, chunk * shared.rank), min(count, chunk * (shared.rank + 1))
         parts = [shared.slots[q][b][int(shared.control[q][b, SLOT])][lo:hi] for q in range(n)]
